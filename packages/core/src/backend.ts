@@ -1,0 +1,133 @@
+import type { EncoderModel, MaskLayout } from './encoder.js';
+import { FmnError } from './errors.js';
+
+/** A padded batch of B sequences of length T, row-major [B, T]. */
+export interface Batch {
+  readonly size: number;
+  readonly seqLen: number;
+  readonly inputIds: Int32Array;
+  /** 1 for real tokens, 0 for padding */
+  readonly attentionMask: Int32Array;
+  /** zeros when absent */
+  readonly tokenTypeIds?: Int32Array;
+  /** class index (classification) or target value (regression), one per example */
+  readonly labels?: Float32Array;
+}
+
+export type FisherConvention = 'batch' | 'example';
+
+/**
+ * Mask values: shared masks are head [L*H] and neuron [L*I]; per-example masks (the `example`
+ * convention) are head [B*L*H] and neuron [B*L*I]. All ones when omitted.
+ */
+export interface MaskValues {
+  readonly head: Float32Array;
+  readonly neuron: Float32Array;
+}
+
+export interface MaskGradients {
+  /** mean loss over the batch */
+  readonly loss: number;
+  /** `batch`: dLoss/dm_head [L*H]; `example`: dLoss_i/dm_head per example [B*L*H] */
+  readonly head: Float32Array;
+  /** `batch`: [L*I]; `example`: [B*L*I] */
+  readonly neuron: Float32Array;
+}
+
+/** A model loaded onto a backend: weights uploaded once, used for many batches. */
+export interface ModelSession {
+  readonly layout: MaskLayout;
+  /** [B, numLabels] logits of the classification head */
+  logits(batch: Batch): Promise<Float32Array>;
+  /** Mean loss over the batch (cross-entropy, or MSE when numLabels == 1), with the given masks. */
+  loss(batch: Batch, masks?: MaskValues): Promise<number>;
+  /**
+   * Gradients of the loss w.r.t. the masks, at the given mask values (ones by default).
+   * `batch`: gradient of the batch-mean loss w.r.t. shared masks. `example`: each example has its
+   * own copy of the masks; returns dLoss_i/dm_i, where Loss_i is example i's own loss.
+   */
+  maskGradients(batch: Batch, options: { convention: FisherConvention; masks?: MaskValues }): Promise<MaskGradients>;
+  /**
+   * Sum over the batch's examples of the squared per-example gradient of every parameter
+   * (METHOD.md section 4), by HuggingFace name. Optional: a backend may not offer it.
+   */
+  squaredParamGradients?(batch: Batch): Promise<Map<string, Float32Array>>;
+  dispose(): Promise<void> | void;
+}
+
+export interface Backend {
+  /** registry name, e.g. "tfjs-wasm" */
+  readonly name: string;
+  /** what actually runs, e.g. "tfjs 4.22.0 wasm (SIMD)" */
+  readonly runtime: string;
+  load(model: EncoderModel): Promise<ModelSession>;
+  dispose?(): Promise<void> | void;
+}
+
+export interface BackendFactory {
+  /** Creates the backend, or throws saying why it cannot run here. */
+  init(): Promise<Backend>;
+}
+
+interface Registered {
+  name: string;
+  factory: BackendFactory;
+  priority: number;
+  instance?: Promise<Backend>;
+}
+
+const registry = new Map<string, Registered>();
+
+/**
+ * Registers a backend (as onnxruntime-common's registerBackend): higher priority is tried first.
+ * Names are families and variants: "tfjs-node", "tfjs-wasm", "tfjs-cpu", "onnxruntime".
+ */
+export function registerBackend(name: string, factory: BackendFactory, priority: number): void {
+  registry.set(name, { name, factory, priority });
+}
+
+export function listBackends(): { name: string; priority: number }[] {
+  return [...registry.values()].sort((a, b) => b.priority - a.priority).map(({ name, priority }) => ({ name, priority }));
+}
+
+export interface ResolvedBackend {
+  backend: Backend;
+  /** the candidates tried before the chosen one, and why each failed */
+  failures: { name: string; reason: string }[];
+}
+
+/**
+ * Resolves a backend by preference: "tfjs" matches "tfjs" and every "tfjs-*" variant, tried in
+ * priority order; no preference tries every registered backend. Fails with every reason.
+ */
+export async function resolveBackend(preference?: string | readonly string[]): Promise<ResolvedBackend> {
+  const prefs = preference === undefined ? undefined : typeof preference === 'string' ? [preference] : preference;
+  const matches = (name: string) => !prefs || prefs.some((p) => name === p || name.startsWith(`${p}-`));
+  const candidates = [...registry.values()].filter((r) => matches(r.name)).sort((a, b) => b.priority - a.priority);
+  if (candidates.length === 0) {
+    const known = listBackends().map((b) => b.name).join(', ') || 'none registered';
+    throw new FmnError(`unknown backend ${JSON.stringify(prefs?.join(', '))} (registered: ${known})`);
+  }
+  const failures: { name: string; reason: string }[] = [];
+  for (const c of candidates) {
+    try {
+      c.instance ??= c.factory.init();
+      const backend = await c.instance;
+      return { backend, failures };
+    } catch (e) {
+      c.instance = undefined;
+      failures.push({ name: c.name, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  throw new FmnError(
+    `no backend could start: ${failures.map((f) => `${f.name}: ${f.reason}`).join('; ')}`,
+  );
+}
+
+/** Ones of the right size for shared masks (or per-example masks when `batchSize` is given). */
+export function onesMasks(layout: MaskLayout, batchSize = 1): MaskValues {
+  return {
+    head: new Float32Array(batchSize * layout.layers * layout.heads).fill(1),
+    neuron: new Float32Array(batchSize * layout.layers * layout.intermediate).fill(1),
+  };
+}

@@ -1,0 +1,168 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FmnError } from './errors.js';
+import { SafetensorsFile, type TensorInfo } from './safetensors.js';
+import type { RawTensor } from './tensor.js';
+import { toFloat32 } from './tensor.js';
+
+/** A HuggingFace config.json, as parsed. */
+export type HfConfig = Record<string, unknown> & { model_type?: string };
+
+/** Files HuggingFace keeps beside the weights for tokenization; copied along with merged models. */
+export const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'vocab.txt',
+  'vocab.json',
+  'merges.txt',
+  'added_tokens.json',
+] as const;
+
+export interface CheckpointTensorInfo extends TensorInfo {
+  readonly file: string;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export async function readJsonFile<T = unknown>(path: string, what = 'JSON file'): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FmnError(code === 'ENOENT' ? `${what} not found` : `cannot read ${what} (${code})`, path);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new FmnError(`invalid JSON in ${what}: ${(e as Error).message}`, path);
+  }
+}
+
+/**
+ * A HuggingFace model folder: config.json plus model.safetensors, or sharded safetensors with
+ * model.safetensors.index.json. Tensors are read lazily, one at a time.
+ */
+export class Checkpoint {
+  private constructor(
+    readonly dir: string,
+    readonly config: HfConfig,
+    private readonly files: SafetensorsFile[],
+    private readonly owner: Map<string, SafetensorsFile>,
+  ) {}
+
+  static async open(dir: string): Promise<Checkpoint> {
+    let st;
+    try {
+      st = await stat(dir);
+    } catch {
+      throw new FmnError('model folder not found', dir);
+    }
+    if (!st.isDirectory()) throw new FmnError('not a folder (expected a HuggingFace model folder)', dir);
+    const configPath = join(dir, 'config.json');
+    if (!(await isFile(configPath))) throw new FmnError('config.json not found in the model folder', dir);
+    const config = await readJsonFile<HfConfig>(configPath, 'config.json');
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+      throw new FmnError('config.json is not a JSON object', configPath);
+    }
+    const single = join(dir, 'model.safetensors');
+    const index = join(dir, 'model.safetensors.index.json');
+    const files: SafetensorsFile[] = [];
+    const owner = new Map<string, SafetensorsFile>();
+    try {
+      if (await isFile(single)) {
+        const f = await SafetensorsFile.open(single);
+        files.push(f);
+        for (const n of f.names()) owner.set(n, f);
+      } else if (await isFile(index)) {
+        const idx = await readJsonFile<{ weight_map?: Record<string, string> }>(index, 'safetensors index');
+        const map = idx?.weight_map;
+        if (typeof map !== 'object' || map === null) throw new FmnError('index has no "weight_map"', index);
+        const byShard = new Map<string, SafetensorsFile>();
+        for (const shard of new Set(Object.values(map))) {
+          const p = join(dir, shard);
+          if (!(await isFile(p))) throw new FmnError(`missing shard "${shard}" listed in ${index}`, p);
+          const f = await SafetensorsFile.open(p);
+          files.push(f);
+          byShard.set(shard, f);
+        }
+        for (const [name, shard] of Object.entries(map)) {
+          const f = byShard.get(shard)!;
+          if (!f.has(name)) throw new FmnError(`tensor "${name}" is listed in the index but not in this shard`, f.path);
+          owner.set(name, f);
+        }
+      } else {
+        const entries = await readdir(dir);
+        if (entries.includes('pytorch_model.bin') || entries.some((e) => /^pytorch_model-.*\.bin$/.test(e))) {
+          throw new FmnError(
+            'only pytorch_model.bin weights found: PyTorch pickle checkpoints are not supported yet; convert to safetensors (model.save_pretrained(dir, safe_serialization=True))',
+            dir,
+          );
+        }
+        throw new FmnError('no weights found (expected model.safetensors or model.safetensors.index.json)', dir);
+      }
+    } catch (e) {
+      await Promise.all(files.map((f) => f.close()));
+      throw e;
+    }
+    return new Checkpoint(dir, config, files, owner);
+  }
+
+  get modelType(): string | undefined {
+    return typeof this.config.model_type === 'string' ? this.config.model_type : undefined;
+  }
+
+  names(): string[] {
+    return [...this.owner.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.owner.has(name);
+  }
+
+  info(name: string): CheckpointTensorInfo {
+    const f = this.owner.get(name);
+    if (!f) throw new FmnError(`no tensor named "${name}" in the checkpoint`, this.dir);
+    return { ...f.info(name), file: f.path };
+  }
+
+  async read(name: string): Promise<RawTensor> {
+    const f = this.owner.get(name);
+    if (!f) throw new FmnError(`no tensor named "${name}" in the checkpoint`, this.dir);
+    return f.read(name);
+  }
+
+  async readFloat32(name: string): Promise<Float32Array> {
+    return toFloat32(await this.read(name));
+  }
+
+  /** Bytes read from disk by this checkpoint so far. */
+  get bytesRead(): number {
+    return this.files.reduce((s, f) => s + f.bytesRead, 0);
+  }
+
+  /** Tokenizer files present in the folder (names only). */
+  async tokenizerFiles(): Promise<string[]> {
+    const present: string[] = [];
+    for (const f of TOKENIZER_FILES) if (await isFile(join(this.dir, f))) present.push(f);
+    return present;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.files.map((f) => f.close()));
+  }
+}
+
+/** num_labels as HuggingFace derives it: explicit num_labels, else the size of id2label, else 2. */
+export function configNumLabels(config: HfConfig): number {
+  if (typeof config.num_labels === 'number') return config.num_labels;
+  if (config.id2label && typeof config.id2label === 'object') return Object.keys(config.id2label).length;
+  return 2;
+}

@@ -1,0 +1,16 @@
+/**
+ * A problem with the user's input (a file, an option, a model): reported as one clear line.
+ * `file` names the offending file or folder when there is one; the message already includes it.
+ */
+export class FmnError extends Error {
+  readonly file?: string;
+  constructor(message: string, file?: string, options?: { cause?: unknown }) {
+    super(file ? `${file}: ${message}` : message, options);
+    this.name = 'FmnError';
+    this.file = file;
+  }
+}
+
+export function isFmnError(e: unknown): e is FmnError {
+  return e instanceof Error && e.name === 'FmnError';
+}

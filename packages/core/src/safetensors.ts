@@ -1,0 +1,281 @@
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { FmnError } from './errors.js';
+import { DTYPE_SIZE, isDType, numel, toFloat32, type DType, type RawTensor } from './tensor.js';
+import { atomicFile } from './atomic.js';
+
+/** Largest JSON header fmn accepts (the safetensors reference uses the same bound). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+export interface TensorInfo {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Byte offsets relative to the start of the data section: [begin, end). */
+  readonly begin: number;
+  readonly end: number;
+}
+
+/**
+ * Reads the keys of the top-level JSON object in order, so that duplicate tensor names (which
+ * JSON.parse silently collapses) can be reported. Assumes `text` already parsed as valid JSON.
+ */
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let i = 0;
+  let expectKey = false;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        keys.push(JSON.parse(text.slice(i, j + 1)) as string);
+        expectKey = false;
+      }
+      i = j + 1;
+      continue;
+    }
+    if (c === '{' || c === '[') {
+      depth++;
+      if (c === '{' && depth === 1) expectKey = true;
+    } else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth === 1) expectKey = true;
+    i++;
+  }
+  return keys;
+}
+
+/**
+ * Parses and validates a safetensors header against the size of the data section.
+ * Every problem is an FmnError naming `file`.
+ */
+export function parseSafetensorsHeader(
+  headerBytes: Uint8Array,
+  dataBytes: number,
+  file: string,
+): { tensors: TensorInfo[]; metadata: Record<string, string> } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    throw new FmnError('corrupt safetensors: the header is not valid UTF-8', file);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    throw new FmnError(`corrupt safetensors: the header is not valid JSON (${(e as Error).message})`, file);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new FmnError('corrupt safetensors: the header is not a JSON object', file);
+  }
+  const seen = new Set<string>();
+  for (const key of topLevelKeys(text)) {
+    if (seen.has(key)) throw new FmnError(`corrupt safetensors: duplicate tensor name "${key}"`, file);
+    seen.add(key);
+  }
+  const metadata: Record<string, string> = {};
+  const tensors: TensorInfo[] = [];
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new FmnError('corrupt safetensors: __metadata__ is not an object', file);
+      }
+      for (const [k, v] of Object.entries(value)) {
+        if (typeof v !== 'string') throw new FmnError(`corrupt safetensors: metadata "${k}" is not a string`, file);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const entry = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof entry !== 'object' || entry === null) {
+      throw new FmnError(`corrupt safetensors: entry for "${name}" is not an object`, file);
+    }
+    if (!isDType(entry.dtype)) {
+      throw new FmnError(`unknown dtype ${JSON.stringify(entry.dtype)} for tensor "${name}"`, file);
+    }
+    const shape = entry.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new FmnError(`corrupt safetensors: invalid shape ${JSON.stringify(shape)} for tensor "${name}"`, file);
+    }
+    const offs = entry.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      throw new FmnError(
+        `corrupt safetensors: invalid data_offsets ${JSON.stringify(offs)} for tensor "${name}"`,
+        file,
+      );
+    }
+    const [begin, end] = offs as [number, number];
+    if (end < begin) {
+      throw new FmnError(`corrupt safetensors: data_offsets of "${name}" are out of order (${begin} > ${end})`, file);
+    }
+    if (end > dataBytes) {
+      throw new FmnError(
+        `corrupt safetensors: tensor "${name}" lies outside the data section (ends at ${end}, data section has ${dataBytes} bytes)`,
+        file,
+      );
+    }
+    const expected = numel(shape) * DTYPE_SIZE[entry.dtype];
+    if (end - begin !== expected) {
+      throw new FmnError(
+        `corrupt safetensors: tensor "${name}" has ${end - begin} bytes but ${entry.dtype} x [${shape.join(', ')}] needs ${expected}`,
+        file,
+      );
+    }
+    tensors.push({ name, dtype: entry.dtype, shape: shape as number[], begin, end });
+  }
+  const sorted = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let last: TensorInfo | undefined;
+  for (const cur of sorted) {
+    if (cur.end === cur.begin) continue;
+    if (last && cur.begin < last.end) {
+      throw new FmnError(`corrupt safetensors: tensors "${last.name}" and "${cur.name}" overlap`, file);
+    }
+    if (!last || cur.end > last.end) last = cur;
+  }
+  return { tensors, metadata };
+}
+
+/**
+ * A safetensors file opened lazily: the header is read and validated at open; each tensor is read
+ * on demand by one positional read of exactly its bytes.
+ */
+export class SafetensorsFile {
+  /** Bytes read from disk through this handle so far (header included). */
+  bytesRead = 0;
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    private readonly dataStart: number,
+    private readonly infos: Map<string, TensorInfo>,
+    readonly metadata: Readonly<Record<string, string>>,
+  ) {}
+
+  static async open(path: string): Promise<SafetensorsFile> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new FmnError(code === 'ENOENT' ? 'file not found' : `cannot open (${code ?? (e as Error).message})`, path);
+    }
+    try {
+      const size = (await handle.stat()).size;
+      if (size < 8) throw new FmnError(`corrupt safetensors: file has ${size} bytes, too small for a header`, path);
+      const lenBuf = new Uint8Array(8);
+      await handle.read(lenBuf, 0, 8, 0);
+      const n = new DataView(lenBuf.buffer).getBigUint64(0, true);
+      if (n > BigInt(MAX_HEADER_BYTES)) {
+        throw new FmnError(`corrupt safetensors: header length ${n} is above the ${MAX_HEADER_BYTES}-byte limit`, path);
+      }
+      if (n > BigInt(size - 8)) {
+        throw new FmnError(`corrupt safetensors: header length ${n} goes beyond the end of the file (${size} bytes)`, path);
+      }
+      const headerLen = Number(n);
+      const headerBytes = new Uint8Array(headerLen);
+      await handle.read(headerBytes, 0, headerLen, 8);
+      const { tensors, metadata } = parseSafetensorsHeader(headerBytes, size - 8 - headerLen, path);
+      const file = new SafetensorsFile(path, handle, 8 + headerLen, new Map(tensors.map((t) => [t.name, t])), metadata);
+      file.bytesRead = 8 + headerLen;
+      return file;
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+  }
+
+  names(): string[] {
+    return [...this.infos.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.infos.has(name);
+  }
+
+  info(name: string): TensorInfo {
+    const info = this.infos.get(name);
+    if (!info) throw new FmnError(`no tensor named "${name}"`, this.path);
+    return info;
+  }
+
+  async read(name: string): Promise<RawTensor> {
+    const info = this.info(name);
+    const len = info.end - info.begin;
+    const bytes = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const { bytesRead } = await this.handle.read(bytes, done, len - done, this.dataStart + info.begin + done);
+      if (bytesRead === 0) throw new FmnError(`unexpected end of file while reading "${name}"`, this.path);
+      done += bytesRead;
+    }
+    this.bytesRead += len;
+    return { dtype: info.dtype, shape: info.shape, bytes };
+  }
+
+  async readFloat32(name: string): Promise<Float32Array> {
+    return toFloat32(await this.read(name));
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+/** One tensor to write: its bytes may be produced lazily, when the writer reaches it. */
+export interface TensorToWrite {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly data: Uint8Array | (() => Uint8Array | Promise<Uint8Array>);
+}
+
+/**
+ * Writes a safetensors file: header first (offsets follow from dtypes and shapes), then each tensor's
+ * bytes in turn, so only one tensor need be in memory at a time. The file is written to a temp
+ * file beside `path` and renamed at the end.
+ */
+export async function writeSafetensors(
+  path: string,
+  tensors: readonly TensorToWrite[],
+  metadata: Record<string, string> = {},
+): Promise<void> {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  const names = new Set<string>();
+  for (const t of tensors) {
+    if (names.has(t.name)) throw new Error(`writeSafetensors: duplicate tensor name "${t.name}"`);
+    names.add(t.name);
+    const len = numel(t.shape) * DTYPE_SIZE[t.dtype];
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + len] };
+    offset += len;
+  }
+  let json = JSON.stringify(header);
+  const pad = (8 - (Buffer.byteLength(json) % 8)) % 8;
+  json += ' '.repeat(pad);
+  const headerBytes = Buffer.from(json, 'utf8');
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(headerBytes.length));
+  await atomicFile(path, async (fh) => {
+    await fh.write(prefix);
+    await fh.write(headerBytes);
+    for (const t of tensors) {
+      const bytes = typeof t.data === 'function' ? await t.data() : t.data;
+      const len = numel(t.shape) * DTYPE_SIZE[t.dtype];
+      if (bytes.byteLength !== len) {
+        throw new Error(`writeSafetensors: tensor "${t.name}" has ${bytes.byteLength} bytes, expected ${len}`);
+      }
+      await fh.write(bytes);
+    }
+  });
+}
+
+/** Size in bytes of a file, or undefined when it does not exist. */
+export async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,5 @@
+export * from './rng.js';
+export * from './encoders.js';
+export * from './batches.js';
+export * from './reference.js';
+export * from './conformance.js';

@@ -1,0 +1,2 @@
+declare const config: import('eslint').Linter.Config[];
+export default config;
