@@ -16,6 +16,7 @@ export function fmnVitestConfig(overrides = {}) {
       hookTimeout: 120_000,
       pool: 'forks',
       maxWorkers: 2,
+      passWithNoTests: false,
       reporters: ['default', 'json'],
       outputFile: { json: '.vitest-results.json' },
       ...test,
