@@ -58,30 +58,59 @@ export function f16ToF32(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-/** float -> IEEE half, round to nearest even (as numpy and torch do). */
-export function f32ToF16(v: number): number {
-  f32[0] = v;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let r = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    if (rem > half || (rem === half && r & 1)) r++;
-    return sign | r;
+const f64 = new Float64Array(1);
+const u32of64 = new Uint32Array(f64.buffer);
+/** index of the 32-bit word of a double that holds its sign and exponent on this host */
+const HI_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/** Unbiased binary exponent of a finite, nonzero, normal double: floor(log2(|v|)), exactly. */
+function exponentOf(v: number): number {
+  f64[0] = v;
+  return ((u32of64[HI_WORD] >>> 20) & 0x7ff) - 1023;
+}
+
+/** Round half to even of a non-negative double below 2^52 (exact: no intermediate rounding). */
+function roundHalfEven(q: number): number {
+  const f = Math.floor(q);
+  const d = q - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * Rounds |v| (finite, positive) to a binary float with `mantBits` fraction bits, exponent bias
+ * `bias` and `expBits` exponent bits, round to nearest even, and returns its bits without sign.
+ * Works straight from the double, so a float64 input is rounded once (no double rounding).
+ */
+function roundToSmallFloat(a: number, mantBits: number, expBits: number, bias: number): number {
+  const minNormalExp = 1 - bias;
+  const infBits = ((1 << expBits) - 1) << mantBits;
+  if (a < 2 ** minNormalExp) {
+    // subnormal (or rounds up to the smallest normal, whose bits follow on naturally)
+    return roundHalfEven(a * 2 ** (mantBits - minNormalExp));
   }
-  let r = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && r & 1)) r++;
-  return sign | r;
+  const e = exponentOf(a);
+  if (e > bias) return infBits;
+  const r = roundHalfEven(a * 2 ** (mantBits - e)); // in [2^m, 2^(m+1)]
+  const bits = ((e + bias) << mantBits) + (r - 2 ** mantBits); // a carry moves into the exponent
+  return bits >= infBits ? infBits : bits;
+}
+
+/**
+ * Number -> IEEE half bits, round to nearest even (as numpy and torch do); overflow gives inf,
+ * NaN stays NaN (quiet) with its sign. Exact for any double input, not only float32 values.
+ */
+export function f32ToF16(v: number): number {
+  if (Number.isNaN(v)) {
+    f32[0] = v;
+    return ((u32[0] >>> 16) & 0x8000) | 0x7e00;
+  }
+  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+  const a = Math.abs(v);
+  if (a === 0) return sign;
+  if (a === Infinity) return sign | 0x7c00;
+  return sign | roundToSmallFloat(a, 10, 5, 15);
 }
 
 export function bf16ToF32(h: number): number {
@@ -89,13 +118,20 @@ export function bf16ToF32(h: number): number {
   return f32[0];
 }
 
-/** float -> bfloat16, round to nearest even; NaN stays NaN. */
+/**
+ * Number -> bfloat16 bits, round to nearest even; overflow gives inf, NaN stays NaN (quiet) with
+ * its sign. Exact for any double input, not only float32 values.
+ */
 export function f32ToBf16(v: number): number {
-  f32[0] = v;
-  const x = u32[0];
-  if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return (x >>> 16) | 0x40;
-  const lsb = (x >>> 16) & 1;
-  return ((x + 0x7fff + lsb) >>> 16) & 0xffff;
+  if (Number.isNaN(v)) {
+    f32[0] = v;
+    return ((u32[0] >>> 16) & 0xffff) | 0x0040;
+  }
+  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+  const a = Math.abs(v);
+  if (a === 0) return sign;
+  if (a === Infinity) return sign | 0x7f80;
+  return sign | roundToSmallFloat(a, 7, 8, 127);
 }
 
 function view(bytes: Uint8Array): DataView {
@@ -140,8 +176,30 @@ export function toFloat32(raw: RawTensor): Float32Array {
   return out;
 }
 
-/** Encodes float32 values as little-endian bytes of `dtype` (float dtypes round to nearest even). */
+/** Integer range of each integer dtype (I64 limited to the exactly representable doubles). */
+const INT_RANGE: Partial<Record<DType, readonly [number, number]>> = {
+  I64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  I32: [-(2 ** 31), 2 ** 31 - 1],
+  I16: [-(2 ** 15), 2 ** 15 - 1],
+  I8: [-128, 127],
+  U8: [0, 255],
+};
+
+/**
+ * Encodes float32 values as little-endian bytes of `dtype` (float dtypes round to nearest even;
+ * integer dtypes round to the nearest integer and reject values that do not fit instead of
+ * wrapping around; BOOL is 1 for any nonzero value).
+ */
 export function fromFloat32(data: Float32Array, dtype: DType): Uint8Array {
+  const range = INT_RANGE[dtype];
+  if (range) {
+    for (let i = 0; i < data.length; i++) {
+      const r = Math.round(data[i]);
+      if (!(r >= range[0] && r <= range[1])) {
+        throw new RangeError(`value ${data[i]} at index ${i} does not fit in ${dtype}`);
+      }
+    }
+  }
   const n = data.length;
   const bytes = new Uint8Array(n * DTYPE_SIZE[dtype]);
   const dv = view(bytes);
