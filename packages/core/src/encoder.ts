@@ -122,6 +122,13 @@ export interface EncoderModel {
   readonly layers: readonly EncoderLayer[];
   /** absent for a bare base model */
   readonly head?: TaskHead;
+  /**
+   * Tensors of the base model that this model does not run but that belong to it, kept under
+   * their HuggingFace names so they are merged (by their adapter role) and written back: e.g. the
+   * pooler of a bare BertModel / RobertaModel checkpoint (for BERT it becomes the first head step
+   * once a classifier is added). Backends ignore them; they are not in encoderParams.
+   */
+  readonly extras?: readonly Param[];
 }
 
 /** The mask nodes' layout (METHOD.md section 2): head mask [L, H], neuron mask [L, I]. */
