@@ -16,34 +16,44 @@ export interface TensorInfo {
 }
 
 /**
- * Reads the keys of the top-level JSON object in order, so that duplicate tensor names (which
- * JSON.parse silently collapses) can be reported. Assumes `text` already parsed as valid JSON.
+ * Finds the first duplicate key of any JSON object in `text` (JSON.parse silently keeps the last
+ * one). Returns the key and the top-level key it sits under (undefined for a top-level key, i.e.
+ * a tensor name). Assumes `text` already parsed as valid JSON.
  */
-function topLevelKeys(text: string): string[] {
-  const keys: string[] = [];
-  let depth = 0;
+export function findDuplicateKey(text: string): { key: string; under?: string } | undefined {
+  interface Frame {
+    keys?: Set<string>;
+    expectKey: boolean;
+  }
+  const stack: Frame[] = [];
+  let topKey: string | undefined;
   let i = 0;
-  let expectKey = false;
   while (i < text.length) {
     const c = text[i];
     if (c === '"') {
       let j = i + 1;
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      if (depth === 1 && expectKey) {
-        keys.push(JSON.parse(text.slice(i, j + 1)) as string);
-        expectKey = false;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return stack.length === 1 ? { key } : { key, under: topKey };
+        top.keys.add(key);
+        top.expectKey = false;
+        if (stack.length === 1) topKey = key;
       }
       i = j + 1;
       continue;
     }
-    if (c === '{' || c === '[') {
-      depth++;
-      if (c === '{' && depth === 1) expectKey = true;
-    } else if (c === '}' || c === ']') depth--;
-    else if (c === ',' && depth === 1) expectKey = true;
+    if (c === '{') stack.push({ keys: new Set(), expectKey: true });
+    else if (c === '[') stack.push({ expectKey: false });
+    else if (c === '}' || c === ']') stack.pop();
+    else if (c === ',') {
+      const top = stack[stack.length - 1];
+      if (top?.keys) top.expectKey = true;
+    }
     i++;
   }
-  return keys;
+  return undefined;
 }
 
 /**
@@ -70,16 +80,21 @@ export function parseSafetensorsHeader(
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new FmnError('corrupt safetensors: the header is not a JSON object', file);
   }
-  const seen = new Set<string>();
-  for (const key of topLevelKeys(text)) {
-    if (seen.has(key)) throw new FmnError(`corrupt safetensors: duplicate tensor name "${key}"`, file);
-    seen.add(key);
+  const dup = findDuplicateKey(text);
+  if (dup) {
+    throw new FmnError(
+      dup.under === undefined
+        ? `corrupt safetensors: duplicate tensor name "${dup.key}"`
+        : `corrupt safetensors: duplicate key "${dup.key}" in the header entry "${dup.under}"`,
+      file,
+    );
   }
   const metadata: Record<string, string> = {};
   const tensors: TensorInfo[] = [];
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      if (value === null) continue; // the reference writer's "no metadata"
+      if (typeof value !== 'object' || Array.isArray(value)) {
         throw new FmnError('corrupt safetensors: __metadata__ is not an object', file);
       }
       for (const [k, v] of Object.entries(value)) {
@@ -89,7 +104,7 @@ export function parseSafetensorsHeader(
       continue;
     }
     const entry = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof entry !== 'object' || entry === null) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw new FmnError(`corrupt safetensors: entry for "${name}" is not an object`, file);
     }
     if (!isDType(entry.dtype)) {
@@ -137,6 +152,36 @@ export function parseSafetensorsHeader(
   return { tensors, metadata };
 }
 
+/** Largest single read or write: Node refuses more than 2 GiB - 1 per call. */
+const IO_CHUNK = 1 << 30;
+
+/** Reads exactly `len` bytes at `position` into `buf` (loops over short reads), or fails at end of file. */
+async function readFully(
+  handle: FileHandle,
+  buf: Uint8Array,
+  position: number,
+  file: string,
+  what: string,
+): Promise<void> {
+  let done = 0;
+  while (done < buf.byteLength) {
+    const want = Math.min(buf.byteLength - done, IO_CHUNK);
+    const { bytesRead } = await handle.read(buf, done, want, position + done);
+    if (bytesRead === 0) throw new FmnError(`unexpected end of file while reading ${what}`, file);
+    done += bytesRead;
+  }
+}
+
+/** Writes all of `bytes` at the current position (loops over short writes, in chunks below 2 GiB). */
+async function writeFully(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const want = Math.min(bytes.byteLength - done, IO_CHUNK);
+    const { bytesWritten } = await handle.write(bytes, done, want);
+    done += bytesWritten;
+  }
+}
+
 /**
  * A safetensors file opened lazily: the header is read and validated at open; each tensor is read
  * on demand by one positional read of exactly its bytes.
@@ -164,7 +209,7 @@ export class SafetensorsFile {
       const size = (await handle.stat()).size;
       if (size < 8) throw new FmnError(`corrupt safetensors: file has ${size} bytes, too small for a header`, path);
       const lenBuf = new Uint8Array(8);
-      await handle.read(lenBuf, 0, 8, 0);
+      await readFully(handle, lenBuf, 0, path, 'the header length');
       const n = new DataView(lenBuf.buffer).getBigUint64(0, true);
       if (n > BigInt(MAX_HEADER_BYTES)) {
         throw new FmnError(`corrupt safetensors: header length ${n} is above the ${MAX_HEADER_BYTES}-byte limit`, path);
@@ -174,7 +219,7 @@ export class SafetensorsFile {
       }
       const headerLen = Number(n);
       const headerBytes = new Uint8Array(headerLen);
-      await handle.read(headerBytes, 0, headerLen, 8);
+      await readFully(handle, headerBytes, 8, path, 'the header');
       const { tensors, metadata } = parseSafetensorsHeader(headerBytes, size - 8 - headerLen, path);
       const file = new SafetensorsFile(path, handle, 8 + headerLen, new Map(tensors.map((t) => [t.name, t])), metadata);
       file.bytesRead = 8 + headerLen;
@@ -203,12 +248,7 @@ export class SafetensorsFile {
     const info = this.info(name);
     const len = info.end - info.begin;
     const bytes = new Uint8Array(len);
-    let done = 0;
-    while (done < len) {
-      const { bytesRead } = await this.handle.read(bytes, done, len - done, this.dataStart + info.begin + done);
-      if (bytesRead === 0) throw new FmnError(`unexpected end of file while reading "${name}"`, this.path);
-      done += bytesRead;
-    }
+    await readFully(this.handle, bytes, this.dataStart + info.begin, this.path, `tensor "${name}"`);
     this.bytesRead += len;
     return { dtype: info.dtype, shape: info.shape, bytes };
   }
@@ -240,33 +280,55 @@ export async function writeSafetensors(
   tensors: readonly TensorToWrite[],
   metadata: Record<string, string> = {},
 ): Promise<void> {
-  const header: Record<string, unknown> = {};
+  const header = Object.create(null) as Record<string, unknown>; // so "__proto__" is a plain name
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== 'string') throw new FmnError(`cannot write safetensors: metadata "${k}" is not a string`, path);
+  }
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
-  const names = new Set<string>();
+  const lengths: number[] = [];
   for (const t of tensors) {
-    if (names.has(t.name)) throw new Error(`writeSafetensors: duplicate tensor name "${t.name}"`);
-    names.add(t.name);
+    if (t.name === '__metadata__') throw new FmnError('cannot write safetensors: "__metadata__" is not a valid tensor name', path);
+    if (Object.prototype.hasOwnProperty.call(header, t.name)) {
+      throw new FmnError(`cannot write safetensors: duplicate tensor name "${t.name}"`, path);
+    }
+    if (!isDType(t.dtype)) throw new FmnError(`cannot write safetensors: unknown dtype ${JSON.stringify(t.dtype)} for "${t.name}"`, path);
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new FmnError(`cannot write safetensors: invalid shape ${JSON.stringify(t.shape)} for "${t.name}"`, path);
+    }
     const len = numel(t.shape) * DTYPE_SIZE[t.dtype];
+    if (!Number.isSafeInteger(len)) throw new FmnError(`cannot write safetensors: tensor "${t.name}" is too large`, path);
+    if (typeof t.data !== 'function' && t.data.byteLength !== len) {
+      throw new FmnError(
+        `cannot write safetensors: tensor "${t.name}" has ${t.data.byteLength} bytes, but ${t.dtype} x [${t.shape.join(', ')}] needs ${len}`,
+        path,
+      );
+    }
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + len] };
+    lengths.push(len);
     offset += len;
   }
   let json = JSON.stringify(header);
   const pad = (8 - (Buffer.byteLength(json) % 8)) % 8;
   json += ' '.repeat(pad);
   const headerBytes = Buffer.from(json, 'utf8');
+  if (headerBytes.length > MAX_HEADER_BYTES) {
+    throw new FmnError(`cannot write safetensors: the header would be ${headerBytes.length} bytes, above the limit`, path);
+  }
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.length));
   await atomicFile(path, async (fh) => {
-    await fh.write(prefix);
-    await fh.write(headerBytes);
-    for (const t of tensors) {
+    await writeFully(fh, prefix);
+    await writeFully(fh, headerBytes);
+    for (const [i, t] of tensors.entries()) {
       const bytes = typeof t.data === 'function' ? await t.data() : t.data;
-      const len = numel(t.shape) * DTYPE_SIZE[t.dtype];
-      if (bytes.byteLength !== len) {
-        throw new Error(`writeSafetensors: tensor "${t.name}" has ${bytes.byteLength} bytes, expected ${len}`);
+      if (bytes.byteLength !== lengths[i]) {
+        throw new FmnError(
+          `cannot write safetensors: tensor "${t.name}" has ${bytes.byteLength} bytes, but ${t.dtype} x [${t.shape.join(', ')}] needs ${lengths[i]}`,
+          path,
+        );
       }
-      await fh.write(bytes);
+      await writeFully(fh, bytes);
     }
   });
 }
