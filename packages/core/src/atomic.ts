@@ -63,9 +63,15 @@ export async function atomicDir(
   try {
     await build(tmp);
     if (await exists(dest)) {
+      if (!options.force) throw new FmnError('output folder appeared while it was being built', target);
       const old = tempName(dest) + '.old';
       await rename(dest, old);
-      await rename(tmp, dest);
+      try {
+        await rename(tmp, dest);
+      } catch (e) {
+        await rename(old, dest).catch(() => undefined); // put the previous folder back
+        throw e;
+      }
       await rm(old, { recursive: true, force: true });
     } else {
       await rename(tmp, dest);

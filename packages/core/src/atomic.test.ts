@@ -1,0 +1,152 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectFmnError, tempDir } from '../test/helpers.js';
+import { atomicDir, atomicFile, writeFileAtomic } from './atomic.js';
+
+describe('atomicFile / writeFileAtomic', () => {
+  it('writes the file, creating missing parent folders, with no temp file left', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'a', 'b', 'out.txt');
+    await writeFileAtomic(path, 'hello');
+    expect(await readFile(path, 'utf8')).toBe('hello');
+    expect(await readdir(join(dir, 'a', 'b'))).toEqual(['out.txt']);
+  });
+
+  it('replaces an existing file', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'out.bin');
+    await writeFile(path, 'old contents, longer');
+    await writeFileAtomic(path, new Uint8Array([1, 2, 3]));
+    expect([...(await readFile(path))]).toEqual([1, 2, 3]);
+    expect(await readdir(dir)).toEqual(['out.bin']);
+  });
+
+  it('a failure midway leaves no file and no temp file', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'out.bin');
+    await expect(
+      atomicFile(path, async (fh) => {
+        await fh.write(Buffer.from('partial'));
+        expect(await readdir(dir)).toHaveLength(1); // only the temp file exists meanwhile
+        throw new Error('midway');
+      }),
+    ).rejects.toThrow('midway');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('a failure midway keeps the previous file untouched', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'out.bin');
+    await writeFile(path, 'previous');
+    await expect(
+      atomicFile(path, async (fh) => {
+        await fh.write(Buffer.from('new'));
+        throw new Error('midway');
+      }),
+    ).rejects.toThrow('midway');
+    expect(await readFile(path, 'utf8')).toBe('previous');
+    expect(await readdir(dir)).toEqual(['out.bin']);
+  });
+
+  it('concurrent writers to one path use separate temp files; one of them wins whole', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'out.txt');
+    await Promise.all(['a'.repeat(1000), 'b'.repeat(1000), 'c'.repeat(1000)].map((s) => writeFileAtomic(path, s)));
+    expect(await readFile(path, 'utf8')).toMatch(/^(a{1000}|b{1000}|c{1000})$/);
+    expect(await readdir(dir)).toEqual(['out.txt']);
+  });
+});
+
+describe('atomicDir', () => {
+  it('builds the folder in a temp folder and renames it into place', async () => {
+    const dir = await tempDir();
+    const target = join(dir, 'out');
+    await atomicDir(target, async (tmp) => {
+      expect(tmp).not.toBe(target);
+      expect(await readdir(dir)).toHaveLength(1); // the temp folder only, no target yet
+      await writeFile(join(tmp, 'x.txt'), 'x');
+    });
+    expect(await readdir(target)).toEqual(['x.txt']);
+    expect(await readdir(dir)).toEqual(['out']);
+  });
+
+  it('refuses an existing folder unless force, and touches nothing', async () => {
+    const dir = await tempDir();
+    const target = join(dir, 'out');
+    await mkdir(target);
+    await writeFile(join(target, 'old.txt'), 'old');
+    let built = false;
+    await expectFmnError(
+      atomicDir(target, async () => {
+        built = true;
+      }),
+      /output folder already exists/,
+      target,
+    );
+    expect(built).toBe(false);
+    expect(await readdir(target)).toEqual(['old.txt']);
+    expect(await readdir(dir)).toEqual(['out']);
+  });
+
+  it('with force, replaces the folder only after the new one is complete', async () => {
+    const dir = await tempDir();
+    const target = join(dir, 'out');
+    await mkdir(target);
+    await writeFile(join(target, 'old.txt'), 'old');
+    await atomicDir(
+      target,
+      async (tmp) => {
+        await writeFile(join(tmp, 'new1.txt'), '1');
+        // still the old folder while the new one is being built
+        expect(await readdir(target)).toEqual(['old.txt']);
+        await writeFile(join(tmp, 'new2.txt'), '2');
+      },
+      { force: true },
+    );
+    expect((await readdir(target)).sort()).toEqual(['new1.txt', 'new2.txt']);
+    expect(await readdir(dir)).toEqual(['out']); // no temp or .old folder left
+  });
+
+  it('a failed build leaves nothing behind (and with force keeps the old folder)', async () => {
+    const dir = await tempDir();
+    const target = join(dir, 'out');
+    await expect(
+      atomicDir(target, async (tmp) => {
+        await writeFile(join(tmp, 'half.txt'), 'h');
+        throw new Error('build failed');
+      }),
+    ).rejects.toThrow('build failed');
+    expect(await readdir(dir)).toEqual([]);
+
+    await mkdir(target);
+    await writeFile(join(target, 'old.txt'), 'old');
+    await expect(
+      atomicDir(
+        target,
+        async () => {
+          throw new Error('build failed again');
+        },
+        { force: true },
+      ),
+    ).rejects.toThrow('build failed again');
+    expect(await readdir(target)).toEqual(['old.txt']);
+    expect(await readdir(dir)).toEqual(['out']);
+  });
+
+  it('without force, a folder that appears during the build is not overwritten', async () => {
+    const dir = await tempDir();
+    const target = join(dir, 'out');
+    await expectFmnError(
+      atomicDir(target, async (tmp) => {
+        await writeFile(join(tmp, 'mine.txt'), 'm');
+        await mkdir(target);
+        await writeFile(join(target, 'theirs.txt'), 't');
+      }),
+      /appeared while it was being built/,
+      target,
+    );
+    expect(await readdir(target)).toEqual(['theirs.txt']);
+    expect(await readdir(dir)).toEqual(['out']);
+  });
+});
