@@ -3,3 +3,4 @@ export * from './encoders.js';
 export * from './batches.js';
 export * from './reference.js';
 export * from './conformance.js';
+export * from './fixtures/index.js';
