@@ -1,5 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
 import { FmnError } from './errors.js';
 import { SafetensorsFile, type TensorInfo } from './safetensors.js';
 import type { RawTensor } from './tensor.js';
@@ -83,8 +83,19 @@ export class Checkpoint {
         for (const n of f.names()) owner.set(n, f);
       } else if (await isFile(index)) {
         const idx = await readJsonFile<{ weight_map?: Record<string, string> }>(index, 'safetensors index');
-        const map = idx?.weight_map;
-        if (typeof map !== 'object' || map === null) throw new FmnError('index has no "weight_map"', index);
+        const map = typeof idx === 'object' && idx !== null ? idx.weight_map : undefined;
+        if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+          throw new FmnError('index has no "weight_map" object', index);
+        }
+        if (Object.keys(map).length === 0) throw new FmnError('index "weight_map" lists no tensors', index);
+        for (const [name, shard] of Object.entries(map)) {
+          if (typeof shard !== 'string' || shard === '') {
+            throw new FmnError(`index maps "${name}" to ${JSON.stringify(shard)}, not a file name`, index);
+          }
+          if (isAbsolute(shard) || normalize(shard).split(/[\\/]/)[0] === '..') {
+            throw new FmnError(`index maps "${name}" to "${shard}", outside the model folder`, index);
+          }
+        }
         const byShard = new Map<string, SafetensorsFile>();
         for (const shard of new Set(Object.values(map))) {
           const p = join(dir, shard);
