@@ -1,1 +1,3 @@
-export {};
+export * from './weights.js';
+export * from './taskvectors.js';
+export * from './merge.js';
