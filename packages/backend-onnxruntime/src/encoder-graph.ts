@@ -1,0 +1,199 @@
+/**
+ * ONNX graphs of an EncoderModel (METHOD.md sections 1-3): the forward pass with optional mask
+ * inputs, classification heads, the two losses, and the mask-gradient graph obtained by
+ * differentiating the forward graph (autodiff.ts).
+ */
+import type { Activation, ClassificationHead, EncoderModel, LayerNorm, Linear, Param } from '@fmn/core';
+import { gradients } from './autodiff.js';
+import { Graph, type Value } from './graph.js';
+
+/** float32's most negative finite value (HuggingFace's additive attention mask). */
+export const F32_MIN = -3.4028234663852886e38;
+
+export const BATCH = 'batch';
+export const SEQ = 'sequence';
+
+/** How the masks enter the graph: none, shared ([L,H] / [L,I]) or per example ([B,L,H] / [B,L,I]). */
+export type MaskMode = 'none' | 'shared' | 'example';
+
+/** Graph input names. Mask inputs are one per layer. */
+export const headMaskName = (l: number) => `head_mask_${l}`;
+export const neuronMaskName = (l: number) => `neuron_mask_${l}`;
+export const headGradName = (l: number) => `head_grad_${l}`;
+export const neuronGradName = (l: number) => `neuron_grad_${l}`;
+
+class Weights {
+  private readonly cache = new Map<Param, Value>();
+  constructor(private readonly g: Graph) {}
+  get(p: Param): Value {
+    let v = this.cache.get(p);
+    if (!v) {
+      v = this.g.initializer(p.name, p.shape, p.data);
+      this.cache.set(p, v);
+    }
+    return v;
+  }
+}
+
+export interface ForwardGraph {
+  graph: Graph;
+  /** logits per head, [B, numLabels] */
+  logits: Value[];
+  headMasks: Value[];
+  neuronMasks: Value[];
+  /** true when the graph has a token_type_ids input */
+  tokenTypes: boolean;
+}
+
+function activate(g: Graph, x: Value, act: Activation): Value {
+  switch (act) {
+    case 'gelu':
+      // 0.5 x (1 + erf(x / sqrt 2))
+      return g.mul(g.mul(x, g.const(0.5)), g.add(g.const(1), g.erf(g.mul(x, g.const(Math.SQRT1_2)))));
+    case 'gelu_new': {
+      // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+      const cube = g.mul(g.mul(x, x), x);
+      const inner = g.mul(g.add(x, g.mul(cube, g.const(0.044715))), g.const(Math.sqrt(2 / Math.PI)));
+      return g.mul(g.mul(x, g.const(0.5)), g.add(g.const(1), g.tanh(inner)));
+    }
+    case 'relu':
+      return g.relu(x);
+    case 'tanh':
+      return g.tanh(x);
+    case 'identity':
+      return x;
+  }
+}
+
+/**
+ * Builds the forward graph. Inputs: input_ids, attention_mask [B,T] int64, token_type_ids when
+ * the model has token types, then the mask inputs of `maskMode`.
+ */
+export function buildForward(model: EncoderModel, maskMode: MaskMode, heads: readonly ClassificationHead[]): ForwardGraph {
+  const g = new Graph();
+  const w = new Weights(g);
+  const { hidden, numHeads: H, headSize: d, intermediate: I } = model.dims;
+  const ids = g.input('input_ids', 'int64', [BATCH, SEQ]);
+  const att = g.input('attention_mask', 'int64', [BATCH, SEQ]);
+  const e = model.embeddings;
+  const types = e.tokenType ? g.input('token_type_ids', 'int64', [BATCH, SEQ]) : undefined;
+  const headMasks: Value[] = [];
+  const neuronMasks: Value[] = [];
+  if (maskMode !== 'none') {
+    for (let l = 0; l < model.layers.length; l++) {
+      headMasks.push(g.input(headMaskName(l), 'float32', maskMode === 'shared' ? [H, 1, 1] : [BATCH, H, 1, 1]));
+      neuronMasks.push(g.input(neuronMaskName(l), 'float32', maskMode === 'shared' ? [I] : [BATCH, 1, I]));
+    }
+  }
+  const linear = (x: Value, lin: Linear) => {
+    const y = g.matmul(x, g.transpose(w.get(lin.weight), [1, 0]));
+    return lin.bias ? g.add(y, w.get(lin.bias)) : y;
+  };
+  const norm = (x: Value, n: LayerNorm) => g.layerNorm(x, w.get(n.weight), w.get(n.bias), n.eps);
+
+  // embeddings
+  let x = g.gather(w.get(e.word), ids, 0);
+  let pos: Value;
+  if (e.positionIds.kind === 'absolute') {
+    const T = g.dimOf(ids, 1);
+    const range = g.range(g.const(0, 'int64'), T, g.const(1, 'int64'), SEQ);
+    pos = g.gather(w.get(e.position), range, 0); // [T, E]
+  } else {
+    const pad = g.const(e.positionIds.padTokenId, 'int64');
+    const notPad = g.cast(g.not(g.equal(ids, pad)), 'int64');
+    const posIds = g.add(g.mul(g.cumSum(notPad, 1), notPad), pad);
+    pos = g.gather(w.get(e.position), posIds, 0);
+  }
+  x = g.add(x, pos);
+  if (e.tokenType) x = g.add(x, g.gather(w.get(e.tokenType), types!, 0));
+  x = norm(x, e.norm);
+  if (e.project) x = linear(x, e.project);
+
+  // additive attention mask [B,1,1,T]
+  const attF = g.cast(att, 'float32');
+  const maskAdd = g.unsqueeze(g.mul(g.sub(g.const(1), attF), g.const(F32_MIN)), [1, 2]);
+  const scale = g.const(1 / Math.sqrt(d));
+
+  model.layers.forEach((layer, l) => {
+    const heads4 = (v: Value) => g.reshape(v, [0, 0, H, d], [BATCH, SEQ, H, d]);
+    const q = g.transpose(heads4(g.mul(linear(x, layer.query), scale)), [0, 2, 1, 3]); // [B,H,T,d]
+    const kT = g.transpose(heads4(linear(x, layer.key)), [0, 2, 3, 1]); // [B,H,d,T]
+    const v = g.transpose(heads4(linear(x, layer.value)), [0, 2, 1, 3]); // [B,H,T,d]
+    let probs = g.softmax(g.add(g.matmul(q, kT), maskAdd)); // [B,H,T,T]
+    if (maskMode !== 'none') probs = g.mul(probs, headMasks[l]);
+    const ctx = g.reshape(g.transpose(g.matmul(probs, v), [0, 2, 1, 3]), [0, 0, hidden], [BATCH, SEQ, hidden]);
+    const a = norm(g.add(linear(ctx, layer.attentionOutput), x), layer.attentionNorm);
+    let f = activate(g, linear(a, layer.intermediate), model.activation);
+    if (maskMode !== 'none') f = g.mul(f, neuronMasks[l]);
+    x = norm(g.add(linear(f, layer.output), a), layer.outputNorm);
+  });
+
+  // heads on token 0
+  const first = g.gather(x, g.const(0, 'int64'), 1); // [B, hidden]
+  const logits = heads.map((head) => {
+    let z = first;
+    for (const step of head.steps) z = activate(g, linear(z, step.linear), step.activation);
+    return z;
+  });
+  return { graph: g, logits, headMasks, neuronMasks, tokenTypes: !!e.tokenType };
+}
+
+/**
+ * Per-example losses [B] of a head: cross-entropy against one-hot labels [B, C] (input `labels`),
+ * or squared error against targets [B, 1] when numLabels == 1.
+ */
+export function addLosses(g: Graph, logits: Value, numLabels: number): Value {
+  if (numLabels === 1) {
+    const target = g.input('labels', 'float32', [BATCH, 1]);
+    const diff = g.sub(logits, target);
+    return g.reduceSum(g.mul(diff, diff), [1], false);
+  }
+  const oneHot = g.input('labels', 'float32', [BATCH, numLabels]);
+  return g.neg(g.reduceSum(g.mul(oneHot, g.logSoftmax(logits)), [1], false));
+}
+
+export function classificationHead(model: EncoderModel): ClassificationHead {
+  if (model.head?.kind !== 'classification') {
+    throw new Error(`the model has no classification head (head: ${model.head?.kind ?? 'none'})`);
+  }
+  return model.head;
+}
+
+/** logits graph: output `logits`. */
+export function logitsGraph(model: EncoderModel): Graph {
+  const f = buildForward(model, 'none', [classificationHead(model)]);
+  f.graph.output(f.graph.identityNamed(f.logits[0], 'logits'));
+  return f.graph;
+}
+
+/** losses graph with shared or per-example masks: output `losses` [B]. */
+export function lossGraph(model: EncoderModel, mode: 'shared' | 'example'): Graph {
+  const head = classificationHead(model);
+  const f = buildForward(model, mode, [head]);
+  const losses = addLosses(f.graph, f.logits[0], head.numLabels);
+  f.graph.output(f.graph.identityNamed(losses, 'losses'));
+  return f.graph;
+}
+
+/**
+ * Mask-gradient graph: outputs `losses` [B] and, per layer, head_grad_l / neuron_grad_l shaped like
+ * the mask inputs. `shared`: gradient of the mean loss; `example`: of the summed loss w.r.t.
+ * per-example masks (so example i's slice is dLoss_i/dm_i).
+ */
+export function maskGradientGraph(model: EncoderModel, mode: 'shared' | 'example'): Graph {
+  const head = classificationHead(model);
+  const f = buildForward(model, mode, [head]);
+  const g = f.graph;
+  const losses = addLosses(g, f.logits[0], head.numLabels);
+  const objective = mode === 'shared' ? g.reduceMean(losses, [0], false) : g.reduceSum(losses, [0], false);
+  const wrt = [...f.headMasks, ...f.neuronMasks];
+  const grads = gradients(g, objective, wrt);
+  g.output(g.identityNamed(losses, 'losses'));
+  const L = model.layers.length;
+  grads.forEach((gv, k) => {
+    const name = k < L ? headGradName(k) : neuronGradName(k - L);
+    if (!gv) throw new Error(`internal: no gradient reaches mask input ${wrt[k].name}`);
+    g.output(g.identityNamed(gv, name));
+  });
+  return g;
+}

@@ -1,0 +1,279 @@
+/**
+ * The ONNX Runtime backend: core's Backend / ModelSession over onnxruntime-node, running graphs
+ * built by encoder-graph.ts. Weights never enter the protobuf: every parameter is an external
+ * initializer whose bytes are handed to ONNX Runtime in memory (`externalData`), so models of any
+ * size load (no 2 GB protobuf limit) without copying them into one buffer.
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import {
+  FmnError,
+  maskLayoutOf,
+  type Backend,
+  type Batch,
+  type EncoderModel,
+  type FisherConvention,
+  type MaskGradients,
+  type MaskLayout,
+  type MaskValues,
+  type ModelSession,
+} from '@fmn/core';
+import type { Graph, Value } from './graph.js';
+import {
+  classificationHead,
+  headGradName,
+  headMaskName,
+  logitsGraph,
+  lossGraph,
+  maskGradientGraph,
+  neuronGradName,
+  neuronMaskName,
+} from './encoder-graph.js';
+
+export interface OnnxRuntimeBackendOptions {
+  /** execution provider: 'cpu' (default) or e.g. 'cuda' when onnxruntime's CUDA binaries are installed */
+  executionProvider?: string;
+  /** intra-op threads (default: the core count) */
+  intraOpNumThreads?: number;
+  /** let worker threads spin between ops (default false: measured slower on small shared machines) */
+  allowSpinning?: boolean;
+  /** ONNX Runtime graph optimisation level (default 'all') */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+/** The in-memory external data of a graph: one "file" per external initializer. */
+export function externalDataOf(graph: Graph): { bytes: Uint8Array; files: { path: string; data: Uint8Array }[] } {
+  const files: { path: string; data: Uint8Array }[] = [];
+  const where = new Map<number, string>();
+  const bytes = graph.toModel((v: Value) => {
+    let path = where.get(v.id);
+    if (!path) {
+      path = `w${where.size}.bin`;
+      where.set(v.id, path);
+      const d = v.init!.data;
+      files.push({ path, data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) });
+    }
+    return { location: path, offset: 0 };
+  });
+  return { bytes, files };
+}
+
+export function sessionOptions(options: OnnxRuntimeBackendOptions): ort.InferenceSession.SessionOptions {
+  const threads = options.intraOpNumThreads ?? availableParallelism();
+  const spin = options.allowSpinning ? '1' : '0';
+  return {
+    executionProviders: [options.executionProvider ?? 'cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+    // session config entries: session.intra_op.allow_spinning / session.inter_op.allow_spinning
+    extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
+  };
+}
+
+async function createSession(graph: Graph, options: OnnxRuntimeBackendOptions): Promise<ort.InferenceSession> {
+  const { bytes, files } = externalDataOf(graph);
+  return ort.InferenceSession.create(bytes, { ...sessionOptions(options), externalData: files });
+}
+
+type Kind = 'logits' | 'loss-shared' | 'loss-example' | 'grad-shared' | 'grad-example';
+
+function int64(a: Int32Array): BigInt64Array {
+  const out = new BigInt64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i]);
+  return out;
+}
+
+class OrtModelSession implements ModelSession {
+  readonly layout: MaskLayout;
+  private readonly sessions = new Map<Kind, Promise<ort.InferenceSession>>();
+  private readonly numLabels: number;
+  private disposed = false;
+
+  constructor(
+    private readonly model: EncoderModel,
+    private readonly options: OnnxRuntimeBackendOptions,
+  ) {
+    this.layout = maskLayoutOf(model);
+    this.numLabels = classificationHead(model).numLabels;
+  }
+
+  private session(kind: Kind): Promise<ort.InferenceSession> {
+    if (this.disposed) throw new Error('the model session was disposed');
+    let s = this.sessions.get(kind);
+    if (!s) {
+      const graph =
+        kind === 'logits'
+          ? logitsGraph(this.model)
+          : kind === 'loss-shared'
+            ? lossGraph(this.model, 'shared')
+            : kind === 'loss-example'
+              ? lossGraph(this.model, 'example')
+              : maskGradientGraph(this.model, kind === 'grad-shared' ? 'shared' : 'example');
+      s = createSession(graph, this.options);
+      this.sessions.set(kind, s);
+      s.catch(() => this.sessions.delete(kind));
+    }
+    return s;
+  }
+
+  private checkBatch(batch: Batch, needLabels: boolean): void {
+    const { size: B, seqLen: T } = batch;
+    if (!(B > 0 && T > 0)) throw new FmnError(`batch has size ${B} and sequence length ${T}; both must be positive`);
+    const n = B * T;
+    if (batch.inputIds.length !== n || batch.attentionMask.length !== n || (batch.tokenTypeIds && batch.tokenTypeIds.length !== n)) {
+      throw new FmnError(`batch arrays do not have size x seqLen = ${n} entries`);
+    }
+    const V = this.model.dims.vocabSize;
+    for (let i = 0; i < n; i++) {
+      const id = batch.inputIds[i];
+      if (id < 0 || id >= V) throw new FmnError(`token id ${id} at position ${i} is outside the vocabulary (size ${V})`);
+    }
+    if (batch.tokenTypeIds && this.model.embeddings.tokenType) {
+      const tv = this.model.embeddings.tokenType.shape[0];
+      for (let i = 0; i < n; i++) {
+        const t = batch.tokenTypeIds[i];
+        if (t < 0 || t >= tv) throw new FmnError(`token type id ${t} at position ${i} is outside 0..${tv - 1}`);
+      }
+    }
+    if (T > this.model.dims.maxPositions) {
+      throw new FmnError(`sequence length ${T} exceeds the model's ${this.model.dims.maxPositions} positions`);
+    }
+    if (needLabels) {
+      if (!batch.labels || batch.labels.length !== B) throw new FmnError(`the batch needs ${B} labels for the loss`);
+      if (this.numLabels > 1) {
+        for (const y of batch.labels) {
+          if (!Number.isInteger(y) || y < 0 || y >= this.numLabels) {
+            throw new FmnError(`label ${y} is not a class index in 0..${this.numLabels - 1}`);
+          }
+        }
+      }
+    }
+  }
+
+  private textFeeds(batch: Batch): Record<string, ort.Tensor> {
+    const dims = [batch.size, batch.seqLen];
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', int64(batch.inputIds), dims),
+      attention_mask: new ort.Tensor('int64', int64(batch.attentionMask), dims),
+    };
+    if (this.model.embeddings.tokenType) {
+      const types = batch.tokenTypeIds ? int64(batch.tokenTypeIds) : new BigInt64Array(batch.size * batch.seqLen);
+      feeds.token_type_ids = new ort.Tensor('int64', types, dims);
+    }
+    return feeds;
+  }
+
+  private labelFeed(batch: Batch): ort.Tensor {
+    const B = batch.size;
+    const C = this.numLabels;
+    if (C === 1) return new ort.Tensor('float32', Float32Array.from(batch.labels!), [B, 1]);
+    const oneHot = new Float32Array(B * C);
+    for (let b = 0; b < B; b++) oneHot[b * C + batch.labels![b]] = 1;
+    return new ort.Tensor('float32', oneHot, [B, C]);
+  }
+
+  /** Mask feeds; `example` slices [B*L*H] / [B*L*I] into per-layer [B,H,1,1] / [B,1,I]. */
+  private maskFeeds(masks: MaskValues | undefined, mode: 'shared' | 'example', B: number): Record<string, ort.Tensor> {
+    const { layers: L, heads: H, intermediate: I } = this.layout;
+    const reps = mode === 'example' ? B : 1;
+    if (masks && (masks.head.length !== reps * L * H || masks.neuron.length !== reps * L * I)) {
+      throw new FmnError(
+        `mask sizes ${masks.head.length}/${masks.neuron.length} do not match ${reps * L * H}/${reps * L * I} (${mode} masks)`,
+      );
+    }
+    const feeds: Record<string, ort.Tensor> = {};
+    for (let l = 0; l < L; l++) {
+      const head = new Float32Array(reps * H);
+      const neuron = new Float32Array(reps * I);
+      if (!masks) {
+        head.fill(1);
+        neuron.fill(1);
+      } else {
+        for (let r = 0; r < reps; r++) {
+          head.set(masks.head.subarray(r * L * H + l * H, r * L * H + l * H + H), r * H);
+          neuron.set(masks.neuron.subarray(r * L * I + l * I, r * L * I + l * I + I), r * I);
+        }
+      }
+      feeds[headMaskName(l)] = new ort.Tensor('float32', head, mode === 'shared' ? [H, 1, 1] : [B, H, 1, 1]);
+      feeds[neuronMaskName(l)] = new ort.Tensor('float32', neuron, mode === 'shared' ? [I] : [B, 1, I]);
+    }
+    return feeds;
+  }
+
+  async logits(batch: Batch): Promise<Float32Array> {
+    this.checkBatch(batch, false);
+    const s = await this.session('logits');
+    const out = await s.run(this.textFeeds(batch));
+    return Float32Array.from(out.logits.data as Float32Array);
+  }
+
+  async loss(batch: Batch, masks?: MaskValues): Promise<number> {
+    this.checkBatch(batch, true);
+    const { layers: L, heads: H } = this.layout;
+    const mode = masks && batch.size > 1 && masks.head.length === batch.size * L * H ? 'example' : 'shared';
+    const s = await this.session(mode === 'shared' ? 'loss-shared' : 'loss-example');
+    const out = await s.run({ ...this.textFeeds(batch), labels: this.labelFeed(batch), ...this.maskFeeds(masks, mode, batch.size) });
+    return mean(out.losses.data as Float32Array);
+  }
+
+  async maskGradients(batch: Batch, options: { convention: FisherConvention; masks?: MaskValues }): Promise<MaskGradients> {
+    this.checkBatch(batch, true);
+    const mode = options.convention === 'example' ? 'example' : 'shared';
+    if (options.convention !== 'batch' && options.convention !== 'example') {
+      throw new FmnError(`unknown Fisher convention ${JSON.stringify(options.convention)} (batch or example)`);
+    }
+    const s = await this.session(mode === 'shared' ? 'grad-shared' : 'grad-example');
+    const out = await s.run({
+      ...this.textFeeds(batch),
+      labels: this.labelFeed(batch),
+      ...this.maskFeeds(options.masks, mode, batch.size),
+    });
+    const { layers: L, heads: H, intermediate: I } = this.layout;
+    const reps = mode === 'example' ? batch.size : 1;
+    const head = new Float32Array(reps * L * H);
+    const neuron = new Float32Array(reps * L * I);
+    for (let l = 0; l < L; l++) {
+      const gh = out[headGradName(l)].data as Float32Array;
+      const gn = out[neuronGradName(l)].data as Float32Array;
+      for (let r = 0; r < reps; r++) {
+        head.set(gh.subarray(r * H, r * H + H), r * L * H + l * H);
+        neuron.set(gn.subarray(r * I, r * I + I), r * L * I + l * I);
+      }
+    }
+    return { loss: mean(out.losses.data as Float32Array), head, neuron };
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await (await s.catch(() => undefined))?.release();
+  }
+}
+
+function mean(a: Float32Array): number {
+  let s = 0;
+  for (const v of a) s += v;
+  return s / a.length;
+}
+
+export class OnnxRuntimeBackend implements Backend {
+  readonly name = 'onnxruntime';
+  readonly runtime: string;
+  constructor(private readonly options: OnnxRuntimeBackendOptions = {}) {
+    const threads = options.intraOpNumThreads ?? availableParallelism();
+    this.runtime = `onnxruntime-node ${ort.env.versions.common} ${options.executionProvider ?? 'cpu'} (${threads} threads)`;
+  }
+  async load(model: EncoderModel): Promise<ModelSession> {
+    classificationHead(model);
+    return new OrtModelSession(model, this.options);
+  }
+}
+
+/** Creates the backend; fails (saying why) when the native binding cannot load. */
+export async function createOnnxRuntimeBackend(options: OnnxRuntimeBackendOptions = {}): Promise<Backend> {
+  if (!ort.InferenceSession) throw new Error('onnxruntime-node did not load');
+  return new OnnxRuntimeBackend(options);
+}
