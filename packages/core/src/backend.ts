@@ -97,17 +97,29 @@ export interface ResolvedBackend {
 }
 
 /**
- * Resolves a backend by preference: "tfjs" matches "tfjs" and every "tfjs-*" variant, tried in
- * priority order; no preference tries every registered backend. Fails with every reason.
+ * Resolves a backend by preference: "tfjs" matches "tfjs" and every "tfjs-*" variant. Several
+ * preferences are tried in the order given, each one's matches by priority (highest first); no
+ * preference tries every registered backend by priority. A preference that matches no registered
+ * backend is an error listing the registered ones. When none can start, the error gives every
+ * candidate's reason; on success, `failures` lists the candidates that failed before.
  */
 export async function resolveBackend(preference?: string | readonly string[]): Promise<ResolvedBackend> {
-  const prefs = preference === undefined ? undefined : typeof preference === 'string' ? [preference] : preference;
-  const matches = (name: string) => !prefs || prefs.some((p) => name === p || name.startsWith(`${p}-`));
-  const candidates = [...registry.values()].filter((r) => matches(r.name)).sort((a, b) => b.priority - a.priority);
-  if (candidates.length === 0) {
-    const known = listBackends().map((b) => b.name).join(', ') || 'none registered';
-    throw new FmnError(`unknown backend ${JSON.stringify(prefs?.join(', '))} (registered: ${known})`);
+  const prefs = preference === undefined ? [] : typeof preference === 'string' ? [preference] : [...preference];
+  // Array.prototype.sort is stable: equal priorities keep their registration order
+  const byPriority = [...registry.values()].sort((a, b) => b.priority - a.priority);
+  const known = byPriority.map((b) => b.name).join(', ') || 'none registered';
+  let candidates: Registered[];
+  if (prefs.length === 0) {
+    candidates = byPriority;
+  } else {
+    candidates = [];
+    for (const p of prefs) {
+      const matches = byPriority.filter((r) => r.name === p || r.name.startsWith(`${p}-`));
+      if (matches.length === 0) throw new FmnError(`unknown backend ${JSON.stringify(p)} (registered: ${known})`);
+      for (const r of matches) if (!candidates.includes(r)) candidates.push(r);
+    }
   }
+  if (candidates.length === 0) throw new FmnError('no backend is registered (install a backend package)');
   const failures: { name: string; reason: string }[] = [];
   for (const c of candidates) {
     try {
