@@ -10,8 +10,8 @@ import { Graph, type Value } from './graph.js';
 /** float32's most negative finite value (HuggingFace's additive attention mask). */
 export const F32_MIN = -3.4028234663852886e38;
 
-export const BATCH = 'batch';
-export const SEQ = 'sequence';
+export const BATCH = 'batch_size';
+export const SEQ = 'sequence_length';
 
 /** How the masks enter the graph: none, shared ([L,H] / [L,I]) or per example ([B,L,H] / [B,L,I]). */
 export type MaskMode = 'none' | 'shared' | 'example';
@@ -22,13 +22,18 @@ export const neuronMaskName = (l: number) => `neuron_mask_${l}`;
 export const headGradName = (l: number) => `head_grad_${l}`;
 export const neuronGradName = (l: number) => `neuron_grad_${l}`;
 
+/** One initializer per distinct Param (tied tensors once); clashing names get a numeric suffix. */
 class Weights {
   private readonly cache = new Map<Param, Value>();
+  private readonly names = new Set<string>();
   constructor(private readonly g: Graph) {}
   get(p: Param): Value {
     let v = this.cache.get(p);
     if (!v) {
-      v = this.g.initializer(p.name, p.shape, p.data);
+      let name = p.name;
+      for (let k = 1; this.names.has(name); k++) name = `${p.name}.${k}`;
+      this.names.add(name);
+      v = this.g.initializer(name, p.shape, p.data);
       this.cache.set(p, v);
     }
     return v;

@@ -7,3 +7,4 @@ export { gradients, unbroadcast, DIFFERENTIABLE_OPS } from './autodiff.js';
 export { buildForward, logitsGraph, lossGraph, maskGradientGraph } from './encoder-graph.js';
 
 registerBackend('onnxruntime', { init: () => createOnnxRuntimeBackend() }, 15);
+export { exportOnnx, type ExportOptions, type NamedHead } from './export.js';
