@@ -46,6 +46,18 @@ export async function computeMaskFisher(
         `backend returned mask gradients of sizes ${g.head.length}/${g.neuron.length}, expected ${reps * nh}/${reps * nn}`,
       );
     }
+    for (const [name, arr] of [
+      ['head', g.head],
+      ['neuron', g.neuron],
+    ] as const) {
+      for (let i = 0; i < arr.length; i++) {
+        if (!Number.isFinite(arr[i])) {
+          throw new FmnError(
+            `the backend returned a non-finite ${name} mask gradient (${arr[i]}) at index ${i} of batch ${count + 1} (loss ${g.loss}); check the model and the data`,
+          );
+        }
+      }
+    }
     for (let r = 0; r < reps; r++) {
       for (let i = 0; i < nh; i++) head[i] += g.head[r * nh + i] ** 2;
       for (let i = 0; i < nn; i++) neuron[i] += g.neuron[r * nn + i] ** 2;
@@ -72,10 +84,20 @@ export async function computeFullFisher(
   let count = 0;
   for await (const batch of batches) {
     const sq = await session.squaredParamGradients(batch);
+    if (count > 0 && sq.size !== acc.size) {
+      throw new Error(`backend returned ${sq.size} squared-gradient tensors for batch ${count + 1}, ${acc.size} before`);
+    }
     for (const [name, v] of sq) {
       const a = acc.get(name);
-      if (!a) acc.set(name, Float32Array.from(v));
-      else for (let i = 0; i < v.length; i++) a[i] += v[i];
+      if (!a) {
+        if (count > 0) throw new Error(`backend returned a new squared-gradient tensor "${name}" for batch ${count + 1}`);
+        acc.set(name, Float32Array.from(v));
+      } else {
+        if (v.length !== a.length) {
+          throw new Error(`backend returned ${v.length} values for "${name}" in batch ${count + 1}, ${a.length} before`);
+        }
+        for (let i = 0; i < v.length; i++) a[i] += v[i];
+      }
     }
     examples += batch.size;
     count++;
@@ -113,7 +135,8 @@ export async function writeMaskFisher(
       { name: 'head', dtype: 'F32', shape: [layers, heads], data: fromFloat32(fisher.head, 'F32') },
       { name: 'neuron', dtype: 'F32', shape: [layers, intermediate], data: fromFloat32(fisher.neuron, 'F32') },
     ],
-    { format: 'fmn-mask-fisher', head_size: String(headSize), examples: String(fisher.examples), ...metadata },
+    // the layout keys come last: they describe the tensors and must not be overridden
+    { ...metadata, format: 'fmn-mask-fisher', head_size: String(headSize), examples: String(fisher.examples) },
   );
 }
 
@@ -133,12 +156,20 @@ export async function readMaskFisher(
     const head = await f.readFloat32('head');
     const neuron = await f.readFloat32('neuron');
     assertFiniteFisher({ head, neuron }, path);
-    const headSize = Number(f.metadata.head_size ?? 0);
+    const count = (key: string): number => {
+      const text = f.metadata[key];
+      if (text === undefined) return 0;
+      const v = Number(text);
+      if (!/^\d+$/.test(text) || !Number.isSafeInteger(v)) {
+        throw new FmnError(`mask Fisher metadata "${key}" is ${JSON.stringify(text)}, not a whole number`, path);
+      }
+      return v;
+    };
     return {
-      layout: { layers, heads, headSize, intermediate },
+      layout: { layers, heads, headSize: count('head_size'), intermediate },
       head,
       neuron,
-      examples: Number(f.metadata.examples ?? 0),
+      examples: count('examples'),
       metadata: f.metadata,
     };
   } finally {
