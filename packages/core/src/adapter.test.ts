@@ -57,7 +57,9 @@ describe('adapter registry', () => {
     expect((err as Error).message).toBe(
       '/models/x/config.json: unsupported model_type "gpt2" (supported: bert, electra, roberta)',
     );
-    expect(() => mod.adapterFor({})).toThrow('unsupported model_type undefined (supported: bert, electra, roberta)');
+    expect(() => mod.adapterFor({})).toThrow(
+      'unsupported model_type undefined (supported: bert, electra, roberta)',
+    );
   });
 
   it('with no adapters registered, says so', () => {

@@ -52,7 +52,9 @@ describe('atomicFile / writeFileAtomic', () => {
   it('concurrent writers to one path use separate temp files; one of them wins whole', async () => {
     const dir = await tempDir();
     const path = join(dir, 'out.txt');
-    await Promise.all(['a'.repeat(1000), 'b'.repeat(1000), 'c'.repeat(1000)].map((s) => writeFileAtomic(path, s)));
+    await Promise.all(
+      ['a'.repeat(1000), 'b'.repeat(1000), 'c'.repeat(1000)].map((s) => writeFileAtomic(path, s)),
+    );
     expect(await readFile(path, 'utf8')).toMatch(/^(a{1000}|b{1000}|c{1000})$/);
     expect(await readdir(dir)).toEqual(['out.txt']);
   });

@@ -87,7 +87,9 @@ describe('resolveBackend', () => {
     expect(isFmnError(err)).toBe(true);
     expect(err.message).toBe('unknown backend "cuda" (registered: onnxruntime, tfjs-cpu)');
     // also when it is one of several preferences
-    expect((await rejection(mod.resolveBackend(['tfjs', 'webgpu']))).message).toMatch(/unknown backend "webgpu"/);
+    expect((await rejection(mod.resolveBackend(['tfjs', 'webgpu']))).message).toMatch(
+      /unknown backend "webgpu"/,
+    );
   });
 
   it('with nothing registered, says so', async () => {
@@ -97,7 +99,15 @@ describe('resolveBackend', () => {
 
   it('when every candidate fails, the error gives each reason (sync throws included)', async () => {
     mod.registerBackend('a', factory('a', [], 'reason A'), 2);
-    mod.registerBackend('b', { init: () => { throw new Error('reason B'); } }, 1);
+    mod.registerBackend(
+      'b',
+      {
+        init: () => {
+          throw new Error('reason B');
+        },
+      },
+      1,
+    );
     const err = await rejection(mod.resolveBackend());
     expect(isFmnError(err)).toBe(true);
     expect(err.message).toBe('no backend could start: a: reason A; b: reason B');
@@ -106,7 +116,16 @@ describe('resolveBackend', () => {
   it('a started backend is reused; a failed one is retried next time', async () => {
     const log: string[] = [];
     let fail = true;
-    mod.registerBackend('flaky', { init: () => (log.push('flaky'), fail ? Promise.reject(new Error('x')) : Promise.resolve(fakeBackend('flaky'))) }, 1);
+    mod.registerBackend(
+      'flaky',
+      {
+        init: () => (
+          log.push('flaky'),
+          fail ? Promise.reject(new Error('x')) : Promise.resolve(fakeBackend('flaky'))
+        ),
+      },
+      1,
+    );
     await rejection(mod.resolveBackend('flaky'));
     fail = false;
     const first = (await mod.resolveBackend('flaky')).backend;

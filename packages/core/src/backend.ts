@@ -46,7 +46,10 @@ export interface ModelSession {
    * `batch`: gradient of the batch-mean loss w.r.t. shared masks. `example`: each example has its
    * own copy of the masks; returns dLoss_i/dm_i, where Loss_i is example i's own loss.
    */
-  maskGradients(batch: Batch, options: { convention: FisherConvention; masks?: MaskValues }): Promise<MaskGradients>;
+  maskGradients(
+    batch: Batch,
+    options: { convention: FisherConvention; masks?: MaskValues },
+  ): Promise<MaskGradients>;
   /**
    * Sum over the batch's examples of the squared per-example gradient of every parameter
    * (METHOD.md section 4), by HuggingFace name. Optional: a backend may not offer it.
@@ -87,7 +90,9 @@ export function registerBackend(name: string, factory: BackendFactory, priority:
 }
 
 export function listBackends(): { name: string; priority: number }[] {
-  return [...registry.values()].sort((a, b) => b.priority - a.priority).map(({ name, priority }) => ({ name, priority }));
+  return [...registry.values()]
+    .sort((a, b) => b.priority - a.priority)
+    .map(({ name, priority }) => ({ name, priority }));
 }
 
 export interface ResolvedBackend {
@@ -104,7 +109,8 @@ export interface ResolvedBackend {
  * candidate's reason; on success, `failures` lists the candidates that failed before.
  */
 export async function resolveBackend(preference?: string | readonly string[]): Promise<ResolvedBackend> {
-  const prefs = preference === undefined ? [] : typeof preference === 'string' ? [preference] : [...preference];
+  const prefs =
+    preference === undefined ? [] : typeof preference === 'string' ? [preference] : [...preference];
   // Array.prototype.sort is stable: equal priorities keep their registration order
   const byPriority = [...registry.values()].sort((a, b) => b.priority - a.priority);
   const known = byPriority.map((b) => b.name).join(', ') || 'none registered';
@@ -115,7 +121,8 @@ export async function resolveBackend(preference?: string | readonly string[]): P
     candidates = [];
     for (const p of prefs) {
       const matches = byPriority.filter((r) => r.name === p || r.name.startsWith(`${p}-`));
-      if (matches.length === 0) throw new FmnError(`unknown backend ${JSON.stringify(p)} (registered: ${known})`);
+      if (matches.length === 0)
+        throw new FmnError(`unknown backend ${JSON.stringify(p)} (registered: ${known})`);
       for (const r of matches) if (!candidates.includes(r)) candidates.push(r);
     }
   }
@@ -131,9 +138,7 @@ export async function resolveBackend(preference?: string | readonly string[]): P
       failures.push({ name: c.name, reason: e instanceof Error ? e.message : String(e) });
     }
   }
-  throw new FmnError(
-    `no backend could start: ${failures.map((f) => `${f.name}: ${f.reason}`).join('; ')}`,
-  );
+  throw new FmnError(`no backend could start: ${failures.map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
 }
 
 /** Ones of the right size for shared masks (or per-example masks when `batchSize` is given). */

@@ -34,7 +34,10 @@ async function shardedFolder(weightMap?: Record<string, unknown>): Promise<strin
     'b.bias': 'model-00002-of-00002.safetensors',
     c: 'model-00002-of-00002.safetensors',
   };
-  await writeFile(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 24 }, weight_map: map }));
+  await writeFile(
+    join(dir, 'model.safetensors.index.json'),
+    JSON.stringify({ metadata: { total_size: 24 }, weight_map: map }),
+  );
   return dir;
 }
 
@@ -49,7 +52,11 @@ describe('Checkpoint', () => {
       expect(ck.config.hidden_size).toBe(4);
       expect(ck.names().sort()).toEqual(['a.weight', 'b.bias']);
       expect(ck.has('a.weight')).toBe(true);
-      expect(ck.info('b.bias')).toMatchObject({ dtype: 'F32', shape: [1, 3], file: join(dir, 'model.safetensors') });
+      expect(ck.info('b.bias')).toMatchObject({
+        dtype: 'F32',
+        shape: [1, 3],
+        file: join(dir, 'model.safetensors'),
+      });
       const before = ck.bytesRead;
       expect([...(await ck.readFloat32('b.bias'))]).toEqual([3, 4, 5]);
       expect(ck.bytesRead - before).toBe(12);
@@ -95,7 +102,9 @@ describe('Checkpoint', () => {
 
   it('missing config.json', async () => {
     const dir = await tempDir();
-    await writeSafetensors(join(dir, 'model.safetensors'), [{ name: 'a', dtype: 'U8', shape: [1], data: new Uint8Array(1) }]);
+    await writeSafetensors(join(dir, 'model.safetensors'), [
+      { name: 'a', dtype: 'U8', shape: [1], data: new Uint8Array(1) },
+    ]);
     await expectFmnError(Checkpoint.open(dir), /config\.json not found/, dir);
   });
 
@@ -112,7 +121,11 @@ describe('Checkpoint', () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'config.json'), CONFIG);
     await writeFile(join(dir, 'vocab.txt'), 'x');
-    await expectFmnError(Checkpoint.open(dir), /no weights found \(expected model\.safetensors or model\.safetensors\.index\.json\)/, dir);
+    await expectFmnError(
+      Checkpoint.open(dir),
+      /no weights found \(expected model\.safetensors or model\.safetensors\.index\.json\)/,
+      dir,
+    );
   });
 
   it('tensor listed in the index but absent from its shard', async () => {

@@ -106,7 +106,8 @@ export class Checkpoint {
         }
         for (const [name, shard] of Object.entries(map)) {
           const f = byShard.get(shard)!;
-          if (!f.has(name)) throw new FmnError(`tensor "${name}" is listed in the index but not in this shard`, f.path);
+          if (!f.has(name))
+            throw new FmnError(`tensor "${name}" is listed in the index but not in this shard`, f.path);
           owner.set(name, f);
         }
       } else {
@@ -117,7 +118,10 @@ export class Checkpoint {
             dir,
           );
         }
-        throw new FmnError('no weights found (expected model.safetensors or model.safetensors.index.json)', dir);
+        throw new FmnError(
+          'no weights found (expected model.safetensors or model.safetensors.index.json)',
+          dir,
+        );
       }
     } catch (e) {
       await Promise.all(files.map((f) => f.close()));

@@ -35,7 +35,8 @@ export interface LayerNorm {
  * How position ids are formed: `absolute` = 0..T-1; `padding-offset` = RoBERTa's
  * cumsum(ids != pad) * (ids != pad) + pad.
  */
-export type PositionIds = { readonly kind: 'absolute' } | { readonly kind: 'padding-offset'; readonly padTokenId: number };
+export type PositionIds =
+  { readonly kind: 'absolute' } | { readonly kind: 'padding-offset'; readonly padTokenId: number };
 
 export interface Embeddings {
   /** [vocab, E] */

@@ -30,7 +30,11 @@ function fakeSession(grads: { head: number[]; neuron: number[]; loss?: number }[
     maskGradients: (b: Batch, { convention }): Promise<MaskGradients> => {
       calls.push({ size: b.size, convention });
       const g = grads[k++];
-      return Promise.resolve({ loss: g.loss ?? 0.5, head: Float32Array.from(g.head), neuron: Float32Array.from(g.neuron) });
+      return Promise.resolve({
+        loss: g.loss ?? 0.5,
+        head: Float32Array.from(g.head),
+        neuron: Float32Array.from(g.neuron),
+      });
     },
     dispose: () => undefined,
   };
@@ -44,7 +48,9 @@ describe('computeMaskFisher', () => {
       { head: [3, 1, -1, 2], neuron: [0, -2, 1, 1, 4, 0.5], loss: 0.4 },
     ]);
     const seen: unknown[] = [];
-    const f = await computeMaskFisher(session, [batch(2), batch(3)], 'batch', { onBatch: (i) => seen.push(i) });
+    const f = await computeMaskFisher(session, [batch(2), batch(3)], 'batch', {
+      onBatch: (i) => seen.push(i),
+    });
     // hand-computed: 1+9, 4+1, 0.25+1, 0+4 | 1+0, 4+4, 9+1, 1+1, 0+16, 0.0625+0.25
     expect([...f.head]).toEqual([10, 5, 1.25, 4]);
     expect([...f.neuron]).toEqual([1, 8, 10, 2, 16, 0.3125]);
@@ -60,7 +66,7 @@ describe('computeMaskFisher', () => {
     ]);
   });
 
-  it('`example` convention: sum over examples of each example\'s own squared gradient', async () => {
+  it("`example` convention: sum over examples of each example's own squared gradient", async () => {
     const { session, calls } = fakeSession([
       {
         // 2 examples x [L*H]
@@ -86,7 +92,11 @@ describe('computeMaskFisher', () => {
     const grads = [{ head: [4096, 0, 0, 0], neuron: [0, 0, 0, 0, 0, 0] }];
     for (let i = 0; i < n; i++) grads.push({ head: [0.5, 0, 0, 0], neuron: [0, 0, 0, 0, 0, 0] });
     const { session } = fakeSession(grads);
-    const f = await computeMaskFisher(session, Array.from({ length: n + 1 }, () => batch(1)), 'batch');
+    const f = await computeMaskFisher(
+      session,
+      Array.from({ length: n + 1 }, () => batch(1)),
+      'batch',
+    );
     // 4096^2 + 1000 * 0.25 = 16777466, exactly representable in float32 (even, below 2^25)
     // whereas float32 accumulation would lose every 0.25 against 2^24
     expect(f.head[0]).toBe(16777466);
@@ -104,13 +114,17 @@ describe('computeMaskFisher', () => {
 
   it('an empty batch source is a clear error', async () => {
     const { session } = fakeSession([]);
-    await expect(computeMaskFisher(session, [], 'batch')).rejects.toThrow(/no examples: the Fisher needs at least one/);
+    await expect(computeMaskFisher(session, [], 'batch')).rejects.toThrow(
+      /no examples: the Fisher needs at least one/,
+    );
   });
 
   it('gradients of the wrong size are rejected', async () => {
     const { session } = fakeSession([{ head: [1, 2, 3, 4], neuron: [1, 2, 3, 4, 5, 6] }]);
     // `example` with 2 examples needs 8 / 12 values
-    await expect(computeMaskFisher(session, [batch(2)], 'example')).rejects.toThrow(/sizes 4\/6, expected 8\/12/);
+    await expect(computeMaskFisher(session, [batch(2)], 'example')).rejects.toThrow(
+      /sizes 4\/6, expected 8\/12/,
+    );
   });
 
   it.each([NaN, Infinity, -Infinity])('a %d gradient is rejected, naming the batch', async (bad) => {
@@ -185,14 +199,29 @@ describe('writeMaskFisher / readMaskFisher', () => {
   });
 
   /** A Fisher file written directly (not by writeMaskFisher). */
-  async function fisherFile(head: number[], neuron: number[], meta: Record<string, string> = {}, shapes = { head: [2, 2], neuron: [2, 3] }) {
+  async function fisherFile(
+    head: number[],
+    neuron: number[],
+    meta: Record<string, string> = {},
+    shapes = { head: [2, 2], neuron: [2, 3] },
+  ) {
     const dir = await tempDir();
     const path = join(dir, 'f.safetensors');
     await writeSafetensors(
       path,
       [
-        { name: 'head', dtype: 'F32', shape: shapes.head, data: new Uint8Array(Float32Array.from(head).buffer) },
-        { name: 'neuron', dtype: 'F32', shape: shapes.neuron, data: new Uint8Array(Float32Array.from(neuron).buffer) },
+        {
+          name: 'head',
+          dtype: 'F32',
+          shape: shapes.head,
+          data: new Uint8Array(Float32Array.from(head).buffer),
+        },
+        {
+          name: 'neuron',
+          dtype: 'F32',
+          shape: shapes.neuron,
+          data: new Uint8Array(Float32Array.from(neuron).buffer),
+        },
       ],
       meta,
     );
@@ -221,7 +250,11 @@ describe('writeMaskFisher / readMaskFisher', () => {
     await expectFmnError(readMaskFisher(mismatch), /"head" has 2 layers but "neuron" has 3/, mismatch);
 
     const badMeta = await fisherFile([1, 1, 1, 1], [1, 1, 1, 1, 1, 1], { examples: '12.5' });
-    await expectFmnError(readMaskFisher(badMeta), /metadata "examples" is "12\.5", not a whole number/, badMeta);
+    await expectFmnError(
+      readMaskFisher(badMeta),
+      /metadata "examples" is "12\.5", not a whole number/,
+      badMeta,
+    );
   });
 });
 
@@ -253,7 +286,9 @@ describe('computeFullFisher', () => {
   });
 
   it('rejects a backend without it, an empty source and inconsistent tensors', async () => {
-    await expect(computeFullFisher(fullSession(undefined), [batch(1)])).rejects.toThrow(/does not compute the full Fisher/);
+    await expect(computeFullFisher(fullSession(undefined), [batch(1)])).rejects.toThrow(
+      /does not compute the full Fisher/,
+    );
     await expect(computeFullFisher(fullSession([]), [])).rejects.toThrow(/no examples/);
     await expect(
       computeFullFisher(fullSession([{ a: [1, 2] }, { a: [1] }]), [batch(1), batch(1)]),

@@ -67,7 +67,12 @@ export async function computeMaskFisher(
     progress.onBatch?.({ batches: count, examples, loss: g.loss });
   }
   if (examples === 0) throw new FmnError('no examples: the Fisher needs at least one');
-  const fisher = { layout: session.layout, head: Float32Array.from(head), neuron: Float32Array.from(neuron), examples };
+  const fisher = {
+    layout: session.layout,
+    head: Float32Array.from(head),
+    neuron: Float32Array.from(neuron),
+    examples,
+  };
   assertFiniteFisher(fisher, 'computed mask Fisher');
   return fisher;
 }
@@ -85,16 +90,21 @@ export async function computeFullFisher(
   for await (const batch of batches) {
     const sq = await session.squaredParamGradients(batch);
     if (count > 0 && sq.size !== acc.size) {
-      throw new Error(`backend returned ${sq.size} squared-gradient tensors for batch ${count + 1}, ${acc.size} before`);
+      throw new Error(
+        `backend returned ${sq.size} squared-gradient tensors for batch ${count + 1}, ${acc.size} before`,
+      );
     }
     for (const [name, v] of sq) {
       const a = acc.get(name);
       if (!a) {
-        if (count > 0) throw new Error(`backend returned a new squared-gradient tensor "${name}" for batch ${count + 1}`);
+        if (count > 0)
+          throw new Error(`backend returned a new squared-gradient tensor "${name}" for batch ${count + 1}`);
         acc.set(name, Float32Array.from(v));
       } else {
         if (v.length !== a.length) {
-          throw new Error(`backend returned ${v.length} values for "${name}" in batch ${count + 1}, ${a.length} before`);
+          throw new Error(
+            `backend returned ${v.length} values for "${name}" in batch ${count + 1}, ${a.length} before`,
+          );
         }
         for (let i = 0; i < v.length; i++) a[i] += v[i];
       }
@@ -116,8 +126,10 @@ export function assertFiniteFisher(f: { head: Float32Array; neuron: Float32Array
     for (let i = 0; i < arr.length; i++) {
       const v = arr[i];
       if (Number.isNaN(v)) throw new FmnError(`Fisher tensor "${name}" has NaN at index ${i}`, file);
-      if (!Number.isFinite(v)) throw new FmnError(`Fisher tensor "${name}" has an infinite value at index ${i}`, file);
-      if (v < 0) throw new FmnError(`Fisher tensor "${name}" has a negative value (${v}) at index ${i}`, file);
+      if (!Number.isFinite(v))
+        throw new FmnError(`Fisher tensor "${name}" has an infinite value at index ${i}`, file);
+      if (v < 0)
+        throw new FmnError(`Fisher tensor "${name}" has a negative value (${v}) at index ${i}`, file);
     }
   }
 }
@@ -133,10 +145,20 @@ export async function writeMaskFisher(
     path,
     [
       { name: 'head', dtype: 'F32', shape: [layers, heads], data: fromFloat32(fisher.head, 'F32') },
-      { name: 'neuron', dtype: 'F32', shape: [layers, intermediate], data: fromFloat32(fisher.neuron, 'F32') },
+      {
+        name: 'neuron',
+        dtype: 'F32',
+        shape: [layers, intermediate],
+        data: fromFloat32(fisher.neuron, 'F32'),
+      },
     ],
     // the layout keys come last: they describe the tensors and must not be overridden
-    { ...metadata, format: 'fmn-mask-fisher', head_size: String(headSize), examples: String(fisher.examples) },
+    {
+      ...metadata,
+      format: 'fmn-mask-fisher',
+      head_size: String(headSize),
+      examples: String(fisher.examples),
+    },
   );
 }
 
@@ -148,11 +170,13 @@ export async function readMaskFisher(
   try {
     for (const name of ['head', 'neuron']) {
       if (!f.has(name)) throw new FmnError(`not a mask Fisher file: no "${name}" tensor`, path);
-      if (f.info(name).shape.length !== 2) throw new FmnError(`mask Fisher tensor "${name}" must be 2-D`, path);
+      if (f.info(name).shape.length !== 2)
+        throw new FmnError(`mask Fisher tensor "${name}" must be 2-D`, path);
     }
     const [layers, heads] = f.info('head').shape;
     const [nl, intermediate] = f.info('neuron').shape;
-    if (nl !== layers) throw new FmnError(`mask Fisher "head" has ${layers} layers but "neuron" has ${nl}`, path);
+    if (nl !== layers)
+      throw new FmnError(`mask Fisher "head" has ${layers} layers but "neuron" has ${nl}`, path);
     const head = await f.readFloat32('head');
     const neuron = await f.readFloat32('neuron');
     assertFiniteFisher({ head, neuron }, path);
@@ -161,7 +185,10 @@ export async function readMaskFisher(
       if (text === undefined) return 0;
       const v = Number(text);
       if (!/^\d+$/.test(text) || !Number.isSafeInteger(v)) {
-        throw new FmnError(`mask Fisher metadata "${key}" is ${JSON.stringify(text)}, not a whole number`, path);
+        throw new FmnError(
+          `mask Fisher metadata "${key}" is ${JSON.stringify(text)}, not a whole number`,
+          path,
+        );
       }
       return v;
     };

@@ -13,16 +13,32 @@ function le(dtype: DType, values: (number | bigint)[]): Uint8Array {
   values.forEach((v, i) => {
     const o = i * size;
     switch (dtype) {
-      case 'F64': dv.setFloat64(o, Number(v), true); break;
-      case 'F32': dv.setFloat32(o, Number(v), true); break;
+      case 'F64':
+        dv.setFloat64(o, Number(v), true);
+        break;
+      case 'F32':
+        dv.setFloat32(o, Number(v), true);
+        break;
       case 'F16':
-      case 'BF16': dv.setUint16(o, Number(v), true); break; // raw bit patterns
-      case 'I64': dv.setBigInt64(o, BigInt(v), true); break;
-      case 'I32': dv.setInt32(o, Number(v), true); break;
-      case 'I16': dv.setInt16(o, Number(v), true); break;
-      case 'I8': dv.setInt8(o, Number(v)); break;
+      case 'BF16':
+        dv.setUint16(o, Number(v), true);
+        break; // raw bit patterns
+      case 'I64':
+        dv.setBigInt64(o, BigInt(v), true);
+        break;
+      case 'I32':
+        dv.setInt32(o, Number(v), true);
+        break;
+      case 'I16':
+        dv.setInt16(o, Number(v), true);
+        break;
+      case 'I8':
+        dv.setInt8(o, Number(v));
+        break;
       case 'U8':
-      case 'BOOL': dv.setUint8(o, Number(v)); break;
+      case 'BOOL':
+        dv.setUint8(o, Number(v));
+        break;
     }
   });
   return out;
@@ -30,14 +46,38 @@ function le(dtype: DType, values: (number | bigint)[]): Uint8Array {
 
 // Per dtype: stored values (F16/BF16 as bit patterns) and the float32 values they read as.
 const DTYPE_CASES: { dtype: DType; stored: (number | bigint)[]; asFloat: number[] }[] = [
-  { dtype: 'F64', stored: [1.5, -2, 1e-300, 0.1, 1e300, -0], asFloat: [1.5, -2, 0, Math.fround(0.1), Infinity, -0] },
-  { dtype: 'F32', stored: [1.5, -2, 2 ** -149, 3.4028234663852886e38, -Infinity, 0.25], asFloat: [1.5, -2, 2 ** -149, 3.4028234663852886e38, -Infinity, 0.25] },
+  {
+    dtype: 'F64',
+    stored: [1.5, -2, 1e-300, 0.1, 1e300, -0],
+    asFloat: [1.5, -2, 0, Math.fround(0.1), Infinity, -0],
+  },
+  {
+    dtype: 'F32',
+    stored: [1.5, -2, 2 ** -149, 3.4028234663852886e38, -Infinity, 0.25],
+    asFloat: [1.5, -2, 2 ** -149, 3.4028234663852886e38, -Infinity, 0.25],
+  },
   // 1, -2, smallest subnormal, 65504, +inf, -0
-  { dtype: 'F16', stored: [0x3c00, 0xc000, 0x0001, 0x7bff, 0x7c00, 0x8000], asFloat: [1, -2, 2 ** -24, 65504, Infinity, -0] },
+  {
+    dtype: 'F16',
+    stored: [0x3c00, 0xc000, 0x0001, 0x7bff, 0x7c00, 0x8000],
+    asFloat: [1, -2, 2 ** -24, 65504, Infinity, -0],
+  },
   // 1, -2, 3.140625, smallest subnormal, -inf, largest finite
-  { dtype: 'BF16', stored: [0x3f80, 0xc000, 0x4049, 0x0001, 0xff80, 0x7f7f], asFloat: [1, -2, 3.140625, 2 ** -133, -Infinity, (2 - 2 ** -7) * 2 ** 127] },
-  { dtype: 'I64', stored: [1n, -2n, 2n ** 40n, -(2n ** 40n), 0n, 7n], asFloat: [1, -2, 2 ** 40, -(2 ** 40), 0, 7] },
-  { dtype: 'I32', stored: [1, -2, 2 ** 31 - 1, -(2 ** 31), 0, 7], asFloat: [1, -2, 2 ** 31, -(2 ** 31), 0, 7] },
+  {
+    dtype: 'BF16',
+    stored: [0x3f80, 0xc000, 0x4049, 0x0001, 0xff80, 0x7f7f],
+    asFloat: [1, -2, 3.140625, 2 ** -133, -Infinity, (2 - 2 ** -7) * 2 ** 127],
+  },
+  {
+    dtype: 'I64',
+    stored: [1n, -2n, 2n ** 40n, -(2n ** 40n), 0n, 7n],
+    asFloat: [1, -2, 2 ** 40, -(2 ** 40), 0, 7],
+  },
+  {
+    dtype: 'I32',
+    stored: [1, -2, 2 ** 31 - 1, -(2 ** 31), 0, 7],
+    asFloat: [1, -2, 2 ** 31, -(2 ** 31), 0, 7],
+  },
   { dtype: 'I16', stored: [1, -2, 32767, -32768, 0, 7], asFloat: [1, -2, 32767, -32768, 0, 7] },
   { dtype: 'I8', stored: [1, -2, 127, -128, 0, 7], asFloat: [1, -2, 127, -128, 0, 7] },
   { dtype: 'U8', stored: [1, 2, 255, 128, 0, 7], asFloat: [1, 2, 255, 128, 0, 7] },
@@ -67,7 +107,12 @@ describe('writeSafetensors -> SafetensorsFile round trip', () => {
   it('all dtypes in one file, with scalars and empty tensors, in order, with metadata', async () => {
     const dir = await tempDir();
     const path = join(dir, 'all.safetensors');
-    const tensors = DTYPE_CASES.map(({ dtype, stored }) => ({ name: `t_${dtype}`, dtype, shape: [3, 2], data: le(dtype, stored) }));
+    const tensors = DTYPE_CASES.map(({ dtype, stored }) => ({
+      name: `t_${dtype}`,
+      dtype,
+      shape: [3, 2],
+      data: le(dtype, stored),
+    }));
     tensors.push({ name: 'scalar', dtype: 'F32', shape: [], data: le('F32', [42]) });
     tensors.push({ name: 'empty', dtype: 'F16', shape: [0, 4], data: new Uint8Array(0) });
     await writeSafetensors(path, tensors, { format: 'pt', note: 'ünïcode ✓' });
@@ -76,7 +121,10 @@ describe('writeSafetensors -> SafetensorsFile round trip', () => {
     const file = await readFile(path);
     const n = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
     expect(n % 8).toBe(0);
-    const header = JSON.parse(file.subarray(8, 8 + n).toString('utf8')) as Record<string, { data_offsets: number[] }>;
+    const header = JSON.parse(file.subarray(8, 8 + n).toString('utf8')) as Record<
+      string,
+      { data_offsets: number[] }
+    >;
     expect(header.__metadata__).toEqual({ format: 'pt', note: 'ünïcode ✓' });
     const expectedData = tensors.reduce((s, t) => s + t.data.length, 0);
     expect(file.length).toBe(8 + n + expectedData);
@@ -118,9 +166,24 @@ describe('a file written by hand from the format spec', () => {
       '"a.weight":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},' +
       '"c":{"dtype":"BF16","shape":[2],"data_offsets":[14,18]}}   ';
     const data = [
-      0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0, // F32 1, -2
-      0x01, 0x00, 0xff, 0xff, 0x00, 0x80, // I16 1, -1, -32768
-      0x80, 0x3f, 0x49, 0x40, // BF16 1, 3.140625
+      0x00,
+      0x00,
+      0x80,
+      0x3f,
+      0x00,
+      0x00,
+      0x00,
+      0xc0, // F32 1, -2
+      0x01,
+      0x00,
+      0xff,
+      0xff,
+      0x00,
+      0x80, // I16 1, -1, -32768
+      0x80,
+      0x3f,
+      0x49,
+      0x40, // BF16 1, 3.140625
     ];
     const path = await handFile(join(dir, 'hand.safetensors'), header, data);
     const f = await SafetensorsFile.open(path);
@@ -141,7 +204,11 @@ describe('a file written by hand from the format spec', () => {
 
   it('accepts "__metadata__": null as no metadata', async () => {
     const dir = await tempDir();
-    const path = await handFile(join(dir, 'm.safetensors'), '{"__metadata__":null,"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', [7]);
+    const path = await handFile(
+      join(dir, 'm.safetensors'),
+      '{"__metadata__":null,"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}',
+      [7],
+    );
     const f = await SafetensorsFile.open(path);
     expect(f.metadata).toEqual({});
     expect([...(await f.readFloat32('a'))]).toEqual([7]);
@@ -169,14 +236,22 @@ describe('corrupt files: each class has its own error naming the file', () => {
   it('header length beyond the end of the file', async () => {
     const dir = await tempDir();
     const path = await handFile(join(dir, 'short.safetensors'), '{}', [], 100n);
-    await expectFmnError(SafetensorsFile.open(path), /header length 100 goes beyond the end of the file \(10 bytes\)/, path);
+    await expectFmnError(
+      SafetensorsFile.open(path),
+      /header length 100 goes beyond the end of the file \(10 bytes\)/,
+      path,
+    );
   });
 
   it('header length above 100 MB (only the 8-byte prefix exists; nothing is allocated)', async () => {
     const dir = await tempDir();
     const path = join(dir, 'huge.safetensors');
     await writeFile(path, u64le(BigInt(MAX_HEADER_BYTES) + 1n));
-    await expectFmnError(SafetensorsFile.open(path), /header length 100000001 is above the 100000000-byte limit/, path);
+    await expectFmnError(
+      SafetensorsFile.open(path),
+      /header length 100000001 is above the 100000000-byte limit/,
+      path,
+    );
     await writeFile(path, u64le(2n ** 64n - 1n)); // the largest u64, which a Number cannot hold
     await expectFmnError(SafetensorsFile.open(path), /header length 18446744073709551615 is above/, path);
   });
@@ -220,7 +295,11 @@ describe('corrupt files: each class has its own error naming the file', () => {
 
   it('data_offsets out of order (begin > end)', async () => {
     const dir = await tempDir();
-    const path = await handFile(join(dir, 'order.safetensors'), `{"a":${T('F32', [2], [8, 0])}}`, new Uint8Array(8));
+    const path = await handFile(
+      join(dir, 'order.safetensors'),
+      `{"a":${T('F32', [2], [8, 0])}}`,
+      new Uint8Array(8),
+    );
     await expectFmnError(SafetensorsFile.open(path), /data_offsets of "a" are out of order \(8 > 0\)/, path);
   });
 
@@ -246,7 +325,11 @@ describe('corrupt files: each class has its own error naming the file', () => {
 
   it('tensor outside the data section', async () => {
     const dir = await tempDir();
-    const path = await handFile(join(dir, 'out.safetensors'), `{"a":${T('F32', [2], [0, 8])}}`, new Uint8Array(4));
+    const path = await handFile(
+      join(dir, 'out.safetensors'),
+      `{"a":${T('F32', [2], [0, 8])}}`,
+      new Uint8Array(4),
+    );
     await expectFmnError(
       SafetensorsFile.open(path),
       /tensor "a" lies outside the data section \(ends at 8, data section has 4 bytes\)/,
@@ -256,7 +339,11 @@ describe('corrupt files: each class has its own error naming the file', () => {
 
   it('byte length different from dtype size x shape product', async () => {
     const dir = await tempDir();
-    const path = await handFile(join(dir, 'len.safetensors'), `{"a":${T('F32', [3], [0, 8])}}`, new Uint8Array(8));
+    const path = await handFile(
+      join(dir, 'len.safetensors'),
+      `{"a":${T('F32', [3], [0, 8])}}`,
+      new Uint8Array(8),
+    );
     await expectFmnError(SafetensorsFile.open(path), /tensor "a" has 8 bytes but F32 x \[3\] needs 12/, path);
   });
 
@@ -366,7 +453,16 @@ describe('writeSafetensors failures leave nothing behind', () => {
     const path = join(dir, 'out.safetensors');
     await writeFile(path, 'previous');
     await expect(
-      writeSafetensors(path, [{ name: 'a', dtype: 'U8', shape: [1], data: () => { throw new Error('nope'); } }]),
+      writeSafetensors(path, [
+        {
+          name: 'a',
+          dtype: 'U8',
+          shape: [1],
+          data: () => {
+            throw new Error('nope');
+          },
+        },
+      ]),
     ).rejects.toThrow('nope');
     expect(await readFile(path, 'utf8')).toBe('previous');
     expect(await readdir(dir)).toEqual(['out.safetensors']);
@@ -384,10 +480,26 @@ describe('writeSafetensors failures leave nothing behind', () => {
       /duplicate tensor name "a"/,
       path,
     );
-    await expectFmnError(writeSafetensors(path, [{ name: 'a', dtype: 'F32', shape: [1], data: u8 }]), /has 1 bytes, but F32 x \[1\] needs 4/, path);
-    await expectFmnError(writeSafetensors(path, [{ name: 'a', dtype: 'U8', shape: [-1], data: u8 }]), /invalid shape/, path);
-    await expectFmnError(writeSafetensors(path, [{ name: 'a', dtype: 'X' as DType, shape: [1], data: u8 }]), /unknown dtype "X"/, path);
-    await expectFmnError(writeSafetensors(path, [{ name: '__metadata__', dtype: 'U8', shape: [1], data: u8 }]), /not a valid tensor name/, path);
+    await expectFmnError(
+      writeSafetensors(path, [{ name: 'a', dtype: 'F32', shape: [1], data: u8 }]),
+      /has 1 bytes, but F32 x \[1\] needs 4/,
+      path,
+    );
+    await expectFmnError(
+      writeSafetensors(path, [{ name: 'a', dtype: 'U8', shape: [-1], data: u8 }]),
+      /invalid shape/,
+      path,
+    );
+    await expectFmnError(
+      writeSafetensors(path, [{ name: 'a', dtype: 'X' as DType, shape: [1], data: u8 }]),
+      /unknown dtype "X"/,
+      path,
+    );
+    await expectFmnError(
+      writeSafetensors(path, [{ name: '__metadata__', dtype: 'U8', shape: [1], data: u8 }]),
+      /not a valid tensor name/,
+      path,
+    );
     expect(await readdir(dir)).toEqual([]);
   });
 

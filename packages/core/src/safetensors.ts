@@ -98,7 +98,8 @@ export function parseSafetensorsHeader(
         throw new FmnError('corrupt safetensors: __metadata__ is not an object', file);
       }
       for (const [k, v] of Object.entries(value)) {
-        if (typeof v !== 'string') throw new FmnError(`corrupt safetensors: metadata "${k}" is not a string`, file);
+        if (typeof v !== 'string')
+          throw new FmnError(`corrupt safetensors: metadata "${k}" is not a string`, file);
         metadata[k] = v;
       }
       continue;
@@ -112,7 +113,10 @@ export function parseSafetensorsHeader(
     }
     const shape = entry.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FmnError(`corrupt safetensors: invalid shape ${JSON.stringify(shape)} for tensor "${name}"`, file);
+      throw new FmnError(
+        `corrupt safetensors: invalid shape ${JSON.stringify(shape)} for tensor "${name}"`,
+        file,
+      );
     }
     const offs = entry.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
@@ -123,7 +127,10 @@ export function parseSafetensorsHeader(
     }
     const [begin, end] = offs as [number, number];
     if (end < begin) {
-      throw new FmnError(`corrupt safetensors: data_offsets of "${name}" are out of order (${begin} > ${end})`, file);
+      throw new FmnError(
+        `corrupt safetensors: data_offsets of "${name}" are out of order (${begin} > ${end})`,
+        file,
+      );
     }
     if (end > dataBytes) {
       throw new FmnError(
@@ -203,25 +210,41 @@ export class SafetensorsFile {
       handle = await open(path, 'r');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new FmnError(code === 'ENOENT' ? 'file not found' : `cannot open (${code ?? (e as Error).message})`, path);
+      throw new FmnError(
+        code === 'ENOENT' ? 'file not found' : `cannot open (${code ?? (e as Error).message})`,
+        path,
+      );
     }
     try {
       const size = (await handle.stat()).size;
-      if (size < 8) throw new FmnError(`corrupt safetensors: file has ${size} bytes, too small for a header`, path);
+      if (size < 8)
+        throw new FmnError(`corrupt safetensors: file has ${size} bytes, too small for a header`, path);
       const lenBuf = new Uint8Array(8);
       await readFully(handle, lenBuf, 0, path, 'the header length');
       const n = new DataView(lenBuf.buffer).getBigUint64(0, true);
       if (n > BigInt(MAX_HEADER_BYTES)) {
-        throw new FmnError(`corrupt safetensors: header length ${n} is above the ${MAX_HEADER_BYTES}-byte limit`, path);
+        throw new FmnError(
+          `corrupt safetensors: header length ${n} is above the ${MAX_HEADER_BYTES}-byte limit`,
+          path,
+        );
       }
       if (n > BigInt(size - 8)) {
-        throw new FmnError(`corrupt safetensors: header length ${n} goes beyond the end of the file (${size} bytes)`, path);
+        throw new FmnError(
+          `corrupt safetensors: header length ${n} goes beyond the end of the file (${size} bytes)`,
+          path,
+        );
       }
       const headerLen = Number(n);
       const headerBytes = new Uint8Array(headerLen);
       await readFully(handle, headerBytes, 8, path, 'the header');
       const { tensors, metadata } = parseSafetensorsHeader(headerBytes, size - 8 - headerLen, path);
-      const file = new SafetensorsFile(path, handle, 8 + headerLen, new Map(tensors.map((t) => [t.name, t])), metadata);
+      const file = new SafetensorsFile(
+        path,
+        handle,
+        8 + headerLen,
+        new Map(tensors.map((t) => [t.name, t])),
+        metadata,
+      );
       file.bytesRead = 8 + headerLen;
       return file;
     } catch (e) {
@@ -282,22 +305,32 @@ export async function writeSafetensors(
 ): Promise<void> {
   const header = Object.create(null) as Record<string, unknown>; // so "__proto__" is a plain name
   for (const [k, v] of Object.entries(metadata)) {
-    if (typeof v !== 'string') throw new FmnError(`cannot write safetensors: metadata "${k}" is not a string`, path);
+    if (typeof v !== 'string')
+      throw new FmnError(`cannot write safetensors: metadata "${k}" is not a string`, path);
   }
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   const lengths: number[] = [];
   for (const t of tensors) {
-    if (t.name === '__metadata__') throw new FmnError('cannot write safetensors: "__metadata__" is not a valid tensor name', path);
+    if (t.name === '__metadata__')
+      throw new FmnError('cannot write safetensors: "__metadata__" is not a valid tensor name', path);
     if (Object.prototype.hasOwnProperty.call(header, t.name)) {
       throw new FmnError(`cannot write safetensors: duplicate tensor name "${t.name}"`, path);
     }
-    if (!isDType(t.dtype)) throw new FmnError(`cannot write safetensors: unknown dtype ${JSON.stringify(t.dtype)} for "${t.name}"`, path);
+    if (!isDType(t.dtype))
+      throw new FmnError(
+        `cannot write safetensors: unknown dtype ${JSON.stringify(t.dtype)} for "${t.name}"`,
+        path,
+      );
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FmnError(`cannot write safetensors: invalid shape ${JSON.stringify(t.shape)} for "${t.name}"`, path);
+      throw new FmnError(
+        `cannot write safetensors: invalid shape ${JSON.stringify(t.shape)} for "${t.name}"`,
+        path,
+      );
     }
     const len = numel(t.shape) * DTYPE_SIZE[t.dtype];
-    if (!Number.isSafeInteger(len)) throw new FmnError(`cannot write safetensors: tensor "${t.name}" is too large`, path);
+    if (!Number.isSafeInteger(len))
+      throw new FmnError(`cannot write safetensors: tensor "${t.name}" is too large`, path);
     if (typeof t.data !== 'function' && t.data.byteLength !== len) {
       throw new FmnError(
         `cannot write safetensors: tensor "${t.name}" has ${t.data.byteLength} bytes, but ${t.dtype} x [${t.shape.join(', ')}] needs ${len}`,
@@ -313,7 +346,10 @@ export async function writeSafetensors(
   json += ' '.repeat(pad);
   const headerBytes = Buffer.from(json, 'utf8');
   if (headerBytes.length > MAX_HEADER_BYTES) {
-    throw new FmnError(`cannot write safetensors: the header would be ${headerBytes.length} bytes, above the limit`, path);
+    throw new FmnError(
+      `cannot write safetensors: the header would be ${headerBytes.length} bytes, above the limit`,
+      path,
+    );
   }
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.length));

@@ -92,7 +92,8 @@ describe('f16 <-> number', () => {
       // the exact midpoint of two neighbouring halves (exact in float64)
       const mid = (v + f16ToF32(next)) / 2;
       const even = (h & 1) === 0 ? h : next;
-      if (f32ToF16(mid) !== even) throw new Error(`midpoint of 0x${h.toString(16)} went to 0x${f32ToF16(mid).toString(16)}`);
+      if (f32ToF16(mid) !== even)
+        throw new Error(`midpoint of 0x${h.toString(16)} went to 0x${f32ToF16(mid).toString(16)}`);
     }
   });
 });
@@ -143,12 +144,14 @@ describe('bf16 <-> number', () => {
     for (let h = 0; h < 0x10000; h++) {
       if (isBf16NaN(h)) continue;
       const v = bf16ToF32(h);
-      if (f32ToBf16(v) !== h) throw new Error(`0x${h.toString(16)} -> ${v} -> 0x${f32ToBf16(v).toString(16)}`);
+      if (f32ToBf16(v) !== h)
+        throw new Error(`0x${h.toString(16)} -> ${v} -> 0x${f32ToBf16(v).toString(16)}`);
       const next = h + 1;
       if ((h & 0x7fff) >= 0x7f80 || (next & 0x7fff) > 0x7f80 || (next & 0x8000) !== (h & 0x8000)) continue;
       const mid = (v + bf16ToF32(next)) / 2;
       const even = (h & 1) === 0 ? h : next;
-      if (f32ToBf16(mid) !== even) throw new Error(`midpoint of 0x${h.toString(16)} went to 0x${f32ToBf16(mid).toString(16)}`);
+      if (f32ToBf16(mid) !== even)
+        throw new Error(`midpoint of 0x${h.toString(16)} went to 0x${f32ToBf16(mid).toString(16)}`);
     }
   });
 });
@@ -160,7 +163,11 @@ describe('toFloat32 / fromFloat32', () => {
     { dtype: 'F32', values: [1, -2], bytes: [0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0] },
     { dtype: 'F16', values: [1, -2], bytes: [0x00, 0x3c, 0x00, 0xc0] },
     { dtype: 'BF16', values: [1, -2], bytes: [0x80, 0x3f, 0x00, 0xc0] },
-    { dtype: 'I64', values: [1, -2], bytes: [1, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff] },
+    {
+      dtype: 'I64',
+      values: [1, -2],
+      bytes: [1, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    },
     { dtype: 'I32', values: [1, -2], bytes: [1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff] },
     { dtype: 'I16', values: [1, -2], bytes: [1, 0, 0xfe, 0xff] },
     { dtype: 'I8', values: [1, -2], bytes: [1, 0xfe] },
