@@ -226,6 +226,11 @@ describe('corrupt files: each class has its own error naming the file', () => {
     await expectFmnError(SafetensorsFile.open(path), /file not found/, path);
   });
 
+  it('a folder instead of a file', async () => {
+    const dir = await tempDir();
+    await expectFmnError(SafetensorsFile.open(dir), /not a file/, dir);
+  });
+
   it('file too small for the length prefix', async () => {
     const dir = await tempDir();
     const path = join(dir, 'tiny.safetensors');

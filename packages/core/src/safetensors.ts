@@ -216,7 +216,9 @@ export class SafetensorsFile {
       );
     }
     try {
-      const size = (await handle.stat()).size;
+      const st = await handle.stat();
+      if (!st.isFile()) throw new FmnError('not a file (expected a .safetensors file)', path);
+      const size = st.size;
       if (size < 8)
         throw new FmnError(`corrupt safetensors: file has ${size} bytes, too small for a header`, path);
       const lenBuf = new Uint8Array(8);
