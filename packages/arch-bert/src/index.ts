@@ -1,1 +1,8 @@
-export {};
+import { registerAdapter } from '@fmn/core';
+import { bertAdapter } from './adapter.js';
+
+registerAdapter(bertAdapter);
+
+export { bertAdapter };
+export * from './bert-like.js';
+export * from './kit.js';

@@ -1,0 +1,13 @@
+import { createBertLikeAdapter } from './bert-like.js';
+
+/** BERT (model_type "bert"): the pooler (dense + tanh on token 0) is part of the encoder; head `classifier`. */
+export const bertAdapter = createBertLikeAdapter({
+  modelType: 'bert',
+  className: 'Bert',
+  prefix: 'bert.',
+  defaults: { padTokenId: 0, layerNormEps: 1e-12 },
+  paddingOffsetPositions: false,
+  embeddingSizeKey: false,
+  head: { kind: 'bert' },
+  basePooler: true,
+});
