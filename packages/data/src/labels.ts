@@ -24,12 +24,12 @@ function isGenericLabels(label2id: Record<string, unknown> | undefined): boolean
  * outside [0, num_labels), is an FmnError naming the dataset (and line) and the model.
  */
 export function resolveLabels(dataset: Dataset, config: HfConfig, options: ResolveLabelsOptions = {}): Float32Array {
-  const model = options.model ?? 'the model';
+  const model = options.model !== undefined ? `model ${options.model}` : 'the model';
   const numLabels = configNumLabels(config);
   const task = dataset.task;
   if (task && task.numLabels !== numLabels) {
     throw new FmnError(
-      `dataset (task ${task.name}) has ${task.numLabels === 1 ? 'regression targets (1 label)' : `${task.numLabels} labels`} but model ${model} has num_labels ${numLabels}`,
+      `dataset (task ${task.name}) has ${task.numLabels === 1 ? 'regression targets (1 label)' : `${task.numLabels} labels`} but ${model} has num_labels ${numLabels}`,
       dataset.file,
     );
   }
@@ -50,7 +50,7 @@ export function resolveLabels(dataset: Dataset, config: HfConfig, options: Resol
     if (numLabels === 1) {
       const v = typeof raw === 'number' ? raw : Number(raw);
       if (!Number.isFinite(v) || (typeof raw === 'string' && raw.trim() === '')) {
-        throw new FmnError(`${at}: regression label ${JSON.stringify(raw)} is not a number (model ${model} has num_labels 1)`, ex.file);
+        throw new FmnError(`${at}: regression label ${JSON.stringify(raw)} is not a number (${model} has num_labels 1)`, ex.file);
       }
       out[i] = v;
       return;
@@ -70,14 +70,14 @@ export function resolveLabels(dataset: Dataset, config: HfConfig, options: Resol
       if (id === undefined) {
         const known = label2id && !generic ? Object.keys(label2id) : task ? [...task.labelNames] : [];
         throw new FmnError(
-          `${at}: label ${JSON.stringify(raw)} is not a label of model ${model} (num_labels ${numLabels}${known.length ? `; labels: ${known.join(', ')}` : ''})`,
+          `${at}: label ${JSON.stringify(raw)} is not a label of ${model} (num_labels ${numLabels}${known.length ? `; labels: ${known.join(', ')}` : ''})`,
           ex.file,
         );
       }
     }
     if (!Number.isInteger(id) || id < 0 || id >= numLabels) {
       throw new FmnError(
-        `${at}: label ${JSON.stringify(raw)} out of range for model ${model} with num_labels ${numLabels} (expected an integer 0..${numLabels - 1})`,
+        `${at}: label ${JSON.stringify(raw)} out of range for ${model} with num_labels ${numLabels} (expected an integer 0..${numLabels - 1})`,
         ex.file,
       );
     }
