@@ -23,12 +23,16 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const constant = (v: number) => (_: string, shape: number[]) => new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v);
+const constant = (v: number) => (_: string, shape: number[]) =>
+  new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v);
 const encoderNames = fakeShapes()
   .map(([n]) => n)
   .filter((n) => !n.startsWith('head.'));
 
-async function model(name: string, o: FakeModelOptions = {}): Promise<{ dir: string; values: Map<string, Float32Array> }> {
+async function model(
+  name: string,
+  o: FakeModelOptions = {},
+): Promise<{ dir: string; values: Map<string, Float32Array> }> {
   const dir = join(root, name);
   return { dir, values: await writeFakeModel(dir, o) };
 }
@@ -158,7 +162,13 @@ describe('fisher-nodes: identities', () => {
     const b = await model('b', { seed: 2 });
     const fa = await maskFisher('a', HEAD_A, NEURON_A);
     const fb = await maskFisher('b', HEAD_A, NEURON_A);
-    const { out, report } = await run({ method: 'fisher-nodes', models: [{ dir: a.dir, fisher: fa }, { dir: b.dir, fisher: fb }] });
+    const { out, report } = await run({
+      method: 'fisher-nodes',
+      models: [
+        { dir: a.dir, fisher: fa },
+        { dir: b.dir, fisher: fb },
+      ],
+    });
     const got = await readOut(join(out, 'a'));
     for (const name of encoderNames) {
       const va = a.values.get(name)!;
@@ -174,18 +184,42 @@ describe('fisher-nodes: identities', () => {
   it('a head whose Fisher is 0 in one model goes wholly to the other (paper: q, k; block: also v rows and o columns)', async () => {
     const a = await model('a', { seed: 1 });
     const b = await model('b', { seed: 2 });
-    const fa = await maskFisher('a', [[0, 2], [3, 4]], NEURON_A);
-    const fb = await maskFisher('b', [[5, 2], [3, 4]], NEURON_A);
+    const fa = await maskFisher(
+      'a',
+      [
+        [0, 2],
+        [3, 4],
+      ],
+      NEURON_A,
+    );
+    const fb = await maskFisher(
+      'b',
+      [
+        [5, 2],
+        [3, 4],
+      ],
+      NEURON_A,
+    );
     for (const mapping of ['paper', 'block'] as const) {
       const out = join(root, `out-${mapping}`);
-      await run({ method: 'fisher-nodes', mapping, out, models: [{ dir: a.dir, fisher: fa }, { dir: b.dir, fisher: fb }] });
+      await run({
+        method: 'fisher-nodes',
+        mapping,
+        out,
+        models: [
+          { dir: a.dir, fisher: fa },
+          { dir: b.dir, fisher: fb },
+        ],
+      });
       const got = await readOut(join(out, 'a'));
       // head 0 of layer 0 = rows (or columns) 0 and 1
       const rowsOf = (name: string) => [...got.get(name)!.values.subarray(0, 8)];
       const bRows = (name: string) => [...b.values.get(name)!.subarray(0, 8)];
       expect(rowsOf('layer.0.q.weight')).toEqual(bRows('layer.0.q.weight'));
       expect(rowsOf('layer.0.k.weight')).toEqual(bRows('layer.0.k.weight'));
-      expect([...got.get('layer.0.q.bias')!.values.subarray(0, 2)]).toEqual([...b.values.get('layer.0.q.bias')!.subarray(0, 2)]);
+      expect([...got.get('layer.0.q.bias')!.values.subarray(0, 2)]).toEqual([
+        ...b.values.get('layer.0.q.bias')!.subarray(0, 2),
+      ]);
       const vSame = rowsOf('layer.0.v.weight').every((v, i) => v === bRows('layer.0.v.weight')[i]);
       expect(vSame).toBe(mapping === 'block');
       if (mapping === 'block') {
@@ -194,11 +228,13 @@ describe('fisher-nodes: identities', () => {
         for (let r = 0; r < 4; r++) for (const c of [0, 1]) expect(o[r * 4 + c]).toBe(ob[r * 4 + c]);
       }
       // head 1 is shared: not equal to b
-      expect([...got.get('layer.0.q.weight')!.values.subarray(8)]).not.toEqual([...b.values.get('layer.0.q.weight')!.subarray(8)]);
+      expect([...got.get('layer.0.q.weight')!.values.subarray(8)]).not.toEqual([
+        ...b.values.get('layer.0.q.weight')!.subarray(8),
+      ]);
     }
   });
 
-  it('scaling every model\'s Fisher by one factor changes nothing', async () => {
+  it("scaling every model's Fisher by one factor changes nothing", async () => {
     const a = await model('a', { seed: 1 });
     const b = await model('b', { seed: 2 });
     const s = (m: number[][], f: number) => m.map((r) => r.map((v) => v * f));
@@ -211,7 +247,20 @@ describe('fisher-nodes: identities', () => {
         out,
         models: [
           { dir: a.dir, fisher: await maskFisher(`a${factor}`, s(HEAD_A, factor), s(NEURON_A, factor)) },
-          { dir: b.dir, fisher: await maskFisher(`b${factor}`, s([[0, 1], [7, 2]], factor), s(NEURON_B, factor)) },
+          {
+            dir: b.dir,
+            fisher: await maskFisher(
+              `b${factor}`,
+              s(
+                [
+                  [0, 1],
+                  [7, 2],
+                ],
+                factor,
+              ),
+              s(NEURON_B, factor),
+            ),
+          },
         ],
       });
       outs.push(await readOut(join(out, 'b')));
@@ -229,8 +278,28 @@ describe('fisher-nodes: identities', () => {
     const { out, report } = await run({
       method: 'fisher-nodes',
       models: [
-        { dir: a.dir, fisher: await maskFisher('a', [[0, 0], [1, 1]], NEURON_A) },
-        { dir: b.dir, fisher: await maskFisher('b', [[0, 4], [1, 1]], NEURON_A) },
+        {
+          dir: a.dir,
+          fisher: await maskFisher(
+            'a',
+            [
+              [0, 0],
+              [1, 1],
+            ],
+            NEURON_A,
+          ),
+        },
+        {
+          dir: b.dir,
+          fisher: await maskFisher(
+            'b',
+            [
+              [0, 4],
+              [1, 1],
+            ],
+            NEURON_A,
+          ),
+        },
       ],
     });
     expect(report.zeroRule).toEqual({ head: 1, neuron: 0 });
@@ -275,7 +344,10 @@ describe('other methods', () => {
     const { out: out2, report } = await run({
       method: 'average',
       out: join(root, 'out2'),
-      models: [{ dir: a.dir, lambda: 1 }, { dir: b.dir, lambda: 3 }],
+      models: [
+        { dir: a.dir, lambda: 1 },
+        { dir: b.dir, lambda: 3 },
+      ],
     });
     const got = await readOut(join(out2, 'b'));
     for (const name of encoderNames) expect([...new Set(got.get(name)!.values)]).toEqual([5]); // (2 + 18) / 4
@@ -289,7 +361,13 @@ describe('other methods', () => {
     const fb = join(root, 'fb.safetensors');
     await writeFakeFullFisher(fa, (_, n) => new Float32Array(n));
     await writeFakeFullFisher(fb, (name, n) => new Float32Array(n).fill(name === 'pooler.weight' ? 0 : 1));
-    const { out, report } = await run({ method: 'fisher', models: [{ dir: a.dir, fisher: fa }, { dir: b.dir, fisher: fb }] });
+    const { out, report } = await run({
+      method: 'fisher',
+      models: [
+        { dir: a.dir, fisher: fa },
+        { dir: b.dir, fisher: fb },
+      ],
+    });
     const got = await readOut(join(out, 'a'));
     const expected = Math.fround((1 + 1e-6) / (1 + 2e-6));
     expect(got.get('layer.0.q.weight')!.values[0]).toBe(expected);
@@ -309,7 +387,8 @@ describe('other methods', () => {
       models: [{ dir: a.dir }, { dir: b.dir, lambda: 0.5 }],
     });
     const got = await readOut(join(out, 'b'));
-    for (const name of encoderNames) expect([...new Set(got.get(name)!.values)]).toEqual([1 + 0.5 * (1 + 0.5 * 3)]);
+    for (const name of encoderNames)
+      expect([...new Set(got.get(name)!.values)]).toEqual([1 + 0.5 * (1 + 0.5 * 3)]);
     expect(got.get('head.weight')!.values.length).toBe(3 * 4);
     expect([...new Set(got.get('head.weight')!.values)]).toEqual([4]);
     expect([...new Set((await readOut(join(out, 'a'))).get('head.bias')!.values)]).toEqual([2]);
@@ -346,7 +425,12 @@ describe('other methods', () => {
     const base = await model('base', { values: constant(0) });
     const a = await model('a', { values: constant(1) });
     const b = await model('b', { values: constant(1) });
-    const opts = { method: 'dare' as const, base: base.dir, dare: { p: 0.5, seed: 11 }, models: [{ dir: a.dir }, { dir: b.dir }] };
+    const opts = {
+      method: 'dare' as const,
+      base: base.dir,
+      dare: { p: 0.5, seed: 11 },
+      models: [{ dir: a.dir }, { dir: b.dir }],
+    };
     const { out } = await run(opts);
     const got = await readOut(join(out, 'a'));
     for (const name of encoderNames) {
@@ -359,9 +443,13 @@ describe('other methods', () => {
       });
     }
     const { out: out2 } = await run({ ...opts, out: join(root, 'again') });
-    expect(await readFile(join(out2, 'a', 'model.safetensors'))).toEqual(await readFile(join(out, 'a', 'model.safetensors')));
+    expect(await readFile(join(out2, 'a', 'model.safetensors'))).toEqual(
+      await readFile(join(out, 'a', 'model.safetensors')),
+    );
     const { out: out3 } = await run({ ...opts, dare: { p: 0.5, seed: 12 }, out: join(root, 'other') });
-    expect(await readFile(join(out3, 'a', 'model.safetensors'))).not.toEqual(await readFile(join(out, 'a', 'model.safetensors')));
+    expect(await readFile(join(out3, 'a', 'model.safetensors'))).not.toEqual(
+      await readFile(join(out, 'a', 'model.safetensors')),
+    );
   });
 
   it('dare + ties: survivors agree in sign, so the disjoint mean is 2 where any survives', async () => {
@@ -398,12 +486,19 @@ describe('output', () => {
       [a.dir, 'm'],
       [b.dir, 'm-2'],
     ]) {
-      expect((await readdir(join(out, name))).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer_config.json', 'vocab.txt']);
+      expect((await readdir(join(out, name))).sort()).toEqual([
+        'config.json',
+        'model.safetensors',
+        'tokenizer_config.json',
+        'vocab.txt',
+      ]);
       for (const f of ['config.json', 'tokenizer_config.json', 'vocab.txt']) {
         expect(await readFile(join(out, name, f), 'utf8')).toBe(await readFile(join(dir, f), 'utf8'));
       }
     }
-    const sha = createHash('sha256').update(await readFile(join(b.dir, 'model.safetensors'))).digest('hex');
+    const sha = createHash('sha256')
+      .update(await readFile(join(b.dir, 'model.safetensors')))
+      .digest('hex');
     expect(report.inputs[1].weights[0].sha256).toBe(sha);
     expect(report.inputs.map((i) => i.output)).toEqual(['m', 'm-2']);
     expect([...report.inputs[0].taskHeadTensors].sort()).toEqual(['head.bias', 'head.weight']);
@@ -419,7 +514,12 @@ describe('output', () => {
     for (const [, t] of got) expect(t.dtype).toBe('F16');
     // mean 1 + 2^-11 is a tie between 1 and 1 + 2^-10: rounds to the even one, 1
     expect(got.get('layer.0.q.weight')!.values[0]).toBe(1);
-    const { out: out32 } = await run({ method: 'average', dtype: 'F32', out: join(root, 'o32'), models: [{ dir: a.dir }, { dir: b.dir }] });
+    const { out: out32 } = await run({
+      method: 'average',
+      dtype: 'F32',
+      out: join(root, 'o32'),
+      models: [{ dir: a.dir }, { dir: b.dir }],
+    });
     const got32 = await readOut(join(out32, 'b'));
     expect(got32.get('layer.0.q.weight')!.dtype).toBe('F32');
     expect(got32.get('layer.0.q.weight')!.values[0]).toBe(1 + 2 ** -11);
@@ -437,7 +537,14 @@ describe('output', () => {
     const parent = join(root, 'outs');
     await mkdir(parent);
     await expectFmnError(
-      run({ method: 'fisher', out: join(parent, 'merged'), models: [{ dir: a.dir, fisher: fa }, { dir: b.dir, fisher: fb }] }),
+      run({
+        method: 'fisher',
+        out: join(parent, 'merged'),
+        models: [
+          { dir: a.dir, fisher: fa },
+          { dir: b.dir, fisher: fb },
+        ],
+      }),
       /fb\.safetensors.*"pooler\.bias" has a negative value/,
     );
     expect(await readdir(parent)).toEqual([]);
@@ -449,7 +556,10 @@ describe('output', () => {
     const out = join(root, 'out');
     await mkdir(out);
     await writeFile(join(out, 'old.txt'), 'old');
-    await expectFmnError(run({ method: 'average', models: [{ dir: a.dir }, { dir: b.dir }] }), /already exists/);
+    await expectFmnError(
+      run({ method: 'average', models: [{ dir: a.dir }, { dir: b.dir }] }),
+      /already exists/,
+    );
     await run({ method: 'average', force: true, models: [{ dir: a.dir }, { dir: b.dir }] });
     expect((await readdir(out)).sort()).toEqual(['a', 'b', 'merge-report.json']);
   });
@@ -462,11 +572,17 @@ describe('errors', () => {
   ];
 
   it('fewer than two models', async () => {
-    await expectFmnError(run({ method: 'average', models: [{ dir: (await model('a')).dir }] }), /at least two models/);
+    await expectFmnError(
+      run({ method: 'average', models: [{ dir: (await model('a')).dir }] }),
+      /at least two models/,
+    );
   });
 
   it('inputs of different architectures', async () => {
-    await expectFmnError(run({ method: 'average', models: await two({}, { config: { model_type: 'fake2' } }) }), /different architectures/);
+    await expectFmnError(
+      run({ method: 'average', models: await two({}, { config: { model_type: 'fake2' } }) }),
+      /different architectures/,
+    );
   });
 
   it('inputs of different shapes name the tensor', async () => {
@@ -477,11 +593,17 @@ describe('errors', () => {
   });
 
   it('a tensor missing from one input is named', async () => {
-    await expectFmnError(run({ method: 'average', models: await two({}, { omit: ['pooler.bias'] }) }), /"pooler\.bias"/);
+    await expectFmnError(
+      run({ method: 'average', models: await two({}, { omit: ['pooler.bias'] }) }),
+      /"pooler\.bias"/,
+    );
   });
 
   it('inputs with different vocab_size', async () => {
-    await expectFmnError(run({ method: 'average', models: await two({}, { config: { vocab_size: 6 } }) }), /vocab_size 5 .* 6/);
+    await expectFmnError(
+      run({ method: 'average', models: await two({}, { config: { vocab_size: 6 } }) }),
+      /vocab_size 5 .* 6/,
+    );
   });
 
   it('inputs with different tokenizer vocabularies', async () => {
@@ -491,11 +613,29 @@ describe('errors', () => {
     );
   });
 
-  it('a mask Fisher whose layout differs from its model\'s', async () => {
+  it("a mask Fisher whose layout differs from its model's", async () => {
     const [a, b] = await two();
-    const bad = await maskFisher('bad', [[1, 1], [1, 1], [1, 1]], [[1, 1, 1], [1, 1, 1], [1, 1, 1]]);
+    const bad = await maskFisher(
+      'bad',
+      [
+        [1, 1],
+        [1, 1],
+        [1, 1],
+      ],
+      [
+        [1, 1, 1],
+        [1, 1, 1],
+        [1, 1, 1],
+      ],
+    );
     const e = await expectFmnError(
-      run({ method: 'fisher-nodes', models: [{ ...a, fisher: await maskFisher('ok', HEAD_A, NEURON_A) }, { ...b, fisher: bad }] }),
+      run({
+        method: 'fisher-nodes',
+        models: [
+          { ...a, fisher: await maskFisher('ok', HEAD_A, NEURON_A) },
+          { ...b, fisher: bad },
+        ],
+      }),
       /layout \(L=3, H=2, I=3.*differs.*L=2, H=2, I=3/,
     );
     expect(e.message).toContain('bad.fisher.safetensors');
@@ -508,9 +648,22 @@ describe('errors', () => {
   ] as const) {
     it(`a mask Fisher with a ${what} value`, async () => {
       const [a, b] = await two();
-      const bad = await maskFisher('bad', [[1, value], [1, 1]], NEURON_A);
+      const bad = await maskFisher(
+        'bad',
+        [
+          [1, value],
+          [1, 1],
+        ],
+        NEURON_A,
+      );
       await expectFmnError(
-        run({ method: 'fisher-nodes', models: [{ ...a, fisher: await maskFisher('ok', HEAD_A, NEURON_A) }, { ...b, fisher: bad }] }),
+        run({
+          method: 'fisher-nodes',
+          models: [
+            { ...a, fisher: await maskFisher('ok', HEAD_A, NEURON_A) },
+            { ...b, fisher: bad },
+          ],
+        }),
         pattern,
       );
     });
@@ -520,7 +673,16 @@ describe('errors', () => {
     const [a, b] = await two();
     const fa = join(root, 'fa.safetensors');
     await writeFakeFullFisher(fa, (name, n) => new Float32Array(n).fill(name === 'layer.0.v.bias' ? NaN : 1));
-    await expectFmnError(run({ method: 'fisher', models: [{ ...a, fisher: fa }, { ...b, fisher: fa }] }), /"layer\.0\.v\.bias" has NaN/);
+    await expectFmnError(
+      run({
+        method: 'fisher',
+        models: [
+          { ...a, fisher: fa },
+          { ...b, fisher: fa },
+        ],
+      }),
+      /"layer\.0\.v\.bias" has NaN/,
+    );
   });
 
   it('a full Fisher file missing a parameter', async () => {
@@ -528,7 +690,13 @@ describe('errors', () => {
     const fa = join(root, 'fa.safetensors');
     await writeFakeFullFisher(fa, (_, n) => new Float32Array(n).fill(1), { omit: ['layer.1.o.weight'] });
     await expectFmnError(
-      run({ method: 'fisher', models: [{ ...a, fisher: fa }, { ...b, fisher: fa }] }),
+      run({
+        method: 'fisher',
+        models: [
+          { ...a, fisher: fa },
+          { ...b, fisher: fa },
+        ],
+      }),
       /fa\.safetensors: full Fisher file has no tensor for parameter "layer\.1\.o\.weight"/,
     );
   });
@@ -551,10 +719,12 @@ describe('errors', () => {
 
   it('bad options: lambda, k, p', async () => {
     const models = await two();
-    await expectFmnError(run({ method: 'average', models: [models[0], { ...models[1], lambda: 0 }] }), /must be positive/);
+    await expectFmnError(
+      run({ method: 'average', models: [models[0], { ...models[1], lambda: 0 }] }),
+      /must be positive/,
+    );
     const base = (await model('base')).dir;
     await expectFmnError(run({ method: 'ties', base, ties: { k: 0 }, models }), /top-k/);
     await expectFmnError(run({ method: 'dare', base, dare: { p: 1 }, models }), /\[0, 1\)/);
   });
 });
-

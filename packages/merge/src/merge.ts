@@ -31,7 +31,13 @@ import {
   type TensorToWrite,
   type Weighting,
 } from '@fmn/core';
-import { applyZeroRule, tensorWeight, weightedAverage, type AnyWeight, type MaskFisherValues } from './weights.js';
+import {
+  applyZeroRule,
+  tensorWeight,
+  weightedAverage,
+  type AnyWeight,
+  type MaskFisherValues,
+} from './weights.js';
 import {
   addScaled,
   checkDropRate,
@@ -45,7 +51,14 @@ import {
   trimBelow,
 } from './taskvectors.js';
 
-export const MERGE_METHODS = ['fisher-nodes', 'fisher', 'average', 'task-arithmetic', 'ties', 'dare'] as const;
+export const MERGE_METHODS = [
+  'fisher-nodes',
+  'fisher',
+  'average',
+  'task-arithmetic',
+  'ties',
+  'dare',
+] as const;
 export type MergeMethod = (typeof MERGE_METHODS)[number];
 
 /** Methods built on task vectors theta_j - base: they need a base. */
@@ -131,9 +144,9 @@ export interface MergeReport {
 const FLOAT_DTYPES: ReadonlySet<DType> = new Set(['F16', 'BF16', 'F32', 'F64']);
 
 const SHARE_WEIGHTED =
-  'mean over the entries of the group\'s merged tensors of model j\'s normalised weight lambda_j W_j / sum_k lambda_k W_k (W = 1 for average); the shares of a group sum to 1';
+  "mean over the entries of the group's merged tensors of model j's normalised weight lambda_j W_j / sum_k lambda_k W_k (W = 1 for average); the shares of a group sum to 1";
 const SHARE_TASK_VECTOR =
-  'sum over the entries of the group\'s merged tensors of |model j\'s contribution to the combined task vector| (task arithmetic / dare: lambda_j tau_j after any DARE drop; ties: the trimmed, sign-agreeing lambda_j tau_j divided by the number of agreeing models), divided by the same sum over all models; null when every contribution is 0';
+  "sum over the entries of the group's merged tensors of |model j's contribution to the combined task vector| (task arithmetic / dare: lambda_j tau_j after any DARE drop; ties: the trimmed, sign-agreeing lambda_j tau_j divided by the number of agreeing models), divided by the same sum over all models; null when every contribution is 0";
 const SHARED_GROUP = 'embeddings-and-shared';
 
 async function sha256File(path: string): Promise<string> {
@@ -199,12 +212,14 @@ function checkFisherValues(values: Float32Array, name: string, file: string): vo
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (Number.isNaN(v)) throw new FmnError(`Fisher tensor "${name}" has NaN at index ${i}`, file);
-    if (!Number.isFinite(v)) throw new FmnError(`Fisher tensor "${name}" has an infinite value at index ${i}`, file);
+    if (!Number.isFinite(v))
+      throw new FmnError(`Fisher tensor "${name}" has an infinite value at index ${i}`, file);
     if (v < 0) throw new FmnError(`Fisher tensor "${name}" has a negative value (${v}) at index ${i}`, file);
   }
 }
 
-type MergedTensor = { readonly kind: 'float'; readonly data: Float32Array } | { readonly kind: 'raw'; readonly raw: RawTensor };
+type MergedTensor =
+  { readonly kind: 'float'; readonly data: Float32Array } | { readonly kind: 'raw'; readonly raw: RawTensor };
 
 /**
  * Hands out the merged tensors, in order, to several consumers (the output writers): tensor k is
@@ -245,22 +260,29 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
   const M = options.models.length;
   if (M < 2) throw new FmnError(`a merge needs at least two models, got ${M}`);
   const needsBase = NEEDS_BASE.has(method);
-  if (needsBase && !options.base) throw new FmnError(`method "${method}" needs a pre-trained base model (--base)`);
-  if (!needsBase && options.base) options.onWarning?.(`method "${method}" does not use a base model; ignoring ${options.base}`);
+  if (needsBase && !options.base)
+    throw new FmnError(`method "${method}" needs a pre-trained base model (--base)`);
+  if (!needsBase && options.base)
+    options.onWarning?.(`method "${method}" does not use a base model; ignoring ${options.base}`);
   const mapping: MaskMapping = options.mapping ?? 'paper';
-  if (mapping !== 'paper' && mapping !== 'block') throw new FmnError(`unknown mapping "${String(mapping)}" (paper, block)`);
+  if (mapping !== 'paper' && mapping !== 'block')
+    throw new FmnError(`unknown mapping "${String(mapping)}" (paper, block)`);
   const usesFisher = method === 'fisher-nodes' || method === 'fisher';
   const weightedMethod = usesFisher || method === 'average';
   const lambdas = options.models.map((m) => m.lambda ?? 1);
   lambdas.forEach((l, j) => {
-    if (!Number.isFinite(l)) throw new FmnError(`lambda of model ${j + 1} (${options.models[j].dir}) is not a finite number`);
+    if (!Number.isFinite(l))
+      throw new FmnError(`lambda of model ${j + 1} (${options.models[j].dir}) is not a finite number`);
     if (weightedMethod && !(l > 0)) {
-      throw new FmnError(`lambda of model ${j + 1} (${options.models[j].dir}) must be positive for "${method}", got ${l}`);
+      throw new FmnError(
+        `lambda of model ${j + 1} (${options.models[j].dir}) must be positive for "${method}", got ${l}`,
+      );
     }
   });
   if (usesFisher) {
     options.models.forEach((m) => {
-      if (!m.fisher) throw new FmnError(`method "${method}" needs a Fisher file for every model; none given`, m.dir);
+      if (!m.fisher)
+        throw new FmnError(`method "${method}" needs a Fisher file for every model; none given`, m.dir);
     });
   }
   const scale = options.scale ?? 1;
@@ -277,7 +299,8 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
   if (!options.force && (await exists(options.out))) {
     throw new FmnError('output folder already exists (use --force to replace it)', options.out);
   }
-  const findAdapter = options.adapterFor ?? ((config: HfConfig, dir: string) => registryAdapterFor(config, dir));
+  const findAdapter =
+    options.adapterFor ?? ((config: HfConfig, dir: string) => registryAdapterFor(config, dir));
 
   const toClose: { close(): Promise<void> }[] = [];
   try {
@@ -302,7 +325,12 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
       }
       const a = first.layout;
       const b = o.layout;
-      if (a.layers !== b.layers || a.heads !== b.heads || a.headSize !== b.headSize || a.intermediate !== b.intermediate) {
+      if (
+        a.layers !== b.layers ||
+        a.heads !== b.heads ||
+        a.headSize !== b.headSize ||
+        a.intermediate !== b.intermediate
+      ) {
         throw new FmnError(
           `inputs of different shapes: ${first.ckpt.dir} has ${layoutText(a)}, ${o.ckpt.dir} has ${layoutText(b)}`,
           o.ckpt.dir,
@@ -337,12 +365,17 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
         encoderNames.push(name);
       }
     }
-    const heads: string[][] = models.map((o) => o.ckpt.names().filter((n) => o.adapter.role(n, o.ckpt.config).taskHead));
+    const heads: string[][] = models.map((o) =>
+      o.ckpt.names().filter((n) => o.adapter.role(n, o.ckpt.config).taskHead),
+    );
     for (const o of all) {
       const isBase = o === base;
       for (const name of encoderNames) {
         if (!o.ckpt.has(name)) {
-          throw new FmnError(`inputs of different shapes: tensor "${name}" of ${first.ckpt.dir} is missing`, o.ckpt.dir);
+          throw new FmnError(
+            `inputs of different shapes: tensor "${name}" of ${first.ckpt.dir} is missing`,
+            o.ckpt.dir,
+          );
         }
         const a = first.ckpt.info(name);
         const b = o.ckpt.info(name);
@@ -353,13 +386,19 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
           );
         }
         if (FLOAT_DTYPES.has(a.dtype) !== FLOAT_DTYPES.has(b.dtype)) {
-          throw new FmnError(`tensor "${name}" is ${b.dtype} here but ${a.dtype} in ${first.ckpt.dir}`, o.ckpt.dir);
+          throw new FmnError(
+            `tensor "${name}" is ${b.dtype} here but ${a.dtype} in ${first.ckpt.dir}`,
+            o.ckpt.dir,
+          );
         }
       }
       if (!isBase) {
         for (const name of o.ckpt.names()) {
           if (!roles.has(name) && !o.adapter.role(name, o.ckpt.config).taskHead) {
-            throw new FmnError(`inputs of different shapes: tensor "${name}" is not in ${first.ckpt.dir}`, o.ckpt.dir);
+            throw new FmnError(
+              `inputs of different shapes: tensor "${name}" is not in ${first.ckpt.dir}`,
+              o.ckpt.dir,
+            );
           }
         }
       }
@@ -400,7 +439,8 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
         fullFishers.push(f);
         for (const name of encoderNames) {
           if (!FLOAT_DTYPES.has(first.ckpt.info(name).dtype)) continue;
-          if (!f.has(name)) throw new FmnError(`full Fisher file has no tensor for parameter "${name}"`, file);
+          if (!f.has(name))
+            throw new FmnError(`full Fisher file has no tensor for parameter "${name}"`, file);
           const shape = f.info(name).shape;
           const want = models[j].ckpt.info(name).shape;
           if (!shapeEquals(shape, want)) {
@@ -437,7 +477,8 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
 
     // --- the per-tensor computation
     const floatNames = encoderNames.filter((n) => FLOAT_DTYPES.has(first.ckpt.info(n).dtype));
-    const readAll = (name: string): Promise<Float32Array[]> => Promise.all(models.map((o) => o.ckpt.readFloat32(name)));
+    const readAll = (name: string): Promise<Float32Array[]> =>
+      Promise.all(models.map((o) => o.ckpt.readFloat32(name)));
     /** lambda_j (theta_j - base), after DARE's drop and rescale when the method is dare */
     const taskVectors = async (name: string): Promise<{ taus: Float32Array[]; baseValues: Float32Array }> => {
       const baseValues = await base!.ckpt.readFloat32(name);
@@ -504,7 +545,10 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
       if (!FLOAT_DTYPES.has(info.dtype)) {
         const raws = await Promise.all(models.map((o) => o.ckpt.read(name)));
         for (let j = 1; j < M; j++) {
-          if (raws[j].dtype !== raws[0].dtype || !Buffer.from(raws[j].bytes).equals(Buffer.from(raws[0].bytes))) {
+          if (
+            raws[j].dtype !== raws[0].dtype ||
+            !Buffer.from(raws[j].bytes).equals(Buffer.from(raws[0].bytes))
+          ) {
             throw new FmnError(
               `non-floating-point tensor "${name}" (${info.dtype}) differs from ${first.ckpt.dir}; it cannot be averaged`,
               models[j].ckpt.dir,

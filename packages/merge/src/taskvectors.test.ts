@@ -46,7 +46,7 @@ describe('TIES', () => {
     expect([...tiesMerge([f([4, -1, 0.2, 3]), f([-2, 0.5, 1, -0.1])], 50)]).toEqual([4, -1, 1, 3]);
   });
 
-  it('disjoint mean reports each agreeing model\'s |value| / count', () => {
+  it("disjoint mean reports each agreeing model's |value| / count", () => {
     const contrib = new Float64Array(2);
     disjointMean([f([2, -1]), f([4, 3])], Int8Array.from([1, 1]), contrib);
     // entry 0: both agree (2, 4) -> 1 and 2; entry 1: only model 2 (3) -> 3

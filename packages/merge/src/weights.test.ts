@@ -50,7 +50,12 @@ const cases: [MaskMapping, string, string, number[]][] = [
   // 5.2 block: the differences
   ['block', 'value weight rows of head h take head F[l, h]', 'layer.1.v.weight', byRow([3, 3, 4, 4], 4)],
   ['block', 'value bias entries of head h take head F[l, h]', 'layer.1.v.bias', [3, 3, 4, 4]],
-  ['block', 'attention output weight columns of head h take head F[l, h]', 'layer.1.o.weight', byCol(4, [3, 3, 4, 4])],
+  [
+    'block',
+    'attention output weight columns of head h take head F[l, h]',
+    'layer.1.o.weight',
+    byCol(4, [3, 3, 4, 4]),
+  ],
   ['block', 'attention output bias keeps the head mean', 'layer.1.o.bias', fill(4, 3.5)],
   ['block', 'attention LayerNorm keeps the head mean', 'layer.0.ln1.weight', fill(4, 1.5)],
   ['block', 'FFN output weight column i takes neuron F[l, i]', 'layer.0.ffn2.weight', byCol(4, [1, 2, 3])],
@@ -92,8 +97,16 @@ describe('tensorWeight: METHOD.md 5.1 and 5.2 tables', () => {
 
 describe('applyZeroRule', () => {
   it('sets to 1 only the entries that are 0 in every model, and leaves the inputs unchanged', () => {
-    const a: MaskFisherValues = { layout, head: Float32Array.from([0, 0, 3, 0]), neuron: Float32Array.from([0, 2, 0, 0, 0, 0]) };
-    const b: MaskFisherValues = { layout, head: Float32Array.from([0, 5, 0, 0]), neuron: Float32Array.from([0, 0, 0, 7, 0, 0]) };
+    const a: MaskFisherValues = {
+      layout,
+      head: Float32Array.from([0, 0, 3, 0]),
+      neuron: Float32Array.from([0, 2, 0, 0, 0, 0]),
+    };
+    const b: MaskFisherValues = {
+      layout,
+      head: Float32Array.from([0, 5, 0, 0]),
+      neuron: Float32Array.from([0, 0, 0, 7, 0, 0]),
+    };
     const { fishers, zeroed } = applyZeroRule([a, b]);
     expect([...fishers[0].head]).toEqual([1, 0, 3, 1]);
     expect([...fishers[1].head]).toEqual([1, 5, 0, 1]);

@@ -27,7 +27,11 @@ export function applyZeroRule<T extends MaskFisherValues>(
   fishers: readonly T[],
 ): { fishers: (T & MaskFisherValues)[]; zeroed: ZeroRuleCount } {
   if (fishers.length === 0) return { fishers: [], zeroed: { head: 0, neuron: 0 } };
-  const out = fishers.map((f) => ({ ...f, head: Float32Array.from(f.head), neuron: Float32Array.from(f.neuron) }));
+  const out = fishers.map((f) => ({
+    ...f,
+    head: Float32Array.from(f.head),
+    neuron: Float32Array.from(f.neuron),
+  }));
   const count = { head: 0, neuron: 0 };
   for (const key of ['head', 'neuron'] as const) {
     const n = out[0][key].length;
@@ -80,7 +84,9 @@ export function tensorWeight(
   const { layers: L, heads: H, headSize: d, intermediate: I } = f.layout;
   if (w.kind === 'universal') return { kind: 'scalar', value: universalWeight(f) };
   if (!Number.isInteger(w.layer) || w.layer < 0 || w.layer >= L) {
-    throw new FmnError(`tensor "${name}": its weighting names layer ${w.layer}, but the mask Fisher has ${L} layers`);
+    throw new FmnError(
+      `tensor "${name}": its weighting names layer ${w.layer}, but the mask Fisher has ${L} layers`,
+    );
   }
   const l = w.layer;
   switch (w.kind) {
@@ -163,12 +169,14 @@ export function weightedAverage(
   const M = thetas.length;
   const [R, C] = rowsCols(shape);
   const n = R * C;
-  for (const t of thetas) if (t.length !== n) throw new Error(`weightedAverage: ${name} has ${t.length} values, expected ${n}`);
+  for (const t of thetas)
+    if (t.length !== n) throw new Error(`weightedAverage: ${name} has ${t.length} values, expected ${n}`);
   const merged = new Float32Array(n);
   const shareSums = new Float64Array(M);
   const full = weights.map((w) => (w.kind === 'full' ? w.values : undefined));
   const fac = weights.map((w) => (w.kind === 'full' ? undefined : factors(w, R, C)));
-  for (const f of full) if (f && f.length !== n) throw new Error(`weightedAverage: full weight of ${name} has wrong size`);
+  for (const f of full)
+    if (f && f.length !== n) throw new Error(`weightedAverage: full weight of ${name} has wrong size`);
   const wj = new Float64Array(M);
   const rowW = new Float64Array(M);
   for (let r = 0; r < R; r++) {

@@ -42,7 +42,8 @@ function num(config: HfConfig, key: string): number {
 export function fakeRole(name: string): TensorRole {
   if (name.startsWith('head.')) return { taskHead: true };
   const universal: Weighting = { kind: 'universal' };
-  if (name.startsWith('emb.') || name.startsWith('pooler.')) return { taskHead: false, paper: universal, block: universal };
+  if (name.startsWith('emb.') || name.startsWith('pooler.'))
+    return { taskHead: false, paper: universal, block: universal };
   const m = /^layer\.(\d+)\.(q|k|v|o|ln1|ffn1|ffn2|ln2)\.(weight|bias)$/.exec(name);
   if (!m) throw new Error(`fake adapter: unknown tensor ${name}`);
   const layer = Number(m[1]);
@@ -122,7 +123,8 @@ export function fakeShapes(d: FakeDims = DIMS, labels = 2): [string, number[]][]
     ['emb.norm.bias', [h]],
   ];
   for (let l = 0; l < d.layers; l++) {
-    for (const p of ['q', 'k', 'v', 'o']) out.push([`layer.${l}.${p}.weight`, [h, h]], [`layer.${l}.${p}.bias`, [h]]);
+    for (const p of ['q', 'k', 'v', 'o'])
+      out.push([`layer.${l}.${p}.weight`, [h, h]], [`layer.${l}.${p}.bias`, [h]]);
     out.push([`layer.${l}.ln1.weight`, [h]], [`layer.${l}.ln1.bias`, [h]]);
     out.push([`layer.${l}.ffn1.weight`, [I, h]], [`layer.${l}.ffn1.bias`, [I]]);
     out.push([`layer.${l}.ffn2.weight`, [h, I]], [`layer.${l}.ffn2.bias`, [h]]);
@@ -148,7 +150,10 @@ export interface FakeModelOptions {
 }
 
 /** Writes a fake HF folder; returns the values written (as float32, before any dtype rounding). */
-export async function writeFakeModel(dir: string, o: FakeModelOptions = {}): Promise<Map<string, Float32Array>> {
+export async function writeFakeModel(
+  dir: string,
+  o: FakeModelOptions = {},
+): Promise<Map<string, Float32Array>> {
   const dims = o.dims ?? DIMS;
   const rng = new Rng(o.seed ?? 1);
   await mkdir(dir, { recursive: true });
@@ -170,7 +175,12 @@ export async function writeFakeModel(dir: string, o: FakeModelOptions = {}): Pro
 }
 
 /** Writes a mask Fisher file: head [L, H], neuron [L, I] given as nested arrays. */
-export async function writeFakeMaskFisher(path: string, head: number[][], neuron: number[][], headSize = 2): Promise<void> {
+export async function writeFakeMaskFisher(
+  path: string,
+  head: number[][],
+  neuron: number[][],
+  headSize = 2,
+): Promise<void> {
   await writeMaskFisher(path, {
     layout: { layers: head.length, heads: head[0].length, headSize, intermediate: neuron[0].length },
     head: Float32Array.from(head.flat()),
@@ -191,7 +201,13 @@ export async function writeFakeFullFisher(
       name,
       dtype: 'F32' as const,
       shape,
-      data: fromFloat32(values(name, shape.reduce((a, b) => a * b, 1)), 'F32'),
+      data: fromFloat32(
+        values(
+          name,
+          shape.reduce((a, b) => a * b, 1),
+        ),
+        'F32',
+      ),
     }));
   await writeSafetensors(path, tensors);
 }
