@@ -156,6 +156,55 @@ describe('bf16 <-> number', () => {
   });
 });
 
+/**
+ * Checks that `bits` is the correctly rounded encoding of v: no other finite neighbour is nearer,
+ * and on a tie the mantissa is even. Independent of the encoder: it only decodes.
+ */
+function checkNearest(v: number, bits: number, decode: (h: number) => number, maxFinite: number): void {
+  const got = decode(bits);
+  const a = Math.abs(v);
+  if (a > maxFinite) {
+    // beyond the largest finite value: either inf (past the midpoint) or the max itself
+    if (!Number.isFinite(got)) return;
+  }
+  const err = Math.abs(got - v);
+  for (const nb of [bits - 1, bits + 1]) {
+    if (nb < 0 || (nb & 0x8000) !== (bits & 0x8000)) continue;
+    const w = decode(nb);
+    if (!Number.isFinite(w)) continue;
+    const e2 = Math.abs(w - v);
+    if (e2 < err || (e2 === err && (bits & 1) === 1)) {
+      throw new Error(
+        `${v}: got 0x${bits.toString(16)} (${got}), but 0x${nb.toString(16)} (${w}) is nearer or even`,
+      );
+    }
+  }
+}
+
+describe('rounding of random inputs (property check against decode only)', () => {
+  // a small deterministic generator (xorshift32), so failures are reproducible
+  let s = 0x9e3779b9;
+  const rnd = () => ((s ^= s << 13), (s ^= s >>> 17), (s ^= s << 5), (s >>> 0) / 2 ** 32);
+
+  it('f16: random float32 values and random doubles of every magnitude', () => {
+    for (let i = 0; i < 20000; i++) {
+      const mag = 2 ** (Math.floor(rnd() * 44) - 28); // 2^-28 .. 2^15
+      const v = (rnd() < 0.5 ? -1 : 1) * mag * (1 + rnd());
+      checkNearest(Math.fround(v), f32ToF16(Math.fround(v)), f16ToF32, 65504);
+      checkNearest(v, f32ToF16(v), f16ToF32, 65504);
+    }
+  });
+
+  it('bf16: random float32 values and random doubles of every magnitude', () => {
+    for (let i = 0; i < 20000; i++) {
+      const mag = 2 ** (Math.floor(rnd() * 260) - 135);
+      const v = (rnd() < 0.5 ? -1 : 1) * mag * (1 + rnd());
+      checkNearest(Math.fround(v), f32ToBf16(Math.fround(v)), bf16ToF32, (2 - 2 ** -7) * 2 ** 127);
+      checkNearest(v, f32ToBf16(v), bf16ToF32, (2 - 2 ** -7) * 2 ** 127);
+    }
+  });
+});
+
 describe('toFloat32 / fromFloat32', () => {
   // little-endian byte images written out by hand
   const cases: { dtype: DType; values: number[]; bytes: number[] }[] = [

@@ -97,15 +97,38 @@ function roundToSmallFloat(a: number, mantBits: number, expBits: number, bias: n
   return bits >= infBits ? infBits : bits;
 }
 
+/** float32 bits -> IEEE half bits, round to nearest even. */
+function f32BitsToF16(x: number): number {
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    const m = mant | 0x800000;
+    const shift = 14 - e; // 14..24
+    const half = 2 ** (shift - 1);
+    let r = m >>> shift;
+    const rem = m & (2 ** shift - 1);
+    if (rem > half || (rem === half && r & 1)) r++;
+    return sign | r;
+  }
+  let r = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && r & 1)) r++; // a carry moves into the exponent (up to inf)
+  return sign | r;
+}
+
 /**
  * Number -> IEEE half bits, round to nearest even (as numpy and torch do); overflow gives inf,
  * NaN stays NaN (quiet) with its sign. Exact for any double input, not only float32 values.
  */
 export function f32ToF16(v: number): number {
-  if (Number.isNaN(v)) {
-    f32[0] = v;
-    return ((u32[0] >>> 16) & 0x8000) | 0x7e00;
-  }
+  f32[0] = v;
+  if (f32[0] === v) return f32BitsToF16(u32[0]); // exactly a float32: the fast bit path
+  if (Number.isNaN(v)) return ((u32[0] >>> 16) & 0x8000) | 0x7e00;
   const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
   const a = Math.abs(v);
   if (a === 0) return sign;
@@ -123,10 +146,14 @@ export function bf16ToF32(h: number): number {
  * its sign. Exact for any double input, not only float32 values.
  */
 export function f32ToBf16(v: number): number {
-  if (Number.isNaN(v)) {
-    f32[0] = v;
-    return ((u32[0] >>> 16) & 0xffff) | 0x0040;
+  f32[0] = v;
+  const x = u32[0];
+  if (f32[0] === v) {
+    // exactly a float32 (the usual case): round the low 16 bits away, ties to even
+    if ((x & 0x7f800000) === 0x7f800000) return (x >>> 16) | (x & 0x7fffff ? 0x40 : 0); // inf, NaN
+    return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
   }
+  if (Number.isNaN(v)) return ((x >>> 16) & 0xffff) | 0x0040;
   const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
   const a = Math.abs(v);
   if (a === 0) return sign;
