@@ -1,1 +1,6 @@
-export {};
+import { registerAdapter } from '@fmn/core';
+import { electraAdapter } from './adapter.js';
+
+registerAdapter(electraAdapter);
+
+export { electraAdapter };

@@ -1,1 +1,6 @@
-export {};
+import { registerAdapter } from '@fmn/core';
+import { robertaAdapter } from './adapter.js';
+
+registerAdapter(robertaAdapter);
+
+export { robertaAdapter };
