@@ -109,7 +109,10 @@ export function parseSafetensorsHeader(
       throw new FmnError(`corrupt safetensors: entry for "${name}" is not an object`, file);
     }
     if (!isDType(entry.dtype)) {
-      throw new FmnError(`unknown dtype ${JSON.stringify(entry.dtype)} for tensor "${name}"`, file);
+      throw new FmnError(
+        `unknown dtype ${JSON.stringify(entry.dtype)} for tensor "${name}" (supported: ${Object.keys(DTYPE_SIZE).join(', ')})`,
+        file,
+      );
     }
     const shape = entry.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
