@@ -131,8 +131,11 @@ export function runBackendConformance(options: ConformanceOptions): void {
       expectClose(await session.logits(padded), await session.logits(batch), 1e-6, 1e-5, 'padded logits');
       const a = await session.maskGradients(padded, { convention: 'example' });
       const b = await session.maskGradients(batch, { convention: 'example' });
-      expectClose(a.head, b.head, 1e-7, 1e-5, 'padded head gradient');
-      expectClose(a.neuron, b.neuron, 1e-7, 1e-5, 'padded neuron gradient');
+      // relative to each vector's scale: a float32 gradient that is small through cancellation
+      // carries round-off of order eps times its largest terms, not times its own value
+      const scale = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+      expectClose(a.head, b.head, 1e-5 * scale(b.head), 1e-5, 'padded head gradient');
+      expectClose(a.neuron, b.neuron, 1e-5 * scale(b.neuron), 1e-5, 'padded neuron gradient');
     });
 
     if (options.fullFisher) {
