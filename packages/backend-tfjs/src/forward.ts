@@ -1,0 +1,279 @@
+/**
+ * The forward pass of METHOD.md sections 1-2 in tfjs ops, written for the wasm backend's fast
+ * path (2D matmuls without transpose flags) and with hand-written gradients where tfjs's own are
+ * slow (matmul with transposes) or missing on wasm (gather needs UnsortedSegmentSum).
+ *
+ * Everything here is synchronous and must run inside a tf.tidy (or tf.grads).
+ */
+import { FmnError, type Activation, type Batch } from '@fmn/core';
+import type { CLinear, CNorm, Plan } from './params.js';
+import { tf } from './runtime.js';
+
+/** float32's most negative finite value (HuggingFace's additive attention mask). */
+export const F32_MIN = -3.4028234663852886e38;
+
+export type Lookup = (key: string) => tf.Tensor;
+
+export interface ForwardOptions {
+  /** build the graph so that gradients w.r.t. parameters are available (else only activations) */
+  readonly paramGrads: boolean;
+  /** training-time dropout (0 or absent: eval mode, as METHOD.md) */
+  readonly dropout?: { readonly rate: number; nextSeed: () => number };
+}
+
+/** Mask tensors: head [L,H] or per-example [B,L,H]; neuron [L,I] or [B,L,I]. */
+export interface MaskTensors {
+  readonly head: tf.Tensor;
+  readonly neuron: tf.Tensor;
+  readonly perExample: boolean;
+}
+
+/** The non-differentiable inputs of a batch, as tensors (create inside a tidy). */
+export interface Inputs {
+  readonly B: number;
+  readonly T: number;
+  readonly ids: tf.Tensor1D;
+  readonly positions: tf.Tensor1D;
+  readonly types?: tf.Tensor1D;
+  /** (1 - attention_mask) * F32_MIN, [B, 1, 1, T] */
+  readonly maskAdd: tf.Tensor4D;
+}
+
+/** Checks a batch against the model (FmnError naming the problem). */
+export function validateBatch(plan: Plan, batch: Batch, needLabels: boolean): void {
+  const { size: B, seqLen: T } = batch;
+  const d = plan.dims;
+  const bad = (msg: string) => {
+    throw new FmnError(`invalid batch: ${msg}`);
+  };
+  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) bad(`size ${B} x seqLen ${T}`);
+  if (batch.inputIds.length !== B * T) bad(`inputIds holds ${batch.inputIds.length} ids, expected ${B * T}`);
+  if (batch.attentionMask.length !== B * T) bad(`attentionMask holds ${batch.attentionMask.length} values, expected ${B * T}`);
+  if (batch.tokenTypeIds && batch.tokenTypeIds.length !== B * T) bad(`tokenTypeIds holds ${batch.tokenTypeIds.length} values, expected ${B * T}`);
+  for (let i = 0; i < B * T; i++) {
+    const id = batch.inputIds[i];
+    if (!(id >= 0 && id < d.vocabSize)) bad(`token id ${id} at position ${i} is outside the vocabulary (size ${d.vocabSize})`);
+    const m = batch.attentionMask[i];
+    if (m !== 0 && m !== 1) bad(`attention mask value ${m} at position ${i} (must be 0 or 1)`);
+    const t = batch.tokenTypeIds?.[i] ?? 0;
+    if (t !== 0 && !(t > 0 && t < d.typeVocabSize)) bad(`token type ${t} at position ${i} (type vocabulary ${d.typeVocabSize})`);
+  }
+  if (plan.emb.positionIds.kind === 'absolute' && T > d.maxPositions) bad(`sequence length ${T} exceeds max positions ${d.maxPositions}`);
+  if (needLabels) {
+    const head = plan.head;
+    if (head?.kind !== 'classification') throw new FmnError('the model has no classification head');
+    if (!batch.labels || batch.labels.length !== B) bad(`labels: expected ${B} labels, got ${batch.labels?.length ?? 'none'}`);
+    if (head.numLabels > 1) {
+      for (const y of batch.labels) {
+        if (!(Number.isInteger(y) && y >= 0 && y < head.numLabels)) bad(`label ${y} is not a class index below ${head.numLabels}`);
+      }
+    }
+  }
+}
+
+export function positionIds(plan: Plan, batch: Batch): Int32Array {
+  const { size: B, seqLen: T } = batch;
+  const p = plan.emb.positionIds;
+  const out = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    let c = 0;
+    for (let t = 0; t < T; t++) {
+      if (p.kind === 'absolute') out[b * T + t] = t;
+      else {
+        const m = batch.inputIds[b * T + t] !== p.padTokenId ? 1 : 0;
+        c += m;
+        const pos = c * m + p.padTokenId;
+        if (pos >= plan.dims.maxPositions) {
+          throw new FmnError(`invalid batch: position id ${pos} exceeds max positions ${plan.dims.maxPositions}`);
+        }
+        out[b * T + t] = pos;
+      }
+    }
+  }
+  return out;
+}
+
+export function makeInputs(plan: Plan, batch: Batch): Inputs {
+  const { size: B, seqLen: T } = batch;
+  const maskAdd = new Float32Array(B * T);
+  for (let i = 0; i < B * T; i++) maskAdd[i] = (1 - batch.attentionMask[i]) * F32_MIN;
+  return {
+    B,
+    T,
+    ids: tf.tensor1d(batch.inputIds, 'int32'),
+    positions: tf.tensor1d(positionIds(plan, batch), 'int32'),
+    types: plan.emb.tokenType ? tf.tensor1d(batch.tokenTypeIds ?? new Int32Array(B * T), 'int32') : undefined,
+    maskAdd: tf.tensor4d(maskAdd, [B, 1, 1, T]),
+  };
+}
+
+/** Rows of a table; its gradient scatters (scatterND sums duplicates; wasm has no UnsortedSegmentSum). */
+export function gatherRows(table: tf.Tensor, idx: tf.Tensor1D, opts: ForwardOptions): tf.Tensor2D {
+  if (!opts.paramGrads) return tf.gather(table, idx) as tf.Tensor2D;
+  const f = tf.customGrad((t: tf.Tensor) => ({
+    value: tf.gather(t, idx),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.scatterND(tf.reshape(idx, [-1, 1]), dy as tf.Tensor, t.shape),
+  }));
+  return f(table) as tf.Tensor2D;
+}
+
+/**
+ * y = x Wt + b with x [N, in], Wt [in, out]. The gradients use explicit 2D transposes and plain
+ * matmuls (tfjs's default uses transpose flags, ten times slower on wasm).
+ */
+export function linear(x: tf.Tensor, lin: CLinear, W: Lookup, opts: ForwardOptions): tf.Tensor2D {
+  const wt = W(lin.wt) as tf.Tensor2D;
+  const bias = lin.b ? W(lin.b) : undefined;
+  const x2 = x as tf.Tensor2D;
+  if (!opts.paramGrads) {
+    const f = tf.customGrad((xi: tf.Tensor) => ({
+      value: tf.fused.matMul({ a: xi as tf.Tensor2D, b: wt, bias }),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.matMul(dy as tf.Tensor2D, tf.transpose(wt)),
+    }));
+    return f(x2) as tf.Tensor2D;
+  }
+  if (bias) {
+    const f = tf.customGrad((xi: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([xi, w]);
+      return {
+        value: tf.fused.matMul({ a: xi as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const g = dy as tf.Tensor2D;
+          const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+          return [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
+        },
+      };
+    });
+    return f(x2, wt, bias) as tf.Tensor2D;
+  }
+  const f = tf.customGrad((xi: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([xi, w]);
+    return {
+      value: tf.matMul(xi as tf.Tensor2D, w as tf.Tensor2D),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = dy as tf.Tensor2D;
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g)];
+      },
+    };
+  });
+  return f(x2, wt) as tf.Tensor2D;
+}
+
+export function layerNorm(x: tf.Tensor, n: CNorm, W: Lookup): tf.Tensor {
+  const mean = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(xc), -1, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, n.eps))), W(n.g)), W(n.b));
+}
+
+export function activate(x: tf.Tensor, act: Activation): tf.Tensor {
+  switch (act) {
+    case 'gelu':
+      return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+    case 'gelu_new': {
+      const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+      return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+    }
+    case 'relu':
+      return tf.relu(x);
+    case 'tanh':
+      return tf.tanh(x);
+    case 'identity':
+      return x;
+  }
+}
+
+function dropout(x: tf.Tensor, opts: ForwardOptions): tf.Tensor {
+  const d = opts.dropout;
+  if (!d || d.rate <= 0) return x;
+  return tf.dropout(x, d.rate, undefined, d.nextSeed());
+}
+
+/** Final hidden states [B*T, hidden]. */
+export function encode(plan: Plan, W: Lookup, inp: Inputs, masks: MaskTensors | undefined, opts: ForwardOptions): tf.Tensor2D {
+  const { B, T } = inp;
+  const { hidden: Hd, numHeads: H, headSize: d, intermediate: I } = plan.dims;
+  const e = plan.emb;
+  let x: tf.Tensor = tf.add(gatherRows(W(e.word), inp.ids, opts), gatherRows(W(e.position), inp.positions, opts));
+  if (e.tokenType && inp.types) x = tf.add(x, gatherRows(W(e.tokenType), inp.types, opts));
+  x = layerNorm(x, e.norm, W);
+  if (e.project) x = linear(x, e.project, W, opts);
+  x = dropout(x, opts);
+  const scale = 1 / Math.sqrt(d);
+  plan.layers.forEach((layer, l) => {
+    const qkv = linear(x, layer.qkv, W, opts); // [N, 3*Hd]
+    const heads = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, d]), [0, 2, 1, 3]); // [B, 3H, T, d]
+    const part = (i: number) => tf.reshape(tf.slice(heads, [0, i * H, 0, 0], [B, H, T, d]), [B * H, T, d]);
+    const q = tf.mul(part(0), scale);
+    const k = part(1);
+    const v = part(2);
+    const scores = tf.add(tf.reshape(tf.matMul(q, k, false, true), [B, H, T, T]), inp.maskAdd);
+    const probs = dropout(tf.softmax(scores), opts);
+    let ctx = tf.reshape(tf.matMul(tf.reshape(probs, [B * H, T, T]), v), [B, H, T, d]);
+    if (masks) {
+      // multiplying the context equals multiplying the probabilities (METHOD.md 2)
+      const m = masks.perExample
+        ? tf.reshape(tf.slice(masks.head, [0, l, 0], [B, 1, H]), [B, H, 1, 1])
+        : tf.reshape(tf.slice(masks.head, [l, 0], [1, H]), [1, H, 1, 1]);
+      ctx = tf.mul(ctx, m);
+    }
+    const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B * T, Hd]);
+    const a = layerNorm(tf.add(dropout(linear(merged, layer.out, W, opts), opts), x), layer.norm1, W);
+    let f = activate(linear(a, layer.ffn1, W, opts), plan.activation);
+    if (masks) {
+      f = masks.perExample
+        ? tf.reshape(tf.mul(tf.reshape(f, [B, T, I]), tf.slice(masks.neuron, [0, l, 0], [B, 1, I])), [B * T, I])
+        : tf.mul(f, tf.slice(masks.neuron, [l, 0], [1, I]));
+    }
+    x = layerNorm(tf.add(dropout(linear(f, layer.ffn2, W, opts), opts), a), layer.norm2, W);
+  });
+  return x as tf.Tensor2D;
+}
+
+/** Classification logits [B, numLabels] from the first token's hidden state. */
+export function classify(plan: Plan, W: Lookup, hidden: tf.Tensor2D, inp: Inputs, opts: ForwardOptions): tf.Tensor2D {
+  const head = plan.head;
+  if (head?.kind !== 'classification') throw new FmnError('the model has no classification head');
+  const Hd = plan.dims.hidden;
+  let z: tf.Tensor = tf.reshape(tf.slice(tf.reshape(hidden, [inp.B, inp.T, Hd]), [0, 0, 0], [inp.B, 1, Hd]), [inp.B, Hd]);
+  for (const s of head.steps) z = activate(linear(dropout(z, opts), s.lin, W, opts), s.act);
+  return z as tf.Tensor2D;
+}
+
+/** Per-example losses [B]: cross-entropy, or squared error when numLabels == 1. */
+export function exampleLosses(logits: tf.Tensor2D, labels: Float32Array): tf.Tensor1D {
+  const C = logits.shape[1];
+  if (C === 1) return tf.square(tf.sub(tf.reshape(logits, [-1]), tf.tensor1d(labels))) as tf.Tensor1D;
+  const onehot = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), C);
+  return tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1)) as tf.Tensor1D;
+}
+
+/**
+ * Masked-LM loss: mean cross-entropy over the positions whose label is not -100 (sum and count
+ * returned separately so callers can average over several chunks).
+ */
+export function mlmLossSum(plan: Plan, W: Lookup, hidden: tf.Tensor2D, tokenLabels: Int32Array, opts: ForwardOptions): { sum: tf.Scalar; count: number } {
+  const head = plan.head;
+  if (head?.kind !== 'masked-lm') throw new FmnError('the model has no masked-lm head');
+  const rows: number[] = [];
+  const targets: number[] = [];
+  tokenLabels.forEach((y, i) => {
+    if (y === -100) return;
+    if (!(Number.isInteger(y) && y >= 0 && y < plan.dims.vocabSize)) {
+      throw new FmnError(`invalid batch: token label ${y} at position ${i} is outside the vocabulary (size ${plan.dims.vocabSize})`);
+    }
+    rows.push(i);
+    targets.push(y);
+  });
+  if (rows.length === 0) return { sum: tf.scalar(0), count: 0 };
+  const sel = gatherRows(hidden, tf.tensor1d(rows, 'int32'), opts);
+  let z = activate(linear(sel, head.transform, W, opts), head.act);
+  z = layerNorm(z, head.norm, W);
+  // [E, V]: a plain matmul, the fast path; the gradient flows back through the transpose
+  const decT = tf.transpose(W(head.decoder));
+  const dec: CLinear = { wt: '\0decoderT', b: head.decoderBias, inDim: plan.dims.embeddingSize, outDim: plan.dims.vocabSize };
+  const logits = linear(z, dec, (key) => (key === dec.wt ? decT : W(key)), opts);
+  const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), plan.dims.vocabSize);
+  return { sum: tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)))), count: rows.length };
+}
