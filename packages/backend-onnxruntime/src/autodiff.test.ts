@@ -88,6 +88,14 @@ const cases: Record<string, Case> = {
     inputs: { a: [2, 1, 3, 4], b: [3, 4, 2] },
     build: (g, { a, b }) => g.matmul(a, b),
   },
+  'Gemm with and without transB, with a broadcast bias': {
+    inputs: { a: [3, 4], b: [5, 4], c: [5], d: [5, 2] },
+    build: (g, { a, b, c, d }) => g.gemm(g.gemm(a, b, c, true), d, undefined, false),
+  },
+  'Gelu (exact)': {
+    inputs: { x: [3, 5] },
+    build: (g, { x }) => g.gelu(x),
+  },
   'Softmax and LogSoftmax': {
     inputs: { x: [2, 3, 5] },
     build: (g, { x }) => g.add(g.softmax(x), g.logSoftmax(g.mul(x, g.const(0.7)))),

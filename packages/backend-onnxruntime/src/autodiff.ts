@@ -65,6 +65,25 @@ const rules: Record<string, GradRule> = {
     const x = n.inputs[0]!;
     return [g.mul(gy!, g.cast(g.greater(x, g.const(0)), 'float32'))];
   },
+  Gelu: (g, n, [gy]) => {
+    const x = n.inputs[0]!;
+    if (n.attrs.approximate !== undefined && n.attrs.approximate !== 'none') throw new Error('Gelu gradient: exact form only');
+    // d gelu = Phi(x) + x phi(x) = 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi)
+    const cdf = g.add(g.mul(g.erf(g.mul(x, g.const(Math.SQRT1_2))), g.const(0.5)), g.const(0.5));
+    const pdf = g.mul(g.exp(g.mul(g.mul(x, x), g.const(-0.5))), g.const(1 / Math.sqrt(2 * Math.PI)));
+    return [g.mul(gy!, g.add(cdf, g.mul(x, pdf)))];
+  },
+  Gemm: (g, n, [gy], needs) => {
+    const [a, b, c] = n.inputs as (Value | undefined)[];
+    const transB = n.attrs.transB === 1;
+    if (n.attrs.transA || n.attrs.alpha !== undefined || n.attrs.beta !== undefined) throw new Error('Gemm gradient: plain a b (+ c) only');
+    return [
+      // y = a b' (+ c), b' = transB ? b^T : b: da = gy b'^T, db' = a^T gy
+      needs[0] ? g.gemm(gy!, b!, undefined, !transB) : undefined,
+      needs[1] ? (transB ? g.matmul(g.transposeLast(gy!), a!) : g.matmul(g.transposeLast(a!), gy!)) : undefined,
+      needs[2] && c ? unbroadcast(g, gy!, c) : undefined,
+    ];
+  },
   MatMul: (g, n, [gy], needs) => {
     const [a, b] = n.inputs as Value[];
     return [
@@ -123,11 +142,11 @@ const rules: Record<string, GradRule> = {
   },
   ReduceMean: (g, n, [gy]) => {
     const x = n.inputs[0]!;
-    const axes = n.attrs.axes as number[];
+    const axes = Array.from(n.inputs[1]!.init!.data as BigInt64Array, Number);
     const y = n.outputs[0];
     const keep = n.attrs.keepdims === 1 ? gy! : g.unsqueeze(gy!, axes);
     const count = g.div(g.cast(g.sizeOf(x), 'float32'), g.cast(g.sizeOf(y), 'float32'));
-    return [g.div(g.expand(keep, g.shapeOf(x), x.shape), count)];
+    return [g.div(g.expand(keep, g.shapeOf(x), x.shape), count), undefined];
   },
   Gather: (g, n, [gy], needs) => {
     const [data, indices] = n.inputs as Value[];

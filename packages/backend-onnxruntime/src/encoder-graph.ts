@@ -12,6 +12,7 @@ export const F32_MIN = -3.4028234663852886e38;
 
 export const BATCH = 'batch_size';
 export const SEQ = 'sequence_length';
+const TOKENS = 'tokens';
 
 /** How the masks enter the graph: none, shared ([L,H] / [L,I]) or per example ([B,L,H] / [B,L,I]). */
 export type MaskMode = 'none' | 'shared' | 'example';
@@ -53,8 +54,8 @@ export interface ForwardGraph {
 function activate(g: Graph, x: Value, act: Activation): Value {
   switch (act) {
     case 'gelu':
-      // 0.5 x (1 + erf(x / sqrt 2))
-      return g.mul(g.mul(x, g.const(0.5)), g.add(g.const(1), g.erf(g.mul(x, g.const(Math.SQRT1_2)))));
+      // 0.5 x (1 + erf(x / sqrt 2)), ONNX Gelu-20
+      return g.gelu(x);
     case 'gelu_new': {
       // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
       const cube = g.mul(g.mul(x, x), x);
@@ -90,14 +91,21 @@ export function buildForward(model: EncoderModel, maskMode: MaskMode, heads: rea
       neuronMasks.push(g.input(neuronMaskName(l), 'float32', maskMode === 'shared' ? [I] : [BATCH, 1, I]));
     }
   }
-  const linear = (x: Value, lin: Linear) => {
-    const y = g.matmul(x, g.transpose(w.get(lin.weight), [1, 0]));
-    return lin.bias ? g.add(y, w.get(lin.bias)) : y;
+  // activations are token-major [N = B*T, width] so every linear is one Gemm with its bias
+  const linear = (x: Value, lin: Linear, scale?: number) => {
+    let wt = w.get(lin.weight);
+    let b = lin.bias ? w.get(lin.bias) : undefined;
+    if (scale !== undefined) {
+      // constant-folded by ONNX Runtime: (x W^T + b) * s computed as x (s W)^T + s b
+      wt = g.mul(wt, g.const(scale));
+      b = b && g.mul(b, g.const(scale));
+    }
+    return g.gemm(x, wt, b, true);
   };
   const norm = (x: Value, n: LayerNorm) => g.layerNorm(x, w.get(n.weight), w.get(n.bias), n.eps);
 
-  // embeddings
-  let x = g.gather(w.get(e.word), ids, 0);
+  // embeddings [B,T,E]
+  let x3 = g.gather(w.get(e.word), ids, 0);
   let pos: Value;
   if (e.positionIds.kind === 'absolute') {
     const T = g.dimOf(ids, 1);
@@ -109,32 +117,42 @@ export function buildForward(model: EncoderModel, maskMode: MaskMode, heads: rea
     const posIds = g.add(g.mul(g.cumSum(notPad, 1), notPad), pad);
     pos = g.gather(w.get(e.position), posIds, 0);
   }
-  x = g.add(x, pos);
-  if (e.tokenType) x = g.add(x, g.gather(w.get(e.tokenType), types!, 0));
-  x = norm(x, e.norm);
+  x3 = g.add(x3, pos);
+  if (e.tokenType) x3 = g.add(x3, g.gather(w.get(e.tokenType), types!, 0));
+  x3 = norm(x3, e.norm);
+  const E = model.dims.embeddingSize;
+  let x = g.reshape(x3, [-1, E], [TOKENS, E]);
   if (e.project) x = linear(x, e.project);
+
+  // runtime shapes [B,T,...]
+  const bt = g.shapeOf(ids);
+  const shapeBTHd = g.concat([bt, g.const([H, d], 'int64')], 0);
+  const shapeBTh = g.concat([bt, g.const([hidden], 'int64')], 0);
+  const shapeBTI = g.concat([bt, g.const([I], 'int64')], 0);
 
   // additive attention mask [B,1,1,T]
   const attF = g.cast(att, 'float32');
   const maskAdd = g.unsqueeze(g.mul(g.sub(g.const(1), attF), g.const(F32_MIN)), [1, 2]);
-  const scale = g.const(1 / Math.sqrt(d));
 
   model.layers.forEach((layer, l) => {
-    const heads4 = (v: Value) => g.reshape(v, [0, 0, H, d], [BATCH, SEQ, H, d]);
-    const q = g.transpose(heads4(g.mul(linear(x, layer.query), scale)), [0, 2, 1, 3]); // [B,H,T,d]
+    const heads4 = (v: Value) => g.reshape(v, shapeBTHd, [BATCH, SEQ, H, d]);
+    const q = g.transpose(heads4(linear(x, layer.query, 1 / Math.sqrt(d))), [0, 2, 1, 3]); // [B,H,T,d]
     const kT = g.transpose(heads4(linear(x, layer.key)), [0, 2, 3, 1]); // [B,H,d,T]
     const v = g.transpose(heads4(linear(x, layer.value)), [0, 2, 1, 3]); // [B,H,T,d]
     let probs = g.softmax(g.add(g.matmul(q, kT), maskAdd)); // [B,H,T,T]
     if (maskMode !== 'none') probs = g.mul(probs, headMasks[l]);
-    const ctx = g.reshape(g.transpose(g.matmul(probs, v), [0, 2, 1, 3]), [0, 0, hidden], [BATCH, SEQ, hidden]);
+    const ctx = g.reshape(g.transpose(g.matmul(probs, v), [0, 2, 1, 3]), [-1, hidden], [TOKENS, hidden]);
     const a = norm(g.add(linear(ctx, layer.attentionOutput), x), layer.attentionNorm);
     let f = activate(g, linear(a, layer.intermediate), model.activation);
-    if (maskMode !== 'none') f = g.mul(f, neuronMasks[l]);
+    if (maskMode === 'shared') f = g.mul(f, neuronMasks[l]);
+    if (maskMode === 'example') {
+      f = g.reshape(g.mul(g.reshape(f, shapeBTI, [BATCH, SEQ, I]), neuronMasks[l]), [-1, I], [TOKENS, I]);
+    }
     x = norm(g.add(linear(f, layer.output), a), layer.outputNorm);
   });
 
   // heads on token 0
-  const first = g.gather(x, g.const(0, 'int64'), 1); // [B, hidden]
+  const first = g.gather(g.reshape(x, shapeBTh, [BATCH, SEQ, hidden]), g.const(0, 'int64'), 1); // [B, hidden]
   const logits = heads.map((head) => {
     let z = first;
     for (const step of head.steps) z = activate(g, linear(z, step.linear), step.activation);

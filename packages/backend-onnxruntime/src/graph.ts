@@ -2,11 +2,11 @@
  * A small ONNX graph builder with static shape tracking (dims are numbers or symbolic names such
  * as "batch"), enough for the encoder graphs and their reverse-mode derivatives (autodiff.ts).
  * Values are created by the op helpers; `toModel` serialises the graph as an ONNX ModelProto
- * (opset 17) whose large initializers live outside the protobuf (external data).
+ * (opset 20) whose large initializers live outside the protobuf (external data).
  */
 import { ATTR_TYPE, DATA_LOCATION_EXTERNAL, ONNX_DTYPE, encodeModel } from './proto.js';
 
-export const OPSET = 17;
+export const OPSET = 20;
 
 export type Dim = number | string;
 export type DType = 'float32' | 'int64' | 'bool';
@@ -177,7 +177,20 @@ export class Graph {
     return this.node('Cast', [x], { to: { int: ONNX_DTYPE[to] } }, [{ dtype: to, shape: x.shape }])[0];
   }
 
+  /** exact (erf) GELU, ONNX Gelu-20 */
+  gelu(x: Value): Value {
+    return this.unary('Gelu', x);
+  }
+
   // ---- linear algebra ----
+  /** Gemm: a [M,K] times b ([K,N], or [N,K] when transB) plus c (broadcast to [M,N]). */
+  gemm(a: Value, b: Value, c: Value | undefined, transB: boolean): Value {
+    if (a.shape.length !== 2 || b.shape.length !== 2) throw new Error('gemm: 2-D operands expected');
+    const shape = [a.shape[0], transB ? b.shape[0] : b.shape[1]];
+    const inputs = c ? [a, b, c] : [a, b];
+    return this.node('Gemm', inputs, { transB: transB ? 1 : 0 }, [{ dtype: 'float32', shape }])[0];
+  }
+
   matmul(a: Value, b: Value): Value {
     if (a.shape.length < 2 || b.shape.length < 2) throw new Error('matmul: rank >= 2 expected');
     const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
@@ -215,12 +228,11 @@ export class Graph {
     const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
     return this.node('ReduceSum', [x, this.const(ax, 'int64')], { keepdims: keepdims ? 1 : 0 }, [{ dtype: x.dtype, shape }])[0];
   }
-  /** ReduceMean takes `axes` as an attribute up to opset 17. */
   reduceMean(x: Value, axes: readonly number[], keepdims: boolean): Value {
     const r = x.shape.length;
     const ax = axes.map((a) => normAxis(a, r));
     const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
-    return this.node('ReduceMean', [x], { axes: ax, keepdims: keepdims ? 1 : 0 }, [{ dtype: x.dtype, shape }])[0];
+    return this.node('ReduceMean', [x, this.const(ax, 'int64')], { keepdims: keepdims ? 1 : 0 }, [{ dtype: x.dtype, shape }])[0];
   }
 
   // ---- shapes ----
@@ -259,6 +271,12 @@ export class Graph {
   /** The runtime length of axis `axis` of x as an int64 scalar. */
   dimOf(x: Value, axis: number): Value {
     return this.gather(this.shapeOf(x), this.const(normAxis(axis, x.shape.length), 'int64'), 0);
+  }
+  concat(values: readonly Value[], axis: number): Value {
+    const a = normAxis(axis, values[0].shape.length);
+    const total = values.reduce<Dim>((n, v) => (typeof n === 'number' && typeof v.shape[a] === 'number' ? n + (v.shape[a] as number) : `concat`), 0);
+    const shape = values[0].shape.map((d, i) => (i === a ? total : d));
+    return this.node('Concat', [...values], { axis: a }, [{ dtype: values[0].dtype, shape }])[0];
   }
   range(start: Value, limit: Value, delta: Value, length: Dim): Value {
     return this.node('Range', [start, limit, delta], {}, [{ dtype: start.dtype, shape: [length] }])[0];
