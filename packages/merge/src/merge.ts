@@ -354,47 +354,75 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
       }
     }
 
-    // --- which tensors are merged, which are task heads
+    // --- which tensors are merged, which are task heads. Non-floating-point tensors (buffers
+    // such as embeddings.position_ids) have no merge role: they are copied, and must be equal.
+    const isFloat = (c: Checkpoint, name: string): boolean => FLOAT_DTYPES.has(c.info(name).dtype);
     const config0 = first.ckpt.config;
     const roles = new Map<string, Extract<TensorRole, { taskHead: false }>>();
     const encoderNames: string[] = [];
     for (const name of first.ckpt.names()) {
+      if (!isFloat(first.ckpt, name)) {
+        encoderNames.push(name);
+        continue;
+      }
       const role = first.adapter.role(name, config0);
       if (!role.taskHead) {
         roles.set(name, role);
         encoderNames.push(name);
       }
     }
+    const encoderSet = new Set(encoderNames);
     const heads: string[][] = models.map((o) =>
-      o.ckpt.names().filter((n) => o.adapter.role(n, o.ckpt.config).taskHead),
+      o.ckpt.names().filter((n) => isFloat(o.ckpt, n) && o.adapter.role(n, o.ckpt.config).taskHead),
     );
+    // A bare base model (as XModel.save_pretrained writes it) has no architecture prefix
+    // ("embeddings..." for "bert.embeddings..."): its tensors are found with or without the first
+    // name segment.
+    const baseNames = new Map<string, string>();
+    if (base) {
+      const byStripped = new Map<string, string>();
+      for (const n of base.ckpt.names()) byStripped.set(n.slice(n.indexOf('.') + 1), n);
+      for (const name of encoderNames.filter((n) => isFloat(first.ckpt, n))) {
+        const stripped = name.slice(name.indexOf('.') + 1);
+        const found = base.ckpt.has(name) ? name : base.ckpt.has(stripped) ? stripped : byStripped.get(name);
+        if (found === undefined) {
+          throw new FmnError(`the base model has no tensor "${name}" (nor "${stripped}")`, base.ckpt.dir);
+        }
+        baseNames.set(name, found);
+      }
+    }
     for (const o of all) {
       const isBase = o === base;
       for (const name of encoderNames) {
-        if (!o.ckpt.has(name)) {
+        if (isBase && !isFloat(first.ckpt, name)) continue;
+        const here = isBase ? baseNames.get(name)! : name;
+        if (!o.ckpt.has(here)) {
           throw new FmnError(
             `inputs of different shapes: tensor "${name}" of ${first.ckpt.dir} is missing`,
             o.ckpt.dir,
           );
         }
         const a = first.ckpt.info(name);
-        const b = o.ckpt.info(name);
+        const b = o.ckpt.info(here);
         if (!shapeEquals(a.shape, b.shape)) {
           throw new FmnError(
-            `inputs of different shapes: tensor "${name}" is ${formatShape(b.shape)} here but ${formatShape(a.shape)} in ${first.ckpt.dir}`,
+            `inputs of different shapes: tensor "${here}" is ${formatShape(b.shape)} here but ${formatShape(a.shape)} in ${first.ckpt.dir}`,
             o.ckpt.dir,
           );
         }
         if (FLOAT_DTYPES.has(a.dtype) !== FLOAT_DTYPES.has(b.dtype)) {
           throw new FmnError(
-            `tensor "${name}" is ${b.dtype} here but ${a.dtype} in ${first.ckpt.dir}`,
+            `tensor "${here}" is ${b.dtype} here but ${a.dtype} in ${first.ckpt.dir}`,
             o.ckpt.dir,
           );
         }
       }
       if (!isBase) {
         for (const name of o.ckpt.names()) {
-          if (!roles.has(name) && !o.adapter.role(name, o.ckpt.config).taskHead) {
+          if (
+            !encoderSet.has(name) &&
+            !(isFloat(o.ckpt, name) && o.adapter.role(name, o.ckpt.config).taskHead)
+          ) {
             throw new FmnError(
               `inputs of different shapes: tensor "${name}" is not in ${first.ckpt.dir}`,
               o.ckpt.dir,
@@ -481,7 +509,7 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
       Promise.all(models.map((o) => o.ckpt.readFloat32(name)));
     /** lambda_j (theta_j - base), after DARE's drop and rescale when the method is dare */
     const taskVectors = async (name: string): Promise<{ taus: Float32Array[]; baseValues: Float32Array }> => {
-      const baseValues = await base!.ckpt.readFloat32(name);
+      const baseValues = await base!.ckpt.readFloat32(baseNames.get(name)!);
       const thetas = await readAll(name);
       const taus = thetas.map((t, j) => {
         const tau = new Float32Array(t.length);
