@@ -277,6 +277,13 @@ describe('errors (FmnError naming the file)', () => {
     expect(e.message).toMatch(/line 3: label "maybe" is not a label of the model \(num_labels 2; labels: negative, positive\)/);
   });
 
+  it('integer-valued label strings ("1", "1.0") are ids; "1.5" is out of range', async () => {
+    const path = await put('err/floaty.csv', 'sentence,label\na,1.0\nb,0\nc,1.5\n');
+    const ds = await loadDataset(path);
+    expect(Array.from(resolveLabels({ ...ds, examples: ds.examples.slice(0, 2) } as typeof ds, GENERIC2))).toEqual([1, 0]);
+    expect((await fmnError(() => resolveLabels(ds, GENERIC2))).message).toMatch(/line 4: label "1.5" is not a label/);
+  });
+
   it('empty dataset', async () => {
     const path = await put('err/empty.tsv', 'sentence\tlabel\n');
     expect((await fmnError(loadDataset(path))).message).toMatch(/empty\.tsv: empty dataset/);

@@ -62,7 +62,7 @@ export function resolveLabels(dataset: Dataset, config: HfConfig, options: Resol
       const direct = label2id?.[raw];
       if (typeof direct === 'number') id = direct;
       else if (lower.has(raw.toLowerCase())) id = lower.get(raw.toLowerCase());
-      else if (/^[+-]?\d+$/.test(raw)) id = Number(raw);
+      else if (/^[+-]?\d+(\.0*)?$/.test(raw)) id = Number(raw);
       else if (generic && task) {
         const k = task.labelNames.findIndex((n) => n.toLowerCase() === raw.toLowerCase());
         if (k >= 0) id = k;
