@@ -120,6 +120,10 @@ const cases: Record<string, Case> = {
     inputs: { x: [2, 4, 3] },
     build: (g, { x }) => g.mul(g.gather(x, g.const(1, 'int64'), 1), g.gather(x, g.const(0, 'int64'), 1)),
   },
+  'Gather of table rows (embedding lookup, repeated indices)': {
+    inputs: { table: [5, 3] },
+    build: (g, { table }) => g.gather(table, g.const([1, 3, 1, 0, 1, 4], 'int64', [2, 3]), 0),
+  },
   'ReduceSum and ReduceMean, keepdims on and off': {
     inputs: { x: [2, 3, 4] },
     build: (g, { x }) => {

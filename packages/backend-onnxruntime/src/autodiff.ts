@@ -153,7 +153,12 @@ const rules: Record<string, GradRule> = {
     if (!needs[0]) return [undefined, undefined];
     const axis = n.attrs.axis as number;
     const idx = indices.init?.data;
-    if (indices.shape.length !== 0 || !idx) throw new Error('Gather gradient: constant scalar indices only');
+    if (axis === 0 && !(indices.shape.length === 0 && idx)) {
+      // embedding lookup: add each gathered row's gradient back into a zero table
+      const zeros = g.expand(g.const(0), g.shapeOf(data), data.shape);
+      return [g.scatterNDAdd(zeros, g.unsqueeze(indices, [-1]), gy!), undefined];
+    }
+    if (indices.shape.length !== 0 || !idx) throw new Error('Gather gradient: constant scalar indices or axis 0 only');
     // scatter back along `axis`: the unsqueezed gradient times a one-hot vector over that axis
     const len = g.dimOf(data, axis);
     const positions = g.range(g.const(0, 'int64'), len, g.const(1, 'int64'), data.shape[axis]);

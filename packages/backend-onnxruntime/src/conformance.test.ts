@@ -1,4 +1,4 @@
 import { runBackendConformance } from '@fmn/testkit';
 import { createOnnxRuntimeBackend } from './session.js';
 
-runBackendConformance({ createBackend: () => createOnnxRuntimeBackend({ intraOpNumThreads: 1 }) });
+runBackendConformance({ createBackend: () => createOnnxRuntimeBackend({ intraOpNumThreads: 1 }), fullFisher: true });

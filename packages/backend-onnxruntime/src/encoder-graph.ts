@@ -3,7 +3,7 @@
  * inputs, classification heads, the two losses, and the mask-gradient graph obtained by
  * differentiating the forward graph (autodiff.ts).
  */
-import type { Activation, ClassificationHead, EncoderModel, LayerNorm, Linear, Param } from '@fmn/core';
+import { encoderParams, type Activation, type ClassificationHead, type EncoderModel, type LayerNorm, type Linear, type Param } from '@fmn/core';
 import { gradients } from './autodiff.js';
 import { Graph, type Value } from './graph.js';
 
@@ -25,7 +25,7 @@ export const neuronGradName = (l: number) => `neuron_grad_${l}`;
 
 /** One initializer per distinct Param (tied tensors once); clashing names get a numeric suffix. */
 class Weights {
-  private readonly cache = new Map<Param, Value>();
+  readonly cache = new Map<Param, Value>();
   private readonly names = new Set<string>();
   constructor(private readonly g: Graph) {}
   get(p: Param): Value {
@@ -49,6 +49,8 @@ export interface ForwardGraph {
   neuronMasks: Value[];
   /** true when the graph has a token_type_ids input */
   tokenTypes: boolean;
+  /** the initializer of every parameter used */
+  params: Map<Param, Value>;
 }
 
 function activate(g: Graph, x: Value, act: Activation): Value {
@@ -158,7 +160,7 @@ export function buildForward(model: EncoderModel, maskMode: MaskMode, heads: rea
     for (const step of head.steps) z = activate(g, linear(z, step.linear), step.activation);
     return z;
   });
-  return { graph: g, logits, headMasks, neuronMasks, tokenTypes: !!e.tokenType };
+  return { graph: g, logits, headMasks, neuronMasks, tokenTypes: !!e.tokenType, params: w.cache };
 }
 
 /**
@@ -219,4 +221,33 @@ export function maskGradientGraph(model: EncoderModel, mode: 'shared' | 'example
     g.output(g.identityNamed(gv, name));
   });
   return g;
+}
+
+/** Output name of the squared gradient of a parameter in the full-Fisher graph. */
+export const squaredGradName = (k: number) => `sq_grad_${k}`;
+
+/**
+ * Full diagonal Fisher graph (METHOD.md section 4), run on batches of one example: outputs
+ * `losses` and, for parameter k of encoderParams order, sq_grad_k = (dLoss/dtheta_k)^2. Parameters
+ * the loss does not reach are left out (their squared gradient is 0).
+ */
+export function squaredGradientGraph(model: EncoderModel): { graph: Graph; outputs: (string | undefined)[] } {
+  const head = classificationHead(model);
+  const f = buildForward(model, 'none', [head]);
+  const g = f.graph;
+  const losses = addLosses(g, f.logits[0], head.numLabels);
+  const objective = g.reduceSum(losses, [0], false);
+  const params = encoderParams(model);
+  const values = params.map((p) => f.params.get(p));
+  const present = values.filter((v): v is Value => v !== undefined);
+  const grads = gradients(g, objective, present);
+  g.output(g.identityNamed(losses, 'losses'));
+  const byValue = new Map(present.map((v, k) => [v.id, grads[k]]));
+  const outputs = values.map((v, k) => {
+    const gv = v && byValue.get(v.id);
+    if (!gv) return undefined;
+    g.output(g.identityNamed(g.mul(gv, gv), squaredGradName(k)));
+    return squaredGradName(k);
+  });
+  return { graph: g, outputs };
 }

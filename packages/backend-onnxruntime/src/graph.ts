@@ -278,6 +278,10 @@ export class Graph {
     const shape = values[0].shape.map((d, i) => (i === a ? total : d));
     return this.node('Concat', [...values], { axis: a }, [{ dtype: values[0].dtype, shape }])[0];
   }
+  /** ScatterND (reduction add) of `updates` into `data` at `indices` [..., k]. */
+  scatterNDAdd(data: Value, indices: Value, updates: Value): Value {
+    return this.node('ScatterND', [data, indices, updates], { reduction: 'add' }, [{ dtype: data.dtype, shape: data.shape }])[0];
+  }
   range(start: Value, limit: Value, delta: Value, length: Dim): Value {
     return this.node('Range', [start, limit, delta], {}, [{ dtype: start.dtype, shape: [length] }])[0];
   }

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import {
   FmnError,
+  encoderParams,
   maskLayoutOf,
   type Backend,
   type Batch,
@@ -28,6 +29,7 @@ import {
   maskGradientGraph,
   neuronGradName,
   neuronMaskName,
+  squaredGradientGraph,
 } from './encoder-graph.js';
 
 export interface OnnxRuntimeBackendOptions {
@@ -77,7 +79,7 @@ async function createSession(graph: Graph, options: OnnxRuntimeBackendOptions): 
   return ort.InferenceSession.create(bytes, { ...sessionOptions(options), externalData: files });
 }
 
-type Kind = 'logits' | 'loss-shared' | 'loss-example' | 'grad-shared' | 'grad-example';
+type Kind = 'logits' | 'loss-shared' | 'loss-example' | 'grad-shared' | 'grad-example' | 'full-fisher';
 
 function int64(a: Int32Array): BigInt64Array {
   const out = new BigInt64Array(a.length);
@@ -104,7 +106,9 @@ class OrtModelSession implements ModelSession {
     let s = this.sessions.get(kind);
     if (!s) {
       const graph =
-        kind === 'logits'
+        kind === 'full-fisher'
+          ? this.fullFisherGraph().graph
+          : kind === 'logits'
           ? logitsGraph(this.model)
           : kind === 'loss-shared'
             ? lossGraph(this.model, 'shared')
@@ -116,6 +120,43 @@ class OrtModelSession implements ModelSession {
       s.catch(() => this.sessions.delete(kind));
     }
     return s;
+  }
+
+  private fullFisher?: ReturnType<typeof squaredGradientGraph>;
+  private fullFisherGraph(): ReturnType<typeof squaredGradientGraph> {
+    this.fullFisher ??= squaredGradientGraph(this.model);
+    return this.fullFisher;
+  }
+
+  /**
+   * Full diagonal Fisher contribution of a batch: per example (a batch of one through the
+   * parameter-gradient graph, which squares the gradients), summed over the batch's examples.
+   */
+  async squaredParamGradients(batch: Batch): Promise<Map<string, Float32Array>> {
+    this.checkBatch(batch, true);
+    const s = await this.session('full-fisher');
+    const { outputs } = this.fullFisherGraph();
+    const params = encoderParams(this.model);
+    const sums = params.map((p) => new Float32Array(p.data.length));
+    const T = batch.seqLen;
+    for (let i = 0; i < batch.size; i++) {
+      const one: Batch = {
+        size: 1,
+        seqLen: T,
+        inputIds: batch.inputIds.subarray(i * T, i * T + T),
+        attentionMask: batch.attentionMask.subarray(i * T, i * T + T),
+        tokenTypeIds: batch.tokenTypeIds?.subarray(i * T, i * T + T),
+        labels: batch.labels!.subarray(i, i + 1),
+      };
+      const out = await s.run({ ...this.textFeeds(one), labels: this.labelFeed(one) });
+      outputs.forEach((name, k) => {
+        if (!name) return;
+        const sq = out[name].data as Float32Array;
+        const acc = sums[k];
+        for (let j = 0; j < acc.length; j++) acc[j] += sq[j];
+      });
+    }
+    return new Map(params.map((p, k) => [p.name, sums[k]]));
   }
 
   private checkBatch(batch: Batch, needLabels: boolean): void {
