@@ -177,29 +177,53 @@ export function weightedAverage(
   const fac = weights.map((w) => (w.kind === 'full' ? undefined : factors(w, R, C)));
   for (const f of full)
     if (f && f.length !== n) throw new Error(`weightedAverage: full weight of ${name} has wrong size`);
-  const wj = new Float64Array(M);
-  const rowW = new Float64Array(M);
+  // Row by row, model by model (monomorphic inner loops): num[c] = sum_j w_j theta_j, den[c] = sum_j w_j.
+  const num = new Float64Array(C);
+  const den = new Float64Array(C);
+  const inv = new Float64Array(C);
   for (let r = 0; r < R; r++) {
-    for (let j = 0; j < M; j++) rowW[j] = fac[j] ? lambdas[j] * fac[j]!.rows[r] : lambdas[j];
-    for (let c = 0; c < C; c++) {
-      const idx = r * C + c;
-      let num = 0;
-      let den = 0;
-      for (let j = 0; j < M; j++) {
-        const fj = full[j];
-        const w = fj ? rowW[j] * fj[idx] : rowW[j] * fac[j]!.cols[c];
-        wj[j] = w;
-        num += w * thetas[j][idx];
-        den += w;
+    const off = r * C;
+    num.fill(0);
+    den.fill(0);
+    for (let j = 0; j < M; j++) {
+      const t = thetas[j];
+      const fj = full[j];
+      const rw = fac[j] ? lambdas[j] * fac[j]!.rows[r] : lambdas[j];
+      if (fj) {
+        for (let c = 0; c < C; c++) {
+          const w = rw * fj[off + c];
+          num[c] += w * t[off + c];
+          den[c] += w;
+        }
+      } else {
+        const cols = fac[j]!.cols;
+        for (let c = 0; c < C; c++) {
+          const w = rw * cols[c];
+          num[c] += w * t[off + c];
+          den[c] += w;
+        }
       }
-      if (!(den > 0)) {
+    }
+    for (let c = 0; c < C; c++) {
+      const d = den[c];
+      if (!(d > 0)) {
         throw new FmnError(
-          `tensor "${name}": the merge weights sum to ${den} at index ${idx} (every model's weight is zero there)`,
+          `tensor "${name}": the merge weights sum to ${d} at index ${off + c} (every model's weight is zero there)`,
         );
       }
-      merged[idx] = num / den;
-      const inv = 1 / den;
-      for (let j = 0; j < M; j++) shareSums[j] += wj[j] * inv;
+      merged[off + c] = num[c] / d;
+      inv[c] = 1 / d;
+    }
+    for (let j = 0; j < M; j++) {
+      const fj = full[j];
+      const rw = fac[j] ? lambdas[j] * fac[j]!.rows[r] : lambdas[j];
+      let s = 0;
+      if (fj) for (let c = 0; c < C; c++) s += fj[off + c] * inv[c];
+      else {
+        const cols = fac[j]!.cols;
+        for (let c = 0; c < C; c++) s += cols[c] * inv[c];
+      }
+      shareSums[j] += rw * s;
     }
   }
   return { merged, shareSums };
