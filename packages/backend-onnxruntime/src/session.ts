@@ -178,8 +178,18 @@ class OrtModelSession implements ModelSession {
         if (t < 0 || t >= tv) throw new FmnError(`token type id ${t} at position ${i} is outside 0..${tv - 1}`);
       }
     }
-    if (T > this.model.dims.maxPositions) {
-      throw new FmnError(`sequence length ${T} exceeds the model's ${this.model.dims.maxPositions} positions`);
+    const P = this.model.dims.maxPositions;
+    if (T > P) throw new FmnError(`sequence length ${T} exceeds the model's ${P} positions`);
+    const pos = this.model.embeddings.positionIds;
+    if (pos.kind === 'padding-offset') {
+      // RoBERTa: the last real token's position id is (number of non-pad tokens) + pad
+      for (let b = 0; b < B; b++) {
+        let c = 0;
+        for (let t = 0; t < T; t++) if (batch.inputIds[b * T + t] !== pos.padTokenId) c++;
+        if (c + pos.padTokenId >= P) {
+          throw new FmnError(`example ${b} has ${c} tokens: position ids go up to ${c + pos.padTokenId}, the model has ${P} positions`);
+        }
+      }
     }
     if (needLabels) {
       if (!batch.labels || batch.labels.length !== B) throw new FmnError(`the batch needs ${B} labels for the loss`);
