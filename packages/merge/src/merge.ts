@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import {
   adapterFor as registryAdapterFor,
@@ -148,6 +149,27 @@ const SHARE_WEIGHTED =
 const SHARE_TASK_VECTOR =
   "sum over the entries of the group's merged tensors of |model j's contribution to the combined task vector| (task arithmetic / dare: lambda_j tau_j after any DARE drop; ties: the trimmed, sign-agreeing lambda_j tau_j divided by the number of agreeing models), divided by the same sum over all models; null when every contribution is 0";
 const SHARED_GROUP = 'embeddings-and-shared';
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/**
+ * float32 values of a raw tensor; an aligned little-endian F32 tensor is viewed in place, not
+ * copied. Safe because SafetensorsFile.read returns a fresh buffer per call that nothing else
+ * holds: the caller owns the view (the full-Fisher floor is added to it in place).
+ */
+function asFloat32(raw: RawTensor): Float32Array {
+  const b = raw.bytes;
+  if (raw.dtype === 'F32' && LITTLE_ENDIAN && b.byteOffset % 4 === 0) {
+    return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  }
+  return toFloat32(raw);
+}
+
+/** Bytes of float32 values in `dtype`; F32 is a view (no copy). */
+function encode(data: Float32Array, dtype: DType): Uint8Array {
+  if (dtype === 'F32' && LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return fromFloat32(data, dtype);
+}
 
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -506,10 +528,10 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
     // --- the per-tensor computation
     const floatNames = encoderNames.filter((n) => FLOAT_DTYPES.has(first.ckpt.info(n).dtype));
     const readAll = (name: string): Promise<Float32Array[]> =>
-      Promise.all(models.map((o) => o.ckpt.readFloat32(name)));
+      Promise.all(models.map(async (o) => asFloat32(await o.ckpt.read(name))));
     /** lambda_j (theta_j - base), after DARE's drop and rescale when the method is dare */
     const taskVectors = async (name: string): Promise<{ taus: Float32Array[]; baseValues: Float32Array }> => {
-      const baseValues = await base!.ckpt.readFloat32(baseNames.get(name)!);
+      const baseValues = asFloat32(await base!.ckpt.read(baseNames.get(name)!));
       const thetas = await readAll(name);
       const taus = thetas.map((t, j) => {
         const tau = new Float32Array(t.length);
@@ -596,7 +618,7 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
         } else {
           weights = await Promise.all(
             fullFishers.map(async (f) => {
-              const values = await f.readFloat32(name);
+              const values = asFloat32(await f.read(name));
               checkFisherValues(values, name, f.path);
               for (let i = 0; i < values.length; i++) values[i] += FULL_FISHER_FLOOR;
               return { kind: 'full' as const, values };
@@ -640,7 +662,7 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
               shape: o.ckpt.info(name).shape,
               data: async () => {
                 const m = await shared.take(index);
-                return m.kind === 'raw' ? m.raw.bytes : fromFloat32(m.data, dtype);
+                return m.kind === 'raw' ? m.raw.bytes : encode(m.data, dtype);
               },
             };
           });
