@@ -1,4 +1,4 @@
 import { defineConfig } from 'vitest/config';
 import { fmnVitestConfig } from '@fmn/vitest-config';
 
-export default defineConfig(fmnVitestConfig());
+export default defineConfig(fmnVitestConfig({ test: { globalSetup: ['test/global-setup.ts'] } }));

@@ -1,0 +1,118 @@
+import { Command, Option } from 'commander';
+import { FmnError, atomicFile } from '@fmn/core';
+import { globals, out } from '../context.js';
+import { parseIntOption } from '../options.js';
+import { BACKEND_CHOICES, openModel, predictLogits, prepareData, scoreLogits, startBackend, type EvalResult } from '../pipeline.js';
+import type { ProgressOptions } from '../progress.js';
+
+export interface EvalSettings {
+  model: string;
+  data: string;
+  task?: string;
+  split?: string;
+  backend?: string;
+  batchSize?: number;
+  maxLength?: number;
+}
+
+/** Evaluates a model on labelled data (METHOD.md section 6). Shared by `eval` and `run`. */
+export async function evaluateModel(
+  s: EvalSettings,
+  progress: ProgressOptions & { label?: string },
+): Promise<EvalResult & { seconds: number; backend: string }> {
+  const m = await openModel(s.model, progress);
+  const data = await prepareData(m, { data: s.data, task: s.task, split: s.split ?? 'dev', maxLength: s.maxLength, labels: true });
+  const backend = await startBackend(s.backend, progress);
+  const session = await backend.load(m.model);
+  try {
+    const t0 = performance.now();
+    const logits = await predictLogits(session, data, m.numLabels, s.batchSize ?? 32, progress);
+    const r = scoreLogits(data, logits, m.numLabels);
+    return { ...r, seconds: (performance.now() - t0) / 1000, backend: backend.name };
+  } finally {
+    await session.dispose();
+  }
+}
+
+function commonDataOptions(cmd: Command, split: string): Command {
+  return cmd
+    .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder')
+    .requiredOption('--data <file>', 'a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder')
+    .option('--task <name>', 'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)')
+    .option('--split <name>', 'for a task folder: the split to read', split)
+    .addOption(new Option('--backend <name>', 'compute backend (default: the best that starts here)').choices([...BACKEND_CHOICES]))
+    .option('--batch-size <n>', 'examples per batch', (v) => parseIntOption('--batch-size', v, 1), 32)
+    .option('--max-length <n>', 'truncate inputs to n tokens (default: min(128, the model\'s limit))', (v) => parseIntOption('--max-length', v, 2));
+}
+
+export function registerEval(program: Command): void {
+  commonDataOptions(
+    program
+      .command('eval')
+      .description('Evaluate a model on labelled data: accuracy, F1, Matthews, Pearson, Spearman as the task calls for (METHOD.md section 6).'),
+    'dev',
+  )
+    .option('--json', 'print one JSON object: the metrics by name, plus "examples"')
+    .action(async (opts: Record<string, unknown>, command: Command) => {
+      const g = globals(command);
+      const r = await evaluateModel(
+        {
+          model: opts.model as string,
+          data: opts.data as string,
+          task: opts.task as string | undefined,
+          split: opts.split as string,
+          backend: opts.backend as string | undefined,
+          batchSize: opts.batchSize as number,
+          maxLength: opts.maxLength as number | undefined,
+        },
+        g,
+      );
+      if (opts.json) {
+        out(JSON.stringify({ ...r.metrics, examples: r.examples }));
+        return;
+      }
+      out(`${String(opts.model)} on ${String(opts.data)} (${r.examples} examples, ${r.backend}):`);
+      for (const [k, v] of Object.entries(r.metrics)) out(`  ${k.padEnd(9)} ${(v as number).toFixed(4)}`);
+    });
+
+  commonDataOptions(
+    program
+      .command('predict')
+      .description('Write the logits of every example as JSON lines {"logits": [...]}, in input order (labels are not needed).'),
+    'dev',
+  )
+    .requiredOption('--out <file>', 'output .jsonl file')
+    .action(async (opts: Record<string, unknown>, command: Command) => {
+      const g = globals(command);
+      const m = await openModel(opts.model as string, g);
+      const data = await prepareData(m, {
+        data: opts.data as string,
+        task: opts.task as string | undefined,
+        split: opts.split as string,
+        maxLength: opts.maxLength as number | undefined,
+        labels: false,
+      });
+      const backend = await startBackend(opts.backend as string | undefined, g);
+      const session = await backend.load(m.model);
+      let logits: Float32Array;
+      try {
+        logits = await predictLogits(session, data, m.numLabels, opts.batchSize as number, { ...g, label: 'predict' });
+      } finally {
+        await session.dispose();
+      }
+      const n = data.encoded.length;
+      const k = m.numLabels;
+      if (!Number.isFinite(n)) throw new FmnError('no examples');
+      await atomicFile(opts.out as string, async (fh) => {
+        const chunk: string[] = [];
+        for (let i = 0; i < n; i++) {
+          chunk.push(JSON.stringify({ logits: Array.from(logits.subarray(i * k, (i + 1) * k)) }));
+          if (chunk.length === 1000 || i === n - 1) {
+            await fh.write(chunk.join('\n') + '\n');
+            chunk.length = 0;
+          }
+        }
+      });
+      out(`wrote the logits of ${n} examples (${k} per example, ${backend.name}) -> ${String(opts.out)}`);
+    });
+}

@@ -1,0 +1,371 @@
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import {
+  FmnError,
+  SafetensorsFile,
+  computeFullFisher,
+  computeMaskFisher,
+  encoderParams,
+  fromFloat32,
+  readMaskFisher,
+  writeMaskFisher,
+  writeSafetensors,
+  type FisherConvention,
+  type MaskFisher,
+} from '@fmn/core';
+import { globals, out } from '../context.js';
+import { dataHash, modelHash } from '../hash.js';
+import { parseIntOption, parseSamples } from '../options.js';
+import { BACKEND_CHOICES, batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
+import { progressBar, type ProgressOptions } from '../progress.js';
+import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
+
+export const FULL_FISHER_FORMAT = 'fmn-full-fisher';
+export const MASK_FISHER_FORMAT = 'fmn-mask-fisher';
+
+export interface FisherSettings {
+  model: string;
+  data: string;
+  task?: string;
+  split?: string;
+  backend?: string;
+  samples: number | 'all';
+  batchSize: number;
+  seed: number;
+  convention: FisherConvention;
+  maxLength?: number;
+  shard?: Shard;
+  full: boolean;
+}
+
+export interface FisherResult {
+  /** seconds spent computing (model loaded, data tokenized; excludes writing) */
+  seconds: number;
+  examples: number;
+  backend: string;
+  runtime: string;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Metadata keys that must agree between shards (and between a cached file and a request). Paths
+ * are recorded too but not compared: shards may run on machines where the files live elsewhere.
+ */
+export const SETTING_KEYS = [
+  'format',
+  'model_sha256',
+  'data_sha256',
+  'task',
+  'split',
+  'convention',
+  'samples',
+  'batch_size',
+  'seed',
+  'max_length',
+  'backend',
+] as const;
+
+/** Computes a mask Fisher (or the full Fisher) and writes it to `outPath`. Shared by `fisher` and `run`. */
+export async function computeFisherFile(
+  s: FisherSettings,
+  outPath: string,
+  progress: ProgressOptions & { label?: string },
+): Promise<FisherResult> {
+  if (!Number.isInteger(s.batchSize) || s.batchSize < 1) throw new FmnError(`--batch-size must be a positive integer, got ${s.batchSize}`);
+  const m = await openModel(s.model, progress);
+  const data = await prepareData(m, {
+    data: s.data,
+    task: s.task,
+    split: s.split ?? 'train',
+    maxLength: s.maxLength,
+    samples: s.samples,
+    seed: s.seed,
+    labels: true,
+  });
+  // `batch`: batches are consecutive slices of the sampled examples (the batch is part of the
+  // definition). `example` and full Fisher do not depend on how examples are grouped: bucket by length.
+  const bucketing = s.full || s.convention === 'example';
+  const all = batchesOf(data, s.batchSize, bucketing);
+  const [lo, hi] = shardRange(all.length, s.shard, { examples: data.encoded.length, batchSize: s.batchSize });
+  const batches = all.slice(lo, hi);
+  const total = batches.reduce((a, b) => a + b.size, 0);
+
+  const backend = await startBackend(s.backend, progress);
+  const [model_sha256, data_sha256] = await Promise.all([modelHash(s.model), dataHash(s.data)]);
+  const session = await backend.load(m.model);
+  const label = (progress.label ?? (s.full ? 'full Fisher' : 'mask Fisher')).padEnd(24);
+  const bar = progressBar(progress, label, total, 'examples');
+  const metadata: Record<string, string> = {
+    model: resolve(s.model),
+    model_sha256,
+    data: resolve(s.data),
+    data_sha256,
+    task: data.dataset.task?.name ?? '',
+    split: s.split ?? 'train',
+    convention: s.full ? 'example' : s.convention,
+    samples: String(s.samples),
+    batch_size: String(s.batchSize),
+    seed: String(s.seed),
+    max_length: String(data.maxLength),
+    backend: backend.name,
+    backend_runtime: backend.runtime,
+    shard: s.shard ? formatShard(s.shard) : '',
+    fmn: 'fmn cli',
+  };
+  let examplesDone = 0;
+  const onBatch = (info: { examples: number; loss: number }) => {
+    const step = info.examples - examplesDone;
+    examplesDone = info.examples;
+    bar.increment(step, Number.isFinite(info.loss) ? `loss ${info.loss.toFixed(4)}` : '');
+  };
+  const t0 = performance.now();
+  try {
+    if (s.full) {
+      const r = await computeFullFisher(session, batches, { onBatch });
+      const seconds = (performance.now() - t0) / 1000;
+      bar.stop();
+      const shapes = new Map(encoderParams(m.model).map((p) => [p.name, p.shape]));
+      const tensors = [...r.tensors.entries()].map(([name, v]) => ({
+        name,
+        dtype: 'F32' as const,
+        shape: shapes.get(name) ?? [v.length],
+        data: fromFloat32(v, 'F32'),
+      }));
+      metadata.compute_seconds = seconds.toFixed(3);
+      const md = { format: FULL_FISHER_FORMAT, examples: String(r.examples), ...metadata };
+      await writeSafetensors(outPath, tensors, md);
+      return { seconds, examples: r.examples, backend: backend.name, runtime: backend.runtime, metadata: md };
+    }
+    const f = await computeMaskFisher(session, batches, s.convention, { onBatch });
+    const seconds = (performance.now() - t0) / 1000;
+    bar.stop();
+    metadata.compute_seconds = seconds.toFixed(3);
+    await writeMaskFisher(outPath, f, metadata);
+    return {
+      seconds,
+      examples: f.examples,
+      backend: backend.name,
+      runtime: backend.runtime,
+      metadata: { format: MASK_FISHER_FORMAT, examples: String(f.examples), head_size: String(f.layout.headSize), ...metadata },
+    };
+  } finally {
+    bar.stop();
+    await session.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// fmn fisher combine
+
+interface ShardFile {
+  path: string;
+  metadata: Readonly<Record<string, string>>;
+  shard?: Shard;
+}
+
+function describe(key: string): string {
+  return (
+    {
+      format: 'kind of Fisher',
+      model_sha256: 'model (content hash)',
+      data_sha256: 'data (content hash)',
+      batch_size: 'batch size',
+      max_length: 'max length',
+    }[key] ?? key.replace(/_/g, ' ')
+  );
+}
+
+/** Checks that shard files belong together: same settings, shards i/n of one n, each once. */
+export function checkShards(files: ShardFile[]): number {
+  const first = files[0];
+  for (const f of files.slice(1)) {
+    for (const k of SETTING_KEYS) {
+      const a = first.metadata[k] ?? '';
+      const b = f.metadata[k] ?? '';
+      if (a !== b) {
+        throw new FmnError(
+          `cannot combine: different ${describe(k)} than ${first.path} (${k} ${JSON.stringify(b)} vs ${JSON.stringify(a)})`,
+          f.path,
+        );
+      }
+    }
+  }
+  const counts = new Set(files.map((f) => f.shard?.count));
+  if (counts.has(undefined)) {
+    const whole = files.find((f) => !f.shard)!;
+    throw new FmnError('cannot combine: this file is not a shard (it was computed without --shard)', whole.path);
+  }
+  if (counts.size > 1) {
+    throw new FmnError(`cannot combine: shards of different splits (${files.map((f) => `${f.path}: ${formatShard(f.shard!)}`).join(', ')})`);
+  }
+  const n = first.shard!.count;
+  const seen = new Map<number, string>();
+  for (const f of files) {
+    const prev = seen.get(f.shard!.index);
+    if (prev) throw new FmnError(`cannot combine: shard ${formatShard(f.shard!)} given twice (also ${prev})`, f.path);
+    seen.set(f.shard!.index, f.path);
+  }
+  const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !seen.has(i));
+  if (missing.length) {
+    throw new FmnError(`cannot combine: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')} of ${n}`);
+  }
+  return n;
+}
+
+function combinedMetadata(files: ShardFile[], examples: number): Record<string, string> {
+  const md: Record<string, string> = { ...files[0].metadata };
+  md.shard = '';
+  md.combined_shards = String(files.length);
+  md.examples = String(examples);
+  const secs = files.map((f) => Number(f.metadata.compute_seconds));
+  if (secs.every(Number.isFinite)) md.compute_seconds = secs.reduce((a, b) => a + b, 0).toFixed(3);
+  return md;
+}
+
+export async function combineFisher(paths: string[], outPath: string): Promise<{ kind: string; shards: number; examples: number }> {
+  if (paths.length < 1) throw new FmnError('fisher combine needs at least one shard file');
+  const files: ShardFile[] = [];
+  for (const p of paths) {
+    const f = await SafetensorsFile.open(p);
+    const md = f.metadata;
+    await f.close();
+    const format = md.format;
+    if (format !== MASK_FISHER_FORMAT && format !== FULL_FISHER_FORMAT) {
+      throw new FmnError(`not a Fisher file written by fmn (metadata "format" is ${JSON.stringify(format ?? null)})`, p);
+    }
+    files.push({ path: p, metadata: md, shard: md.shard ? parseShard(md.shard) : undefined });
+  }
+  const shards = checkShards(files);
+  let examples = 0;
+  for (const f of files) {
+    const e = Number(f.metadata.examples);
+    if (!Number.isInteger(e) || e < 0) throw new FmnError(`invalid "examples" metadata ${JSON.stringify(f.metadata.examples)}`, f.path);
+    examples += e;
+  }
+  if (files[0].metadata.format === MASK_FISHER_FORMAT) {
+    const parts = [];
+    for (const f of files) parts.push(await readMaskFisher(f.path));
+    const L = parts[0].layout;
+    for (const [i, p] of parts.entries()) {
+      if (p.layout.layers !== L.layers || p.layout.heads !== L.heads || p.layout.intermediate !== L.intermediate) {
+        throw new FmnError(`cannot combine: layout ${p.layout.layers}x${p.layout.heads}/${p.layout.intermediate} differs from ${files[0].path}`, files[i].path);
+      }
+    }
+    const head = new Float64Array(parts[0].head.length);
+    const neuron = new Float64Array(parts[0].neuron.length);
+    for (const p of parts) {
+      p.head.forEach((v, i) => (head[i] += v));
+      p.neuron.forEach((v, i) => (neuron[i] += v));
+    }
+    const fisher: MaskFisher = { layout: L, head: Float32Array.from(head), neuron: Float32Array.from(neuron), examples };
+    await writeMaskFisher(outPath, fisher, combinedMetadata(files, examples));
+    return { kind: 'mask', shards, examples };
+  }
+  // full Fisher: sum tensor by tensor, one at a time
+  const opened: SafetensorsFile[] = [];
+  try {
+    for (const f of files) opened.push(await SafetensorsFile.open(f.path));
+    const names = opened[0].names();
+    for (const [i, o] of opened.entries()) {
+      const set = new Set(o.names());
+      if (set.size !== names.length || !names.every((n) => set.has(n))) {
+        throw new FmnError(`cannot combine: its tensors differ from those of ${files[0].path}`, files[i].path);
+      }
+      for (const n of names) {
+        if (o.info(n).shape.join(',') !== opened[0].info(n).shape.join(',')) {
+          throw new FmnError(`cannot combine: tensor "${n}" has a different shape than in ${files[0].path}`, files[i].path);
+        }
+      }
+    }
+    const tensors = names.map((name) => ({
+      name,
+      dtype: 'F32' as const,
+      shape: opened[0].info(name).shape,
+      data: async () => {
+        let acc: Float64Array | undefined;
+        for (const o of opened) {
+          const v = await o.readFloat32(name);
+          acc ??= new Float64Array(v.length);
+          for (let i = 0; i < v.length; i++) acc[i] += v[i];
+        }
+        return fromFloat32(Float32Array.from(acc!), 'F32');
+      },
+    }));
+    await writeSafetensors(outPath, tensors, combinedMetadata(files, examples));
+  } finally {
+    await Promise.all(opened.map((o) => o.close()));
+  }
+  return { kind: 'full', shards, examples };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function registerFisher(program: Command): void {
+  const fisher = program
+    .command('fisher')
+    .description(
+      'Compute the mask Fisher of a fine-tuned model (METHOD.md section 3: float32 tensors head [L, H] and ' +
+        'neuron [L, I], sums over the sampled examples), or with --full the full diagonal Fisher (section 4).',
+    )
+    .option('--model <dir>', 'fine-tuned HuggingFace model folder')
+    .option('--data <file>', 'labelled data: a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder')
+    .option('--task <name>', 'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)')
+    .option('--split <name>', 'for a task folder: the split to read', 'train')
+    .addOption(new Option('--backend <name>', 'compute backend (default: the best that starts here)').choices([...BACKEND_CHOICES]))
+    .option('--samples <n|all>', 'examples to draw with the seeded RNG, or "all" (every example, file order)', parseSamples, 128 as number | 'all')
+    .option('--batch-size <n>', 'examples per batch', (v) => parseIntOption('--batch-size', v, 1), 32)
+    .option('--seed <n>', 'seed of the example draw', (v) => parseIntOption('--seed', v), 0)
+    .addOption(
+      new Option('--convention <c>', 'batch: sum over batches of squared batch-mean gradients; example: sum over examples')
+        .choices(['batch', 'example'])
+        .default('batch'),
+    )
+    .option('--max-length <n>', 'truncate inputs to n tokens (default: min(128, the model\'s limit))', (v) => parseIntOption('--max-length', v, 2))
+    .option(
+      '--shard <i/n>',
+      'compute only shard i of n (0-based): the sampled examples are cut into batches, and shard i takes the i-th of n contiguous runs of batches; `fmn fisher combine` sums the shards into exactly the unsharded Fisher',
+    )
+    .option('--full', 'the full diagonal Fisher of every parameter (METHOD.md section 4) instead of the mask Fisher')
+    .option('--out <file>', 'output .safetensors file')
+    .action(async (opts: Record<string, unknown>, command: Command) => {
+      const g = globals(command);
+      for (const k of ['model', 'data', 'out'] as const) {
+        if (!opts[k]) throw new FmnError(`fisher: required option --${k} not given`);
+      }
+      const shard = opts.shard ? parseShard(opts.shard as string) : undefined;
+      const r = await computeFisherFile(
+        {
+          model: opts.model as string,
+          data: opts.data as string,
+          task: opts.task as string | undefined,
+          split: opts.split as string,
+          backend: opts.backend as string | undefined,
+          samples: opts.samples as number | 'all',
+          batchSize: opts.batchSize as number,
+          seed: opts.seed as number,
+          convention: opts.convention as FisherConvention,
+          maxLength: opts.maxLength as number | undefined,
+          shard,
+          full: opts.full === true,
+        },
+        opts.out as string,
+        g,
+      );
+      out(
+        `${opts.full ? 'full' : 'mask'} Fisher of ${String(opts.model)} over ${r.examples} examples${shard ? ` (shard ${formatShard(shard)})` : ''} on ${r.backend} [${r.runtime}] in ${r.seconds.toFixed(2)} s -> ${String(opts.out)}`,
+      );
+    });
+
+  fisher
+    .command('combine')
+    .description(
+      'Sum Fisher shards (from `fmn fisher --shard i/n`, mask or full) into one file. Refuses shards of different ' +
+        'models, data or settings, and incomplete or repeated shard sets.',
+    )
+    .argument('<files...>', 'the shard files, in any order')
+    .requiredOption('--out <file>', 'output .safetensors file')
+    .action(async (files: string[], opts: { out: string }) => {
+      const r = await combineFisher(files, opts.out);
+      out(`combined ${r.shards} ${r.kind} Fisher shards (${r.examples} examples) -> ${opts.out}`);
+    });
+}

@@ -1,0 +1,279 @@
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Command } from 'commander';
+import { FmnError, SafetensorsFile, readMaskFisher } from '@fmn/core';
+import { globals, out } from '../context.js';
+import { dataHash, hashJson, modelHash } from '../hash.js';
+import { quantiles } from '../heatmap.js';
+import { loadBackends, startBackend } from '../pipeline.js';
+import { note, type ProgressOptions } from '../progress.js';
+import { QUANTILES, renderText, writeReport, type Report, type ReportFisher, type ReportMaskFisher, type ReportMerge, type ReportTask, type Score } from '../report/index.js';
+import { CONFIG_HELP, combinations, readRunConfig, type PlanTask, type RunPlan } from '../runconfig.js';
+import { evaluateModel } from './eval.js';
+import { computeFisherFile } from './fisher.js';
+import { runMerge } from './merge.js';
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+}
+
+class Stages {
+  readonly list: { stage: string; seconds: number }[] = [];
+  async time<T>(stage: string, f: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await f();
+    } finally {
+      const s = (performance.now() - t0) / 1000;
+      const e = this.list.find((x) => x.stage === stage);
+      if (e) e.seconds += s;
+      else this.list.push({ stage, seconds: s });
+    }
+  }
+}
+
+/** A Fisher file from the cache, or computed and cached: keyed by model and data content and every setting. */
+async function cachedFisher(
+  plan: RunPlan,
+  t: PlanTask,
+  kind: 'mask' | 'full',
+  g: ProgressOptions,
+): Promise<ReportFisher & { path: string }> {
+  const f = plan.fisher;
+  const key = hashJson({
+    kind,
+    model: await modelHash(t.model),
+    data: await dataHash(t.fisherData),
+    split: t.fisherSplit,
+    task: t.task ?? null,
+    samples: f.samples,
+    batch_size: f.batchSize,
+    seed: f.seed,
+    convention: kind === 'full' ? 'example' : f.convention,
+    max_length: f.maxLength ?? null,
+    backend: plan.backend ?? 'auto',
+  });
+  const path = join(plan.cache, `${slug(t.name)}-${kind}-${key.slice(0, 16)}.safetensors`);
+  if (await exists(path)) {
+    const file = await SafetensorsFile.open(path);
+    const md = file.metadata;
+    await file.close();
+    note(g, `fmn: ${kind} Fisher of ${t.name} from the cache (${path})`);
+    return {
+      task: t.name,
+      kind,
+      seconds: Number(md.compute_seconds ?? NaN),
+      examples: Number(md.examples ?? NaN),
+      cached: true,
+      file: path,
+      path,
+      backend: md.backend ?? '',
+    };
+  }
+  const r = await computeFisherFile(
+    {
+      model: t.model,
+      data: t.fisherData,
+      split: t.fisherSplit,
+      task: t.task,
+      backend: plan.backend,
+      samples: f.samples,
+      batchSize: f.batchSize,
+      seed: f.seed,
+      convention: f.convention,
+      maxLength: f.maxLength,
+      full: kind === 'full',
+    },
+    path,
+    { ...g, label: `${kind} Fisher ${t.name}` },
+  );
+  return { task: t.name, kind, seconds: r.seconds, examples: r.examples, cached: false, file: path, path, backend: r.backend };
+}
+
+function toScore(r: { metrics: Partial<Record<string, number>>; score: number; examples: number }): Score {
+  return { metrics: r.metrics as Record<string, number>, score: r.score, examples: r.examples };
+}
+
+export interface ExecuteOptions extends ProgressOptions {
+  /** extra notes for the report */
+  notes?: string[];
+}
+
+/** Runs the paper's protocol for a plan and writes report.json / .md / .html into plan.output. */
+export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Report> {
+  for (const t of plan.tasks) {
+    if (!(await exists(t.model))) throw new FmnError(`model folder of task "${t.name}" not found`, t.model);
+    if (!(await exists(t.fisherData))) throw new FmnError(`Fisher data of task "${t.name}" not found`, t.fisherData);
+    if (!(await exists(t.evalData))) throw new FmnError(`evaluation data of task "${t.name}" not found`, t.evalData);
+  }
+  if (plan.base && !(await exists(plan.base))) throw new FmnError('base model folder not found', plan.base);
+  await mkdir(plan.output, { recursive: true });
+  await mkdir(plan.cache, { recursive: true });
+  await loadBackends();
+  const backend = await startBackend(plan.backend, g);
+  const stages = new Stages();
+  const evalSettings = (model: string, t: PlanTask) => ({
+    model,
+    data: t.evalData,
+    split: t.evalSplit,
+    task: t.task,
+    backend: plan.backend,
+    batchSize: plan.eval.batchSize,
+    maxLength: plan.eval.maxLength,
+  });
+
+  // 1. fine-tuned models alone
+  const tasks: ReportTask[] = [];
+  await stages.time('evaluate fine-tuned', async () => {
+    for (const t of plan.tasks) {
+      const r = await evaluateModel(evalSettings(t.model, t), { ...g, label: `eval ${t.name}` });
+      tasks.push({
+        name: t.name,
+        model: t.model,
+        evalData: t.evalData,
+        fisherData: t.fisherData,
+        metricNames: Object.keys(r.metrics),
+        finetuned: toScore(r),
+      });
+      note(g, `fmn: ${t.name} fine-tuned: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}`);
+    }
+  });
+
+  // 2. Fisher (cached)
+  const fisher: (ReportFisher & { path: string })[] = [];
+  const needMask = plan.methods.some((m) => m.method === 'fisher-nodes');
+  const needFull = plan.methods.some((m) => m.method === 'fisher');
+  const maskFisher: ReportMaskFisher[] = [];
+  if (needMask) {
+    await stages.time('mask Fisher', async () => {
+      for (const t of plan.tasks) {
+        const f = await cachedFisher(plan, t, 'mask', g);
+        fisher.push(f);
+        const m = await readMaskFisher(f.path);
+        const { layers, heads, intermediate } = m.layout;
+        maskFisher.push({
+          task: t.name,
+          layers,
+          heads,
+          intermediate,
+          head: Array.from(m.head),
+          neuron: Array.from({ length: layers }, (_, l) => {
+            const row = m.neuron.subarray(l * intermediate, (l + 1) * intermediate);
+            return { mean: row.reduce((a, b) => a + b, 0) / intermediate, quantiles: quantiles(row, QUANTILES) };
+          }),
+        });
+      }
+    });
+  }
+  if (needFull) {
+    await stages.time('full Fisher', async () => {
+      for (const t of plan.tasks) fisher.push(await cachedFisher(plan, t, 'full', g));
+    });
+  }
+  const fisherFile = (t: PlanTask, kind: 'mask' | 'full') => fisher.find((f) => f.task === t.name && f.kind === kind)?.path;
+
+  // 3. merge every combination with every method; evaluate each task with its own head
+  const merges: ReportMerge[] = [];
+  const workRoot = plan.keepModels ? join(plan.output, 'merges') : join(plan.output, `.merges-tmp-${process.pid}`);
+  try {
+    for (const k of plan.k) {
+      for (const combo of combinations(plan.tasks, k)) {
+        for (const m of plan.methods) {
+          const dir = join(workRoot, `${combo.map((t) => slug(t.name)).join('+')}__${slug(m.label)}`);
+          const label = `${m.label} ${combo.map((t) => t.name).join('+')}`;
+          const t0 = performance.now();
+          const rep = await stages.time('merge', () =>
+            runMerge(
+              {
+                method: m.method,
+                models: combo.map((t) => ({
+                  dir: t.model,
+                  fisher: m.method === 'fisher-nodes' ? fisherFile(t, 'mask') : m.method === 'fisher' ? fisherFile(t, 'full') : undefined,
+                })),
+                base: ['task-arithmetic', 'ties', 'dare'].includes(m.method) ? plan.base : undefined,
+                mapping: m.mapping,
+                lambda: m.lambda === undefined ? undefined : [m.lambda],
+                tiesK: m.tiesK,
+                dareP: m.dareP,
+                dareSeed: m.dareSeed,
+                dareTies: m.dareTies,
+                force: true,
+                out: dir,
+              },
+              { ...g, label },
+            ),
+          );
+          const mergeSeconds = (performance.now() - t0) / 1000;
+          const scores: Record<string, Score> = {};
+          await stages.time('evaluate merged', async () => {
+            for (const [i, t] of combo.entries()) {
+              const r = await evaluateModel(evalSettings(join(dir, rep.inputs[i].output), t), { ...g, label: `eval ${t.name}` });
+              scores[t.name] = toScore(r);
+            }
+          });
+          merges.push({ method: m.label, tasks: combo.map((t) => t.name), scores, seconds: mergeSeconds });
+          note(
+            g,
+            `fmn: ${label}: ${combo.map((t) => `${t.name} ${(100 * scores[t.name].score).toFixed(2)}`).join(', ')}`,
+          );
+          if (!plan.keepModels) await rm(dir, { recursive: true, force: true });
+        }
+      }
+    }
+  } finally {
+    if (!plan.keepModels) await rm(workRoot, { recursive: true, force: true });
+  }
+
+  const archs = new Set<string>();
+  for (const t of plan.tasks) {
+    const { readJsonFile } = await import('@fmn/core');
+    const c = await readJsonFile<{ model_type?: string }>(join(t.model, 'config.json'), 'config.json');
+    archs.add(c.model_type ?? '?');
+  }
+  const report: Report = {
+    format: 'fmn-report',
+    version: 1,
+    title: plan.title,
+    created: new Date().toISOString(),
+    architecture: [...archs].join(', '),
+    backend: `${backend.name} (${backend.runtime})`,
+    methods: plan.methods.map((m) => m.label),
+    tasks,
+    merges,
+    fisher: fisher.map(({ path: _path, ...f }) => ({ ...f, file: relative(plan.output, f.file) || f.file })),
+    maskFisher,
+    stages: stages.list,
+    notes: g.notes ?? [],
+  };
+  await writeReport(plan.output, report);
+  return report;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description(
+      "Run the paper's protocol from a configuration file: Fisher for every model (cached by model, data and settings), " +
+        'merge every combination of k tasks with each method, evaluate each task with its own head, and write ' +
+        'report.json, report.md and report.html.',
+    )
+    .argument('<config>', 'run configuration (.json, .yaml or .yml)')
+    .addHelpText('after', `\n${CONFIG_HELP}`)
+    .action(async (config: string, _opts: unknown, command: Command) => {
+      const g = globals(command);
+      const plan = await readRunConfig(config);
+      const report = await executePlan(plan, g);
+      out(renderText(report));
+      out();
+      out(`report: ${join(plan.output, 'report.html')} (also report.md, report.json)`);
+    });
+}

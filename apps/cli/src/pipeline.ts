@@ -1,0 +1,199 @@
+/**
+ * What the commands share: opening a model through its adapter, starting a backend, reading and
+ * tokenizing a dataset for a model, and running logits over a dataset.
+ */
+import {
+  Checkpoint,
+  FmnError,
+  adapterFor,
+  configNumLabels,
+  resolveBackend,
+  type ArchitectureAdapter,
+  type Backend,
+  type Batch,
+  type EncoderModel,
+  type HfConfig,
+  type ModelSession,
+} from '@fmn/core';
+import {
+  argmaxRows,
+  encodeExamples,
+  loadDataset,
+  loadTokenizer,
+  makeBatches,
+  metricsForTask,
+  resolveLabels,
+  sampleIndices,
+  accuracy,
+  f1,
+  pearson,
+  spearman,
+  type Dataset,
+  type EncodedExample,
+  type MetricName,
+} from '@fmn/data';
+import './register.js';
+import { note, progressBar, type ProgressOptions } from './progress.js';
+
+export interface OpenedModel {
+  readonly dir: string;
+  readonly config: HfConfig;
+  readonly adapter: ArchitectureAdapter;
+  readonly model: EncoderModel;
+  readonly numLabels: number;
+}
+
+/** Reads a HuggingFace model folder into an encoder description through its architecture adapter. */
+export async function openModel(dir: string, progress: ProgressOptions = {}): Promise<OpenedModel> {
+  const ckpt = await Checkpoint.open(dir);
+  try {
+    const adapter = adapterFor(ckpt.config, dir);
+    const model = await adapter.load(ckpt, { onWarning: (m) => note(progress, `fmn: warning: ${dir}: ${m}`) });
+    if (model.head?.kind !== 'classification') {
+      throw new FmnError('this model has no sequence-classification head (a fine-tuned *ForSequenceClassification checkpoint is needed here)', dir);
+    }
+    return { dir, config: ckpt.config, adapter, model, numLabels: model.head.numLabels };
+  } finally {
+    await ckpt.close();
+  }
+}
+
+let backendsLoaded: Promise<void> | undefined;
+
+/** Imports the backend packages (they register themselves); kept lazy so inspect/merge start fast. */
+export function loadBackends(): Promise<void> {
+  backendsLoaded ??= (async () => {
+    await import('@fmn/backend-onnxruntime');
+    await import('@fmn/backend-tfjs');
+  })();
+  return backendsLoaded;
+}
+
+export const BACKEND_CHOICES = ['tfjs', 'tfjs-node', 'tfjs-wasm', 'tfjs-cpu', 'onnxruntime'] as const;
+
+/** Starts the preferred backend (or the best available one), saying which runtime it is. */
+export async function startBackend(preference: string | undefined, progress: ProgressOptions = {}): Promise<Backend> {
+  await loadBackends();
+  const { backend, failures } = await resolveBackend(preference);
+  for (const f of failures) note(progress, `fmn: note: backend ${f.name} unavailable (${f.reason}); using the next one`);
+  return backend;
+}
+
+/** The longest input the model's position embeddings allow. */
+export function modelMaxLength(model: EncoderModel): number {
+  const p = model.embeddings.positionIds;
+  return p.kind === 'padding-offset' ? model.dims.maxPositions - p.padTokenId - 1 : model.dims.maxPositions;
+}
+
+export interface DataOptions {
+  data: string;
+  task?: string;
+  /** for a GLUE-style folder: which split (default: train for Fisher, dev for eval) */
+  split?: string;
+  maxLength?: number;
+  /** `all` (file order) or N examples drawn with `seed` (METHOD.md section 3) */
+  samples?: number | 'all';
+  seed?: number;
+  /** labels are required (Fisher, eval) or ignored (predict) */
+  labels: boolean;
+}
+
+export interface PreparedData {
+  readonly dataset: Dataset;
+  readonly encoded: EncodedExample[];
+  /** the labels of the encoded examples (when asked for) */
+  readonly labels?: Float32Array;
+  readonly padTokenId: number;
+  readonly tokenTypes: boolean;
+  readonly maxLength: number;
+}
+
+/** Loads a dataset for a model: tokenized with the model's tokenizer, labels mapped through its config. */
+export async function prepareData(m: OpenedModel, o: DataOptions): Promise<PreparedData> {
+  const limit = modelMaxLength(m.model);
+  const maxLength = o.maxLength ?? Math.min(128, limit);
+  if (maxLength > limit) {
+    throw new FmnError(`--max-length ${maxLength} is longer than the model's position embeddings allow (${limit})`, m.dir);
+  }
+  const dataset = await loadDataset(o.data, { task: o.task, split: o.split });
+  if (dataset.examples.length === 0) throw new FmnError('the dataset has no examples', dataset.file);
+  const allLabels = o.labels ? resolveLabels(dataset, m.config, { model: m.dir }) : undefined;
+  const idx = sampleIndices(dataset.examples.length, o.samples ?? 'all', o.seed ?? 0);
+  const tokenizer = await loadTokenizer(m.dir, m.config);
+  const labels = allLabels ? Float32Array.from(idx, (i) => allLabels[i]) : undefined;
+  const encoded = encodeExamples(dataset, tokenizer, {
+    maxLength,
+    examples: idx.map((i) => dataset.examples[i]),
+    labels,
+  });
+  return {
+    dataset,
+    encoded,
+    labels,
+    padTokenId: m.model.dims.padTokenId,
+    tokenTypes: tokenizer.usesTokenTypes && m.model.embeddings.tokenType !== undefined,
+    maxLength,
+  };
+}
+
+export function batchesOf(d: PreparedData, batchSize: number, bucketing = false): Batch[] {
+  return makeBatches(d.encoded, { batchSize, padTokenId: d.padTokenId, tokenTypes: d.tokenTypes, bucketing });
+}
+
+/** Logits of every example, in order: [N * numLabels]. */
+export async function predictLogits(
+  session: ModelSession,
+  d: PreparedData,
+  numLabels: number,
+  batchSize: number,
+  progress: ProgressOptions & { label?: string },
+): Promise<Float32Array> {
+  const batches = batchesOf(d, batchSize);
+  const out = new Float32Array(d.encoded.length * numLabels);
+  const bar = progressBar(progress, (progress.label ?? 'eval').padEnd(24), d.encoded.length, 'examples');
+  let at = 0;
+  try {
+    for (const b of batches) {
+      const logits = await session.logits(b);
+      if (logits.length !== b.size * numLabels) {
+        throw new Error(`backend returned ${logits.length} logits for ${b.size} examples x ${numLabels} labels`);
+      }
+      out.set(logits, at * numLabels);
+      at += b.size;
+      bar.increment(b.size);
+    }
+  } finally {
+    bar.stop();
+  }
+  return out;
+}
+
+export interface EvalResult {
+  /** metric name -> value */
+  readonly metrics: Partial<Record<MetricName, number>>;
+  /** the task's score: mean of its metrics */
+  readonly score: number;
+  readonly examples: number;
+}
+
+/**
+ * Metrics of METHOD.md section 6: the task preset's when the dataset has one; otherwise accuracy
+ * (and F1 for two classes) for classification, Pearson and Spearman for regression.
+ */
+export function scoreLogits(d: PreparedData, logits: Float32Array, numLabels: number): EvalResult {
+  const labels = d.labels!;
+  const preds = numLabels === 1 ? logits : argmaxRows(logits, numLabels);
+  const task = d.dataset.task;
+  if (task) {
+    const r = metricsForTask(task, preds, labels);
+    return { metrics: r.metrics, score: r.score, examples: labels.length };
+  }
+  const names: MetricName[] = numLabels === 1 ? ['pearson', 'spearman'] : numLabels === 2 ? ['accuracy', 'f1'] : ['accuracy'];
+  const fns = { accuracy, f1, pearson, spearman } as const;
+  const metrics: Partial<Record<MetricName, number>> = {};
+  for (const n of names) metrics[n] = fns[n as keyof typeof fns](preds, labels);
+  const score = names.reduce((s, n) => s + metrics[n]!, 0) / names.length;
+  return { metrics, score, examples: labels.length };
+}
+
+export { configNumLabels };
