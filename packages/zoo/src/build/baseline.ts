@@ -56,7 +56,7 @@ export function pearson(x: number[], y: number[]): number {
 function ranks(x: number[]): number[] {
   const idx = x.map((v, i) => [v, i] as const).sort((p, q) => p[0] - q[0]);
   const r = new Array<number>(x.length);
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && idx[j + 1][0] === idx[i][0]) j++;
     for (let k = i; k <= j; k++) r[idx[k][1]] = (i + j) / 2;
@@ -70,7 +70,12 @@ export function spearman(x: number[], y: number[]): number {
 }
 
 /** Train on `train`, score on `dev`. numLabels = 1 means regression. */
-export function bowBaseline(train: BowExample[], dev: BowExample[], numLabels: number, epochs = 3): BowResult {
+export function bowBaseline(
+  train: BowExample[],
+  dev: BowExample[],
+  numLabels: number,
+  epochs = 3,
+): BowResult {
   const index = new Map<string, number>();
   const enc = (e: BowExample, grow: boolean): number[] => {
     const out: number[] = [];

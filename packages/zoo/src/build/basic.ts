@@ -6,19 +6,30 @@
 
 function isControl(ch: string): boolean {
   if (ch === '\t' || ch === '\n' || ch === '\r') return false;
+  const cp = ch.codePointAt(0)!;
+  if (cp >= 32 && cp < 127) return false;
   return /^[\p{Cc}\p{Cf}]$/u.test(ch);
 }
 
 function isWhitespace(ch: string): boolean {
-  return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || /^\p{Zs}$/u.test(ch);
+  if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') return true;
+  const cp = ch.codePointAt(0)!;
+  if (cp < 127) return false;
+  return /^\p{Zs}$/u.test(ch);
 }
 
 /** BERT's punctuation: ASCII non-alphanumeric printable symbols, or any Unicode P* character. */
 export function isPunctuation(ch: string): boolean {
   const cp = ch.codePointAt(0)!;
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) {
+  if (
+    (cp >= 33 && cp <= 47) ||
+    (cp >= 58 && cp <= 64) ||
+    (cp >= 91 && cp <= 96) ||
+    (cp >= 123 && cp <= 126)
+  ) {
     return true;
   }
+  if (cp < 127) return false;
   return /^\p{P}$/u.test(ch);
 }
 
@@ -45,7 +56,10 @@ export function bertNormalize(text: string): string {
     else if (isChinese(cp)) out += ` ${ch} `;
     else out += ch;
   }
-  return out.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '');
+  return out
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/\p{Mn}/gu, '');
 }
 
 /** BertPreTokenizer: whitespace split, each punctuation character its own word. */

@@ -307,7 +307,9 @@ export function nliExamples(wn: Map<string, WnSynset>, opts: BuildOptions): Exam
       seenPair.add(key);
       take(s, t);
       const [a, wa, b, wb] =
-        rand.next() < 0.5 ? [s, s.words[p.source], t, t.words[p.targetWord]] : [t, t.words[p.targetWord], s, s.words[p.source]];
+        rand.next() < 0.5
+          ? [s, s.words[p.source], t, t.words[p.targetWord]]
+          : [t, t.words[p.targetWord], s, s.words[p.source]];
       pairs.push({ a, wa, b, wb, label: 2 });
       contra.set(s.pos, (contra.get(s.pos) ?? 0) + 1);
     }
@@ -386,7 +388,10 @@ export function nliExamples(wn: Map<string, WnSynset>, opts: BuildOptions): Exam
  */
 export function makeWuPalmer(wn: Map<string, WnSynset>): (a: string, b: string) => number {
   const up = (id: string): string[] =>
-    wn.get(id)!.pointers.filter((p) => p.symbol === '@' || p.symbol === '@i').map((p) => p.target);
+    wn
+      .get(id)!
+      .pointers.filter((p) => p.symbol === '@' || p.symbol === '@i')
+      .map((p) => p.target);
   const depthMemo = new Map<string, number>();
   const depth = (id: string): number => {
     const m = depthMemo.get(id);
