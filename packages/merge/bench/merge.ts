@@ -7,7 +7,7 @@
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@fmn/arch-bert';
@@ -105,6 +105,7 @@ async function writeModel(dir: string, j: number): Promise<number> {
 }
 
 async function child(root: string, m: number): Promise<void> {
+  const startRss = process.memoryUsage().rss;
   const t0 = performance.now();
   const models = Array.from({ length: m }, (_, j) => ({
     dir: join(root, `task${j}`),
@@ -113,13 +114,18 @@ async function child(root: string, m: number): Promise<void> {
   await merge({ method: 'fisher-nodes', models, out: join(root, 'merged') });
   const seconds = (performance.now() - t0) / 1000;
   const peakRss = process.resourceUsage().maxRSS * 1024;
-  process.send!({ seconds, peakRss });
+  process.send!({ seconds, peakRss, startRss });
 }
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') return child(process.argv[3], Number(process.argv[4]));
   const m = Number(process.env.FMN_BENCH_MODELS ?? 4);
   const root = await mkdtemp(join(tmpdir(), 'fmn-bench-merge-'));
+  console.log(
+    `load average at the start: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(', ')} on ${cpus().length} cores`,
+  );
   try {
     const t0 = performance.now();
     let modelBytes = 0;
@@ -127,19 +133,27 @@ async function main(): Promise<void> {
     console.log(
       `wrote ${m} BERT-base-shaped checkpoints (${(modelBytes / 2 ** 20).toFixed(0)} MiB each, fp32) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
-    const result = await new Promise<{ seconds: number; peakRss: number }>((resolve, reject) => {
-      const c = fork(fileURLToPath(import.meta.url), ['--child', root, String(m)], { stdio: 'inherit' });
-      c.on('message', (msg) => resolve(msg as { seconds: number; peakRss: number }));
-      c.on('error', reject);
-      c.on('exit', (code) => (code ? reject(new Error(`merge process exited with ${code}`)) : undefined));
-    });
+    const result = await new Promise<{ seconds: number; peakRss: number; startRss: number }>(
+      (resolve, reject) => {
+        const c = fork(fileURLToPath(import.meta.url), ['--child', root, String(m)], { stdio: 'inherit' });
+        c.on('message', (msg) => resolve(msg as { seconds: number; peakRss: number; startRss: number }));
+        c.on('error', reject);
+        c.on('exit', (code) => (code ? reject(new Error(`merge process exited with ${code}`)) : undefined));
+      },
+    );
     const largest = VOCAB * HID * 4;
+    const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
+    const extra = result.peakRss - result.startRss;
     console.log(
       [
         `fisher-nodes (paper), ${m} models: ${result.seconds.toFixed(1)} s`,
         `peak RSS of the merging process: ${(result.peakRss / 2 ** 20).toFixed(0)} MiB`,
         `one model: ${(modelBytes / 2 ** 20).toFixed(0)} MiB -> peak RSS = ${(result.peakRss / modelBytes).toFixed(2)} x one model`,
-        `largest tensor (word embeddings): ${(largest / 2 ** 20).toFixed(0)} MiB -> peak RSS = ${(result.peakRss / largest).toFixed(1)} x largest tensor`,
+        `largest tensor (word embeddings): ${mib(largest)} MiB -> peak RSS = ${(result.peakRss / largest).toFixed(1)} x largest tensor`,
+        `RSS before merging (Node + modules): ${mib(result.startRss)} MiB -> growth during the merge ${mib(extra)} MiB = ${(extra / largest).toFixed(1)} x largest tensor (M + 1 = ${m + 1})`,
+        `load average (1, 5, 15 min) at the end: ${loadavg()
+          .map((x) => x.toFixed(2))
+          .join(', ')} on ${cpus().length} cores`,
       ].join('\n'),
     );
   } finally {

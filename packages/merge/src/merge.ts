@@ -51,6 +51,7 @@ import {
   sumVectors,
   trimBelow,
 } from './taskvectors.js';
+import { SharedTensors } from './shared.js';
 
 export const MERGE_METHODS = [
   'fisher-nodes',
@@ -242,33 +243,6 @@ function checkFisherValues(values: Float32Array, name: string, file: string): vo
 
 type MergedTensor =
   { readonly kind: 'float'; readonly data: Float32Array } | { readonly kind: 'raw'; readonly raw: RawTensor };
-
-/**
- * Hands out the merged tensors, in order, to several consumers (the output writers): tensor k is
- * computed once, after tensor k-1, and dropped once every consumer has taken it.
- */
-class SharedTensors {
-  private readonly cache = new Map<number, { promise: Promise<MergedTensor>; remaining: number }>();
-  private last: Promise<unknown> = Promise.resolve();
-  constructor(
-    private readonly consumers: number,
-    private readonly compute: (k: number) => Promise<MergedTensor>,
-  ) {}
-
-  async take(k: number): Promise<MergedTensor> {
-    let e = this.cache.get(k);
-    if (!e) {
-      const promise = this.last.then(() => this.compute(k));
-      promise.catch(() => undefined);
-      this.last = promise;
-      e = { promise, remaining: this.consumers };
-      this.cache.set(k, e);
-    }
-    e.remaining--;
-    if (e.remaining === 0) this.cache.delete(k);
-    return e.promise;
-  }
-}
 
 /**
  * Merges the models as `options` says and writes the output folder. Returns the report (also
@@ -533,10 +507,10 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
     const taskVectors = async (name: string): Promise<{ taus: Float32Array[]; baseValues: Float32Array }> => {
       const baseValues = asFloat32(await base!.ckpt.read(baseNames.get(name)!));
       const thetas = await readAll(name);
+      // in place: each theta array is this call's own (a fresh read), so it becomes tau
       const taus = thetas.map((t, j) => {
-        const tau = new Float32Array(t.length);
-        for (let i = 0; i < t.length; i++) tau[i] = lambdas[j] * (t[i] - baseValues[i]);
-        return method === 'dare' ? dareDrop(tau, p, dareRng(seed, j, name)) : tau;
+        for (let i = 0; i < t.length; i++) t[i] = lambdas[j] * (t[i] - baseValues[i]);
+        return method === 'dare' ? dareDrop(t, p, dareRng(seed, j, name), t) : t;
       });
       return { taus, baseValues };
     };
@@ -568,7 +542,7 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
       for (const [index, name] of floatNames.entries()) {
         progress(3, name, index);
         const { taus } = await taskVectors(name);
-        const trimmed = taus.map((t, j) => trimBelow(t, thresholds[j]));
+        const trimmed = taus.map((t, j) => trimBelow(t, thresholds[j], t));
         const n = trimmed[0].length;
         for (let i = 0; i < n; i++) {
           let s = 0;
@@ -633,22 +607,22 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
       const contrib = new Float64Array(M);
       let combined: Float32Array;
       if (useTies) {
-        const trimmed = taus.map((t, j) => trimBelow(t, thresholds[j]));
+        const trimmed = taus.map((t, j) => trimBelow(t, thresholds[j], t));
         combined = disjointMean(trimmed, electSigns(trimmed, majoritySign), contrib);
       } else {
         combined = sumVectors(taus, contrib);
       }
       account(name, contrib, combined.length);
-      return { kind: 'float', data: addScaled(baseValues, combined, scale) };
+      return { kind: 'float', data: addScaled(baseValues, combined, scale, combined) };
     };
 
     // --- write the outputs
-    const shared = new SharedTensors(M, computeTensor);
+    const shared = new SharedTensors<MergedTensor>(M, computeTensor);
     let report: MergeReport | undefined;
     await atomicDir(
       options.out,
       async (tmp) => {
-        const writes = models.map(async (o, j) => {
+        const writeOne = async (o: Opened, j: number): Promise<void> => {
           const dir = join(tmp, names[j]);
           await mkdir(dir);
           await copyFile(join(o.ckpt.dir, 'config.json'), join(dir, 'config.json'));
@@ -680,7 +654,14 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
             });
           }
           await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt', merged_by: 'fmn' });
-        });
+        };
+        // A writer that fails stops taking tensors: the others must not wait for it.
+        const writes = models.map((o, j) =>
+          writeOne(o, j).catch((e: unknown) => {
+            shared.fail(e);
+            throw e;
+          }),
+        );
         const settled = await Promise.allSettled(writes);
         const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
         if (failed) throw failed.reason;

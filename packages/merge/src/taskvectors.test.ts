@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@fmn/testkit';
 import {
+  addScaled,
   dareDrop,
   dareRng,
   disjointMean,
@@ -12,6 +13,7 @@ import {
   taskVector,
   tiesMerge,
   topKThreshold,
+  trimBelow,
   trimTopK,
 } from './taskvectors.js';
 
@@ -116,5 +118,28 @@ describe('task arithmetic pieces', () => {
     const contrib = new Float64Array(2);
     expect([...sumVectors([t1, t2], contrib)]).toEqual([1, 1, -2]);
     expect([...contrib]).toEqual([2, 4]);
+  });
+
+  it('base + scale * tau', () => {
+    expect([...addScaled(f([1, 2, 3]), f([2, -4, 0.5]), 0.5)]).toEqual([2, 0, 3.25]);
+  });
+});
+
+describe('in place (the engine reuses its own freshly read arrays)', () => {
+  it('dareDrop, trimBelow and addScaled give the same values into their input as into a new array', () => {
+    const tau = f([1, -2, 3, -4, 5, -6, 7, -8]);
+    const copy = dareDrop(tau, 0.5, new SeededRng(9));
+    const inPlace = Float32Array.from(tau);
+    expect(dareDrop(inPlace, 0.5, new SeededRng(9), inPlace)).toBe(inPlace);
+    expect([...inPlace]).toEqual([...copy]);
+
+    const trimmed = Float32Array.from(tau);
+    expect(trimBelow(trimmed, 5, trimmed)).toBe(trimmed);
+    expect([...trimmed]).toEqual([0, 0, 0, 0, 5, -6, 7, -8]);
+    expect([...tau]).toEqual([1, -2, 3, -4, 5, -6, 7, -8]);
+
+    const combined = f([2, 2]);
+    expect(addScaled(f([1, -1]), combined, 3, combined)).toBe(combined);
+    expect([...combined]).toEqual([7, 5]);
   });
 });

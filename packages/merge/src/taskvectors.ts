@@ -52,12 +52,17 @@ export function checkDropRate(p: number): void {
 
 /**
  * DARE: drops each entry with probability p (entry i is dropped when the i-th draw of `rng` is
- * below p) and rescales the survivors by 1 / (1 - p). Returns a new array.
+ * below p) and rescales the survivors by 1 / (1 - p). Writes into `out` (a new array by default;
+ * `tau` itself to work in place).
  */
-export function dareDrop(tau: Float32Array, p: number, rng: SeededRng): Float32Array {
+export function dareDrop(
+  tau: Float32Array,
+  p: number,
+  rng: SeededRng,
+  out: Float32Array = new Float32Array(tau.length),
+): Float32Array {
   checkDropRate(p);
   const scale = 1 / (1 - p);
-  const out = new Float32Array(tau.length);
   for (let i = 0; i < tau.length; i++) out[i] = rng.next() < p ? 0 : tau[i] * scale;
   return out;
 }
@@ -85,9 +90,12 @@ export function topKThreshold(values: Float32Array, k: number): number {
   return mags[rank - 1];
 }
 
-/** Keeps entries with |x| >= threshold, zeroes the rest. */
-export function trimBelow(values: Float32Array, threshold: number): Float32Array {
-  const out = new Float32Array(values.length);
+/** Keeps entries with |x| >= threshold, zeroes the rest (into `out`: new by default, or `values` itself). */
+export function trimBelow(
+  values: Float32Array,
+  threshold: number,
+  out: Float32Array = new Float32Array(values.length),
+): Float32Array {
   for (let i = 0; i < values.length; i++) out[i] = Math.abs(values[i]) >= threshold ? values[i] : 0;
   return out;
 }
@@ -187,9 +195,13 @@ export function sumVectors(taus: readonly Float32Array[], contrib?: Float64Array
   return out;
 }
 
-/** base + scale * tau */
-export function addScaled(base: Float32Array, tau: Float32Array, scale: number): Float32Array {
-  const out = new Float32Array(base.length);
+/** base + scale * tau (into `out`: new by default, or `base` / `tau` itself). */
+export function addScaled(
+  base: Float32Array,
+  tau: Float32Array,
+  scale: number,
+  out: Float32Array = new Float32Array(base.length),
+): Float32Array {
   for (let i = 0; i < base.length; i++) out[i] = base[i] + scale * tau[i];
   return out;
 }
