@@ -117,6 +117,53 @@ describe('applyZeroRule', () => {
   });
 });
 
+describe('scale invariance and the zero rule', () => {
+  // Layer 0 heads: a = [0, 2], b = [0, 6]: head 0 is 0 in every model.
+  const pair = (factor: number): MaskFisherValues[] =>
+    [
+      [0, 2],
+      [0, 6],
+    ].map((h) => ({
+      layout,
+      head: Float32Array.from([...h, 1, 1].map((v) => v * factor)),
+      neuron: Float32Array.from([1, 1, 1, 1, 1, 1].map((v) => v * factor)),
+    }));
+  /** model b's share of the value weight (paper: layer-0 head mean) after the zero rule */
+  const shareOfB = (factor: number): number => {
+    const [a, b] = applyZeroRule(pair(factor)).fishers;
+    const w = { kind: 'head-mean', layer: 0 } as const;
+    const wa = tensorWeight(a, w, [4, 4]);
+    const wb = tensorWeight(b, w, [4, 4]);
+    if (wa.kind !== 'scalar' || wb.kind !== 'scalar') throw new Error('expected scalar weights');
+    return wb.value / (wa.value + wb.value);
+  };
+
+  it('is not scale-free: the zeroed entry becomes 1 whatever the scale of the others', () => {
+    // factor 1: a (1 + 2) / 2 = 1.5, b (1 + 6) / 2 = 3.5 -> 3.5 / 5 = 0.7
+    expect(shareOfB(1)).toBeCloseTo(0.7, 12);
+    // factor 10: a (1 + 20) / 2 = 10.5, b (1 + 60) / 2 = 30.5 -> 30.5 / 41
+    expect(shareOfB(10)).toBeCloseTo(30.5 / 41, 12);
+  });
+
+  it('without an entry 0 in every model, every weight scales with the Fisher (shares unchanged)', () => {
+    const [a, b] = pair(1);
+    a.head[0] = 1; // head 0 no longer 0 everywhere: a (1 + 2) / 2 = 1.5, b (0 + 6) / 2 = 3
+    const scaled = [a, b].map((f) => ({
+      ...f,
+      head: f.head.map((v) => v * 10),
+      neuron: f.neuron.map((v) => v * 10),
+    }));
+    for (const [fa, fb] of [[a, b], scaled]) {
+      const z = applyZeroRule([fa, fb]);
+      expect(z.zeroed).toEqual({ head: 0, neuron: 0 });
+      const wa = tensorWeight(z.fishers[0], { kind: 'head-mean', layer: 0 }, [4]);
+      const wb = tensorWeight(z.fishers[1], { kind: 'head-mean', layer: 0 }, [4]);
+      if (wa.kind !== 'scalar' || wb.kind !== 'scalar') throw new Error('expected scalar weights');
+      expect(wb.value / (wa.value + wb.value)).toBeCloseTo(2 / 3, 6);
+    }
+  });
+});
+
 describe('weightedAverage', () => {
   const x = Float32Array.from([1, 2, 3, 4, 5, 6]);
   const y = Float32Array.from([7, 8, 9, 10, 11, 12]);
