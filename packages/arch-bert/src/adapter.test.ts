@@ -78,7 +78,9 @@ describe('bert adapter details', () => {
     await withDir(async (dir) => {
       await writeCheckpoint(dir, 'bert', { numLabels: 2 });
       await editFixture(dir, { tensors: (ts) => ts.filter((t) => !t.name.startsWith('bert.pooler.')) });
-      await expect(load(dir)).rejects.toThrow(/missing 2 tensors.*bert\.pooler\.dense\.weight, bert\.pooler\.dense\.bias/);
+      await expect(load(dir)).rejects.toThrow(
+        /missing 2 tensors.*bert\.pooler\.dense\.weight, bert\.pooler\.dense\.bias/,
+      );
     });
   });
 

@@ -63,7 +63,8 @@ export interface BertLikeSpec {
    * `bert`: pooler.dense -> tanh -> classifier (the pooler is required with a head);
    * `dense-out-proj`: classifier.dense -> activation -> classifier.out_proj (no pooler with a head).
    */
-  readonly head: { readonly kind: 'bert' } | { readonly kind: 'dense-out-proj'; readonly activation: Activation };
+  readonly head:
+    { readonly kind: 'bert' } | { readonly kind: 'dense-out-proj'; readonly activation: Activation };
   /** The bare base model (XModel) has a pooler (HF add_pooling_layer=True): BERT, RoBERTa. */
   readonly basePooler: boolean;
 }
@@ -101,12 +102,17 @@ function readConfig(spec: BertLikeSpec, config: HfConfig, file?: string): BertLi
   const headSize = headSizeOf(hidden, heads, file);
   const pet = config.position_embedding_type ?? 'absolute';
   if (pet !== 'absolute') {
-    throw new FmnError(`unsupported position_embedding_type ${JSON.stringify(pet)} in config.json (only "absolute")`, file);
+    throw new FmnError(
+      `unsupported position_embedding_type ${JSON.stringify(pet)} in config.json (only "absolute")`,
+      file,
+    );
   }
   return {
     vocab: configInt(config, 'vocab_size', 30522, file),
     hidden,
-    embeddingSize: spec.embeddingSizeKey ? configInt(config, 'embedding_size', spec.defaults.embeddingSize, file) : hidden,
+    embeddingSize: spec.embeddingSizeKey
+      ? configInt(config, 'embedding_size', spec.defaults.embeddingSize, file)
+      : hidden,
     heads,
     headSize,
     layers: configInt(config, 'num_hidden_layers', 12, file),
@@ -121,7 +127,9 @@ function readConfig(spec: BertLikeSpec, config: HfConfig, file?: string): BertLi
 
 /** Head tensors' names (never prefixed) for a spec. */
 function headNames(spec: BertLikeSpec): { hidden?: string; out: string } {
-  return spec.head.kind === 'bert' ? { out: 'classifier' } : { hidden: 'classifier.dense', out: 'classifier.out_proj' };
+  return spec.head.kind === 'bert'
+    ? { out: 'classifier' }
+    : { hidden: 'classifier.dense', out: 'classifier.out_proj' };
 }
 
 /** Builds an adapter for a BERT-named architecture. */
@@ -132,7 +140,8 @@ export function createBertLikeAdapter(spec: BertLikeSpec): ArchitectureAdapter {
 
   function role(name: string, _config: HfConfig): TensorRole {
     if (name === `${names.out}.weight` || name === `${names.out}.bias`) return TASK_HEAD;
-    if (names.hidden && (name === `${names.hidden}.weight` || name === `${names.hidden}.bias`)) return TASK_HEAD;
+    if (names.hidden && (name === `${names.hidden}.weight` || name === `${names.hidden}.bias`))
+      return TASK_HEAD;
     const local = stripPrefix(name, prefix);
     if (local.startsWith('embeddings.') || local.startsWith('embeddings_project.')) return UNIVERSAL;
     if (local === 'pooler.dense.weight' || local === 'pooler.dense.bias') return UNIVERSAL;
@@ -143,7 +152,9 @@ export function createBertLikeAdapter(spec: BertLikeSpec): ArchitectureAdapter {
   }
 
   function isTaskHead(name: string, _config: HfConfig): boolean {
-    return name.startsWith(`${names.out}.`) || (names.hidden !== undefined && name.startsWith(`${names.hidden}.`));
+    return (
+      name.startsWith(`${names.out}.`) || (names.hidden !== undefined && name.startsWith(`${names.hidden}.`))
+    );
   }
 
   function maskLayout(config: HfConfig): MaskLayout {

@@ -26,11 +26,19 @@ export function configFile(checkpoint: Checkpoint): string {
 }
 
 /** A positive integer from config.json, or `fallback` (HuggingFace's default) when the key is absent. */
-export function configInt(config: HfConfig, key: string, fallback: number | undefined, file?: string): number {
+export function configInt(
+  config: HfConfig,
+  key: string,
+  fallback: number | undefined,
+  file?: string,
+): number {
   const v = config[key] ?? fallback;
   if (v === undefined) throw new FmnError(`config.json has no "${key}"`, file);
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new FmnError(`"${key}" in config.json must be a non-negative integer, got ${JSON.stringify(v)}`, file);
+    throw new FmnError(
+      `"${key}" in config.json must be a non-negative integer, got ${JSON.stringify(v)}`,
+      file,
+    );
   }
   return v;
 }
@@ -70,7 +78,12 @@ export function configActivation(config: HfConfig, key: string, fallback: string
 }
 
 /** hidden / heads, or an error when the hidden size is not divisible by the number of heads. */
-export function headSizeOf(hidden: number, heads: number, file?: string, keys = ['hidden_size', 'num_attention_heads']): number {
+export function headSizeOf(
+  hidden: number,
+  heads: number,
+  file?: string,
+  keys = ['hidden_size', 'num_attention_heads'],
+): number {
   if (heads <= 0 || hidden % heads !== 0) {
     throw new FmnError(
       `hidden size ${hidden} ("${keys[0]}") is not divisible by the number of attention heads ${heads} ("${keys[1]}")`,
@@ -137,7 +150,10 @@ export async function readTensors(
     }
   }
   if (problems.length > 0) {
-    throw new FmnError(`tensor shape mismatch for ${options.what} (shapes from config.json): ${problems.join('; ')}`, problemFile);
+    throw new FmnError(
+      `tensor shape mismatch for ${options.what} (shapes from config.json): ${problems.join('; ')}`,
+      problemFile,
+    );
   }
   const wantedNames = new Set(wanted.map((s) => s.name));
   const unexpected = checkpoint.names().filter((n) => !wantedNames.has(n) && !options.ignore?.(n));
@@ -194,14 +210,7 @@ export function takeNorm(params: Map<string, Param>, name: string, eps: number):
 
 /** The tensors of one encoder layer, in the terms of the encoder description. */
 export type LayerSlot =
-  | 'query'
-  | 'key'
-  | 'value'
-  | 'attentionOutput'
-  | 'attentionNorm'
-  | 'intermediate'
-  | 'output'
-  | 'outputNorm';
+  'query' | 'key' | 'value' | 'attentionOutput' | 'attentionNorm' | 'intermediate' | 'output' | 'outputNorm';
 
 const both = (w: Weighting): TensorRole => ({ taskHead: false, paper: w, block: w });
 

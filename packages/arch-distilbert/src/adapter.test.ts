@@ -16,18 +16,39 @@ describe('distilbert adapter', () => {
   it('reads its own config keys (dim, n_heads, n_layers, hidden_dim, activation) and fixes eps at 1e-12', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fmn-distil-'));
     try {
-      const fx = await writeCheckpoint(dir, 'distilbert', { hidden: 12, heads: 3, layers: 1, intermediate: 20, hiddenAct: 'relu' });
-      expect(fx.config).toMatchObject({ dim: 12, n_heads: 3, n_layers: 1, hidden_dim: 20, activation: 'relu' });
+      const fx = await writeCheckpoint(dir, 'distilbert', {
+        hidden: 12,
+        heads: 3,
+        layers: 1,
+        intermediate: 20,
+        hiddenAct: 'relu',
+      });
+      expect(fx.config).toMatchObject({
+        dim: 12,
+        n_heads: 3,
+        n_layers: 1,
+        hidden_dim: 20,
+        activation: 'relu',
+      });
       expect(fx.config.hidden_size).toBeUndefined();
       // a stray layer_norm_eps (not a DistilBertConfig key) changes nothing
       await editFixture(dir, { config: (c) => ({ ...c, layer_norm_eps: 1e-5 }) });
       const ck = await Checkpoint.open(dir);
       const m = await distilbertAdapter.load(ck);
       await ck.close();
-      expect(m.dims).toMatchObject({ hidden: 12, numHeads: 3, headSize: 4, numLayers: 1, intermediate: 20, typeVocabSize: 0 });
+      expect(m.dims).toMatchObject({
+        hidden: 12,
+        numHeads: 3,
+        headSize: 4,
+        numLayers: 1,
+        intermediate: 20,
+        typeVocabSize: 0,
+      });
       expect(m.activation).toBe('relu');
       expect(m.embeddings.tokenType).toBeUndefined();
-      expect([m.embeddings.norm.eps, m.layers[0].attentionNorm.eps, m.layers[0].outputNorm.eps]).toEqual([1e-12, 1e-12, 1e-12]);
+      expect([m.embeddings.norm.eps, m.layers[0].attentionNorm.eps, m.layers[0].outputNorm.eps]).toEqual([
+        1e-12, 1e-12, 1e-12,
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

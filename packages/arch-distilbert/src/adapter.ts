@@ -89,7 +89,9 @@ async function load(checkpoint: Checkpoint, options: LoadOptions = {}): Promise<
   const p = detectPrefix(checkpoint, PREFIX);
   const arch = configArchitecture(config) ?? '';
   const withHead =
-    arch === 'DistilBertForSequenceClassification' || checkpoint.has('classifier.weight') || checkpoint.has('classifier.bias');
+    arch === 'DistilBertForSequenceClassification' ||
+    checkpoint.has('classifier.weight') ||
+    checkpoint.has('classifier.bias');
   const required: TensorSpec[] = [
     { name: `${p}embeddings.word_embeddings.weight`, shape: [c.vocab, c.dim] },
     { name: `${p}embeddings.position_embeddings.weight`, shape: [c.maxPositions, c.dim] },
@@ -118,7 +120,10 @@ async function load(checkpoint: Checkpoint, options: LoadOptions = {}): Promise<
         );
       }
     }
-    required.push(...linearSpecs('pre_classifier', c.dim, c.dim), ...linearSpecs('classifier', numLabels, c.dim));
+    required.push(
+      ...linearSpecs('pre_classifier', c.dim, c.dim),
+      ...linearSpecs('classifier', numLabels, c.dim),
+    );
   }
   const params = await readTensors(checkpoint, required, {
     ignore: isBuffer,

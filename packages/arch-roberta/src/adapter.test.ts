@@ -19,7 +19,10 @@ describe('roberta adapter', () => {
       await writeCheckpoint(dir, 'roberta', { numLabels: 2 });
       await editFixture(dir, { config: (c) => ({ ...c, pad_token_id: 3 }) });
       let ck = await Checkpoint.open(dir);
-      expect((await robertaAdapter.load(ck)).embeddings.positionIds).toEqual({ kind: 'padding-offset', padTokenId: 3 });
+      expect((await robertaAdapter.load(ck)).embeddings.positionIds).toEqual({
+        kind: 'padding-offset',
+        padTokenId: 3,
+      });
       await ck.close();
       await editFixture(dir, {
         config: (c) => Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'pad_token_id')),
@@ -41,7 +44,12 @@ describe('roberta adapter', () => {
       await editFixture(dir, {
         tensors: (ts) => [
           ...ts,
-          { name: 'roberta.pooler.dense.weight', dtype: 'F32', shape: [16, 16], bytes: new Uint8Array(16 * 16 * 4) },
+          {
+            name: 'roberta.pooler.dense.weight',
+            dtype: 'F32',
+            shape: [16, 16],
+            bytes: new Uint8Array(16 * 16 * 4),
+          },
         ],
       });
       const warnings: string[] = [];
@@ -49,7 +57,9 @@ describe('roberta adapter', () => {
       const m = await robertaAdapter.load(ck, { onWarning: (w) => warnings.push(w) });
       await ck.close();
       expect(warnings.join('\n')).toContain('roberta.pooler.dense.weight');
-      expect(m.head?.kind === 'classification' && m.head.steps[0].linear.weight.name).toBe('classifier.dense.weight');
+      expect(m.head?.kind === 'classification' && m.head.steps[0].linear.weight.name).toBe(
+        'classifier.dense.weight',
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
