@@ -10,7 +10,9 @@ async function hashFileInto(h: ReturnType<typeof createHash>, path: string): Pro
     s.on('data', (chunk) => h.update(chunk));
     s.on('end', () => resolve());
     s.on('error', (e: NodeJS.ErrnoException) =>
-      reject(new FmnError(e.code === 'ENOENT' ? 'file not found' : `cannot read (${e.code ?? e.message})`, path)),
+      reject(
+        new FmnError(e.code === 'ENOENT' ? 'file not found' : `cannot read (${e.code ?? e.message})`, path),
+      ),
     );
   });
 }

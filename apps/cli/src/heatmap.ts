@@ -6,7 +6,12 @@ const SHADES = [' ', '░', '▒', '▓', '█'];
  * Scales values to [0, 1]: log10 between the smallest positive value and the maximum when they
  * span more than two decades (Fisher values usually do), else linear from 0 to the maximum.
  */
-export function scaler(values: ArrayLike<number>): { scale: (v: number) => number; log: boolean; min: number; max: number } {
+export function scaler(values: ArrayLike<number>): {
+  scale: (v: number) => number;
+  log: boolean;
+  min: number;
+  max: number;
+} {
   let max = 0;
   let minPos = Infinity;
   for (let i = 0; i < values.length; i++) {
@@ -18,7 +23,12 @@ export function scaler(values: ArrayLike<number>): { scale: (v: number) => numbe
   if (minPos < max / 100) {
     const lo = Math.log10(minPos);
     const span = Math.log10(max) - lo || 1;
-    return { scale: (v) => (v <= 0 ? 0 : Math.max(0, Math.min(1, (Math.log10(v) - lo) / span))), log: true, min: minPos, max };
+    return {
+      scale: (v) => (v <= 0 ? 0 : Math.max(0, Math.min(1, (Math.log10(v) - lo) / span))),
+      log: true,
+      min: minPos,
+      max,
+    };
   }
   return { scale: (v) => Math.max(0, Math.min(1, v / max)), log: false, min: 0, max };
 }
@@ -41,7 +51,8 @@ export function terminalHeatmap(
   const width = Math.max(...Array.from({ length: rows }, (_, r) => label(r).length));
   const lines: string[] = [];
   if (options.title) lines.push(options.title);
-  const header = ' '.repeat(width + 1) + Array.from({ length: cols }, (_, c) => String(c % 100).padStart(2)).join('');
+  const header =
+    ' '.repeat(width + 1) + Array.from({ length: cols }, (_, c) => String(c % 100).padStart(2)).join('');
   lines.push(header);
   for (let r = 0; r < rows; r++) {
     let s = `${label(r).padStart(width)} `;

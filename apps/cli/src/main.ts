@@ -31,13 +31,16 @@ export function buildProgram(): Command {
   registerRun(program);
   registerInspect(program);
   registerDemo(program);
-  for (const c of program.commands) {
+  // Options are positional: each command parses the options after its own name, so that
+  // `fmn fisher combine A B --out F` gives --out to combine, not to fisher. The global options
+  // are therefore repeated on every command (and read back with optsWithGlobals).
+  program.enablePositionalOptions();
+  const all = program.commands.flatMap((c) => [c, ...c.commands]);
+  for (const c of all) {
+    c.option('--quiet', 'no progress bars or status lines on stderr');
+    c.option('--debug', 'print stack traces for errors');
     c.exitOverride();
     c.configureOutput({ outputError: () => undefined });
-    for (const sub of c.commands) {
-      sub.exitOverride();
-      sub.configureOutput({ outputError: () => undefined });
-    }
   }
   return program;
 }
@@ -50,29 +53,68 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv as string[]);
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (
-        e.code === 'commander.helpDisplayed' ||
-        e.code === 'commander.version' ||
-        e.code === 'commander.help' ||
-        e.exitCode === 0
-      ) {
-        return 0;
-      }
-      process.stderr.write(`fmn: ${e.message.replace(/^error: /, '')}\n`);
-      return 1;
-    }
-    if (isFmnError(e)) {
-      process.stderr.write(`fmn: ${oneLine(e.message)}\n`);
-      if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
-      return 1;
-    }
-    const err = e instanceof Error ? e : new Error(String(e));
-    process.stderr.write(`fmn: internal error: ${oneLine(err.message)}\n`);
-    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
-    else process.stderr.write('fmn: this is a bug; rerun with --debug for the stack trace and report it\n');
-    return 2;
+    return reportError(e, debug, (s) => process.stderr.write(s));
   }
+}
+
+/** File-system errors that mean a bad path or a full disk, not a bug in fmn. */
+const USER_FS_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a folder, a file was expected',
+  ENOTDIR: 'a file is in the way of a folder in this path',
+  EEXIST: 'already exists',
+  ENOTEMPTY: 'folder is not empty',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system',
+  EMFILE: 'too many open files',
+};
+
+/**
+ * Prints an error the way fmn reports them and returns the exit code: usage errors, FmnErrors
+ * and file-system errors on a user's path are one line and exit 1 (the stack only with --debug);
+ * anything else is an internal error, exit 2.
+ */
+export function reportError(e: unknown, debug: boolean, write: (s: string) => void): number {
+  if (e instanceof CommanderError) {
+    if (
+      e.code === 'commander.helpDisplayed' ||
+      e.code === 'commander.version' ||
+      e.code === 'commander.help' ||
+      e.exitCode === 0
+    ) {
+      return 0;
+    }
+    write(`fmn: ${oneLine(e.message.replace(/^error: /, ''))}\n`);
+    return 1;
+  }
+  if (isFmnError(e)) {
+    write(`fmn: ${oneLine(e.message)}\n`);
+    if (debug && e.stack) write(`${e.stack}\n`);
+    return 1;
+  }
+  const sys = e as NodeJS.ErrnoException;
+  if (
+    e instanceof Error &&
+    typeof sys.code === 'string' &&
+    sys.code in USER_FS_ERRORS &&
+    typeof sys.syscall === 'string'
+  ) {
+    // name the user's path, not the temporary file an atomic write goes through
+    const dest = (sys as { dest?: string }).dest;
+    const path = (dest ?? sys.path)?.replace(/(^|\/)\.([^/]+)\.tmp-\d+-[0-9a-f]+$/, '$1$2');
+    const what =
+      sys.code === 'EEXIST' && sys.syscall === 'mkdir' ? USER_FS_ERRORS.ENOTDIR : USER_FS_ERRORS[sys.code];
+    write(`fmn: ${path ? `${path}: ` : ''}${what} (${sys.code}, ${sys.syscall})\n`);
+    if (debug && e.stack) write(`${e.stack}\n`);
+    return 1;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  write(`fmn: internal error: ${oneLine(err.message)}\n`);
+  if (debug && err.stack) write(`${err.stack}\n`);
+  else write('fmn: this is a bug; rerun with --debug for the stack trace and report it\n');
+  return 2;
 }
 
 function oneLine(s: string): string {

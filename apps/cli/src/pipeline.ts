@@ -48,9 +48,14 @@ export async function openModel(dir: string, progress: ProgressOptions = {}): Pr
   const ckpt = await Checkpoint.open(dir);
   try {
     const adapter = adapterFor(ckpt.config, dir);
-    const model = await adapter.load(ckpt, { onWarning: (m) => note(progress, `fmn: warning: ${dir}: ${m}`) });
+    const model = await adapter.load(ckpt, {
+      onWarning: (m) => note(progress, `fmn: warning: ${dir}: ${m}`),
+    });
     if (model.head?.kind !== 'classification') {
-      throw new FmnError('this model has no sequence-classification head (a fine-tuned *ForSequenceClassification checkpoint is needed here)', dir);
+      throw new FmnError(
+        'this model has no sequence-classification head (a fine-tuned *ForSequenceClassification checkpoint is needed here)',
+        dir,
+      );
     }
     return { dir, config: ckpt.config, adapter, model, numLabels: model.head.numLabels };
   } finally {
@@ -72,10 +77,18 @@ export function loadBackends(): Promise<void> {
 export const BACKEND_CHOICES = ['tfjs', 'tfjs-node', 'tfjs-wasm', 'tfjs-cpu', 'onnxruntime'] as const;
 
 /** Starts the preferred backend (or the best available one), saying which runtime it is. */
-export async function startBackend(preference: string | undefined, progress: ProgressOptions = {}): Promise<Backend> {
+export async function startBackend(
+  preference: string | undefined,
+  progress: ProgressOptions = {},
+): Promise<Backend> {
   await loadBackends();
   const { backend, failures } = await resolveBackend(preference);
-  for (const f of failures) note(progress, `fmn: note: backend ${f.name} unavailable (${f.reason}); using the next one`);
+  // a runtime that does not start here (tfjs-node without its native binding) is expected: say so
+  // only with --debug; every command reports the runtime it used
+  if (progress.debug) {
+    for (const f of failures)
+      note(progress, `fmn: note: backend ${f.name} unavailable (${f.reason}); using the next one`);
+  }
   return backend;
 }
 
@@ -113,7 +126,10 @@ export async function prepareData(m: OpenedModel, o: DataOptions): Promise<Prepa
   const limit = modelMaxLength(m.model);
   const maxLength = o.maxLength ?? Math.min(128, limit);
   if (maxLength > limit) {
-    throw new FmnError(`--max-length ${maxLength} is longer than the model's position embeddings allow (${limit})`, m.dir);
+    throw new FmnError(
+      `--max-length ${maxLength} is longer than the model's position embeddings allow (${limit})`,
+      m.dir,
+    );
   }
   const dataset = await loadDataset(o.data, { task: o.task, split: o.split });
   if (dataset.examples.length === 0) throw new FmnError('the dataset has no examples', dataset.file);
@@ -156,7 +172,9 @@ export async function predictLogits(
     for (const b of batches) {
       const logits = await session.logits(b);
       if (logits.length !== b.size * numLabels) {
-        throw new Error(`backend returned ${logits.length} logits for ${b.size} examples x ${numLabels} labels`);
+        throw new Error(
+          `backend returned ${logits.length} logits for ${b.size} examples x ${numLabels} labels`,
+        );
       }
       out.set(logits, at * numLabels);
       at += b.size;
@@ -188,7 +206,8 @@ export function scoreLogits(d: PreparedData, logits: Float32Array, numLabels: nu
     const r = metricsForTask(task, preds, labels);
     return { metrics: r.metrics, score: r.score, examples: labels.length };
   }
-  const names: MetricName[] = numLabels === 1 ? ['pearson', 'spearman'] : numLabels === 2 ? ['accuracy', 'f1'] : ['accuracy'];
+  const names: MetricName[] =
+    numLabels === 1 ? ['pearson', 'spearman'] : numLabels === 2 ? ['accuracy', 'f1'] : ['accuracy'];
   const fns = { accuracy, f1, pearson, spearman } as const;
   const metrics: Partial<Record<MetricName, number>> = {};
   for (const n of names) metrics[n] = fns[n as keyof typeof fns](preds, labels);

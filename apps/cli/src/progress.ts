@@ -11,6 +11,8 @@ export interface Progress {
 
 export interface ProgressOptions {
   quiet?: boolean;
+  /** also print diagnostic notes (backend fallbacks) */
+  debug?: boolean;
 }
 
 const NOOP: Progress = { increment() {}, addTotal() {}, stop() {} };

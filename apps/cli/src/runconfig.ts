@@ -38,7 +38,13 @@ export interface RunPlan {
   backend?: string;
   base?: string;
   keepModels: boolean;
-  fisher: { samples: number | 'all'; batchSize: number; seed: number; convention: FisherConvention; maxLength?: number };
+  fisher: {
+    samples: number | 'all';
+    batchSize: number;
+    seed: number;
+    convention: FisherConvention;
+    maxLength?: number;
+  };
   eval: { batchSize: number; maxLength?: number };
   /** combination sizes */
   k: number[];
@@ -48,7 +54,19 @@ export interface RunPlan {
 
 type Obj = Record<string, unknown>;
 
-const TOP_KEYS = ['title', 'output', 'cache', 'backend', 'base', 'keep_models', 'fisher', 'eval', 'k', 'methods', 'tasks'];
+const TOP_KEYS = [
+  'title',
+  'output',
+  'cache',
+  'backend',
+  'base',
+  'keep_models',
+  'fisher',
+  'eval',
+  'k',
+  'methods',
+  'tasks',
+];
 
 export const CONFIG_HELP = `Configuration (JSON or YAML; paths relative to the file):
   title: "mini-GLUE, BERT"          # optional
@@ -86,7 +104,8 @@ function str(file: string, o: Obj, key: string, where: string, required = false)
 function int(file: string, o: Obj, key: string, where: string, min: number): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw err(file, `${where}: "${key}" must be an integer >= ${min}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw err(file, `${where}: "${key}" must be an integer >= ${min}`);
   return v;
 }
 
@@ -99,7 +118,8 @@ function num(file: string, o: Obj, key: string, where: string): number | undefin
 
 function unknownKeys(file: string, o: Obj, allowed: string[], where: string): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw err(file, `${where}: unknown key "${k}" (allowed: ${allowed.join(', ')})`);
+    if (!allowed.includes(k))
+      throw err(file, `${where}: unknown key "${k}" (allowed: ${allowed.join(', ')})`);
   }
 }
 
@@ -125,12 +145,14 @@ export function parseRunConfig(text: string, file: string): RunPlan {
     else samples = int(file, fisherRaw, 'samples', 'fisher', 1)!;
   }
   const convention = fisherRaw.convention ?? 'batch';
-  if (convention !== 'batch' && convention !== 'example') throw err(file, 'fisher: "convention" must be batch or example');
+  if (convention !== 'batch' && convention !== 'example')
+    throw err(file, 'fisher: "convention" must be batch or example');
   const evalRaw = raw.eval ?? {};
   if (!isObj(evalRaw)) throw err(file, '"eval" must be a mapping');
   unknownKeys(file, evalRaw, ['batch_size', 'max_length'], 'eval');
 
-  if (!Array.isArray(raw.tasks) || raw.tasks.length < 2) throw err(file, '"tasks" must list at least two tasks');
+  if (!Array.isArray(raw.tasks) || raw.tasks.length < 2)
+    throw err(file, '"tasks" must list at least two tasks');
   const names = new Set<string>();
   const tasks: PlanTask[] = raw.tasks.map((t, i) => {
     const where = `tasks[${i}]`;
@@ -142,7 +164,8 @@ export function parseRunConfig(text: string, file: string): RunPlan {
     const data = str(file, t, 'data', where);
     const fisherData = str(file, t, 'fisher_data', where) ?? data;
     const evalData = str(file, t, 'eval_data', where) ?? data;
-    if (!fisherData || !evalData) throw err(file, `${where}: give "data" (a task folder) or both "fisher_data" and "eval_data"`);
+    if (!fisherData || !evalData)
+      throw err(file, `${where}: give "data" (a task folder) or both "fisher_data" and "eval_data"`);
     return {
       name,
       model: path(str(file, t, 'model', where, true)!),
@@ -160,14 +183,18 @@ export function parseRunConfig(text: string, file: string): RunPlan {
     k = ks.map((x) => {
       const v = x === 'all' ? tasks.length : x;
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > tasks.length) {
-        throw err(file, `"k": each value must be an integer from 2 to the number of tasks (${tasks.length}) or "all"`);
+        throw err(
+          file,
+          `"k": each value must be an integer from 2 to the number of tasks (${tasks.length}) or "all"`,
+        );
       }
       return v;
     });
     k = [...new Set(k)].sort((a, b) => a - b);
   }
 
-  if (!Array.isArray(raw.methods) || raw.methods.length === 0) throw err(file, '"methods" must list at least one method');
+  if (!Array.isArray(raw.methods) || raw.methods.length === 0)
+    throw err(file, '"methods" must list at least one method');
   const labels = new Set<string>();
   const methods: PlanMethod[] = raw.methods.map((m, i) => {
     const where = `methods[${i}]`;
@@ -179,13 +206,17 @@ export function parseRunConfig(text: string, file: string): RunPlan {
       throw err(file, `${where}: unknown method "${method}" (known: ${MERGE_METHODS.join(', ')})`);
     }
     const mapping = o.mapping;
-    if (mapping !== undefined && mapping !== 'paper' && mapping !== 'block') throw err(file, `${where}: "mapping" must be paper or block`);
-    if (mapping !== undefined && method !== 'fisher-nodes') throw err(file, `${where}: "mapping" applies to fisher-nodes only`);
+    if (mapping !== undefined && mapping !== 'paper' && mapping !== 'block')
+      throw err(file, `${where}: "mapping" must be paper or block`);
+    if (mapping !== undefined && method !== 'fisher-nodes')
+      throw err(file, `${where}: "mapping" applies to fisher-nodes only`);
     const label =
-      str(file, o, 'name', where) ?? (method === 'fisher-nodes' && mapping === 'block' ? 'fisher-nodes (block)' : method);
+      str(file, o, 'name', where) ??
+      (method === 'fisher-nodes' && mapping === 'block' ? 'fisher-nodes (block)' : method);
     if (labels.has(label)) throw err(file, `${where}: method "${label}" is listed twice (give one a "name")`);
     labels.add(label);
-    if (o.ties !== undefined && typeof o.ties !== 'boolean') throw err(file, `${where}: "ties" must be true or false`);
+    if (o.ties !== undefined && typeof o.ties !== 'boolean')
+      throw err(file, `${where}: "ties" must be true or false`);
     return {
       label,
       method: method as MergeMethod,
@@ -198,9 +229,13 @@ export function parseRunConfig(text: string, file: string): RunPlan {
     };
   });
   const base = str(file, raw, 'base', 'top level');
-  const needsBase = methods.filter((m) => m.method === 'task-arithmetic' || m.method === 'ties' || m.method === 'dare');
-  if (needsBase.length && !base) throw err(file, `method "${needsBase[0].label}" needs "base" (the pre-trained model)`);
-  if (raw.keep_models !== undefined && typeof raw.keep_models !== 'boolean') throw err(file, '"keep_models" must be true or false');
+  const needsBase = methods.filter(
+    (m) => m.method === 'task-arithmetic' || m.method === 'ties' || m.method === 'dare',
+  );
+  if (needsBase.length && !base)
+    throw err(file, `method "${needsBase[0].label}" needs "base" (the pre-trained model)`);
+  if (raw.keep_models !== undefined && typeof raw.keep_models !== 'boolean')
+    throw err(file, '"keep_models" must be true or false');
 
   return {
     file,
@@ -217,7 +252,10 @@ export function parseRunConfig(text: string, file: string): RunPlan {
       convention,
       maxLength: int(file, fisherRaw, 'max_length', 'fisher', 2),
     },
-    eval: { batchSize: int(file, evalRaw, 'batch_size', 'eval', 1) ?? 32, maxLength: int(file, evalRaw, 'max_length', 'eval', 2) },
+    eval: {
+      batchSize: int(file, evalRaw, 'batch_size', 'eval', 1) ?? 32,
+      maxLength: int(file, evalRaw, 'max_length', 'eval', 2),
+    },
     k,
     methods,
     tasks,
@@ -230,7 +268,10 @@ export async function readRunConfig(file: string): Promise<RunPlan> {
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new FmnError(code === 'ENOENT' ? 'run configuration not found' : `cannot read the run configuration (${code})`, file);
+    throw new FmnError(
+      code === 'ENOENT' ? 'run configuration not found' : `cannot read the run configuration (${code})`,
+      file,
+    );
   }
   return parseRunConfig(text, file);
 }

@@ -33,7 +33,11 @@ export function formatShard(s: Shard): string {
  * batch what it is in the unsharded run, so the sum of the shards' Fishers equals the unsharded
  * Fisher under both conventions (up to float rounding).
  */
-export function shardRange(batches: number, shard: Shard | undefined, what: { examples: number; batchSize: number }): [number, number] {
+export function shardRange(
+  batches: number,
+  shard: Shard | undefined,
+  what: { examples: number; batchSize: number },
+): [number, number] {
   if (!shard) return [0, batches];
   const lo = Math.floor((shard.index * batches) / shard.count);
   const hi = Math.floor(((shard.index + 1) * batches) / shard.count);

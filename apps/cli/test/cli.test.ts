@@ -12,7 +12,20 @@ describe('fmn: help and usage errors', () => {
 
   it('each command documents its options', async () => {
     const expected: Record<string, string[]> = {
-      fisher: ['--model', '--data', '--task', '--backend', '--samples', '--batch-size', '--seed', '--convention', '--max-length', '--shard', '--full', '--out'],
+      fisher: [
+        '--model',
+        '--data',
+        '--task',
+        '--backend',
+        '--samples',
+        '--batch-size',
+        '--seed',
+        '--convention',
+        '--max-length',
+        '--shard',
+        '--full',
+        '--out',
+      ],
       'fisher combine': ['--out'],
       merge: ['--method', '--model', '--fisher', '--base', '--mapping', '--lambda', '--force', '--out'],
       eval: ['--model', '--data', '--task', '--json'],
@@ -40,21 +53,33 @@ describe('fmn: help and usage errors', () => {
   });
 
   it('a bad choice names the allowed values', async () => {
-    const line = userError(await fmn(['merge', '--method', 'median', '--model', 'a', '--model', 'b', '--out', 'o']));
+    const line = userError(
+      await fmn(['merge', '--method', 'median', '--model', 'a', '--model', 'b', '--out', 'o']),
+    );
     expect(line).toContain('median');
     expect(line).toContain('fisher-nodes');
   });
 
   it('bad numbers and shard specs are one line', async () => {
-    expect(userError(await fmn(['fisher', '--model', 'm', '--data', 'd', '--out', 'o', '--samples', 'many']))).toContain('--samples');
-    expect(userError(await fmn(['fisher', '--model', 'm', '--data', 'd', '--out', 'o', '--batch-size', '0']))).toContain('--batch-size');
-    expect(userError(await fmn(['fisher', '--model', 'm', '--data', 'd', '--out', 'o', '--shard', '2/2']))).toContain('0-based');
-    expect(userError(await fmn(['fisher', '--model', 'm', '--data', 'd', '--out', 'o', '--shard', 'half']))).toContain('i/n');
+    expect(
+      userError(await fmn(['fisher', '--model', 'm', '--data', 'd', '--out', 'o', '--samples', 'many'])),
+    ).toContain('--samples');
+    expect(
+      userError(await fmn(['fisher', '--model', 'm', '--data', 'd', '--out', 'o', '--batch-size', '0'])),
+    ).toContain('--batch-size');
+    expect(
+      userError(await fmn(['fisher', '--model', 'm', '--data', 'd', '--out', 'o', '--shard', '2/2'])),
+    ).toContain('0-based');
+    expect(
+      userError(await fmn(['fisher', '--model', 'm', '--data', 'd', '--out', 'o', '--shard', 'half'])),
+    ).toContain('i/n');
   });
 
   it('a missing required option is one line', async () => {
     expect(userError(await fmn(['fisher', '--model', 'm', '--data', 'd']))).toContain('--out');
-    expect(userError(await fmn(['merge', '--method', 'average', '--model', 'a', '--model', 'b']))).toContain('--out');
+    expect(userError(await fmn(['merge', '--method', 'average', '--model', 'a', '--model', 'b']))).toContain(
+      '--out',
+    );
   });
 
   it('--version prints the version', async () => {

@@ -9,6 +9,10 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import type { TestProject } from 'vitest/node';
+import { writeFixtures } from './fixtures.js';
 
 const cliDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(cliDir, '../..');
@@ -20,7 +24,8 @@ function newestSource(dir: string): number {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
+        newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
   walk(join(dir, 'src'));
@@ -45,7 +50,9 @@ function workspaceDir(name: string): string | undefined {
 
 /** Runtime workspace dependencies of a package, dependencies first. */
 function buildOrder(dir: string, seen = new Set<string>(), order: string[] = []): string[] {
-  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   for (const [name, spec] of Object.entries(pkg.dependencies ?? {})) {
     if (!spec.startsWith('workspace:')) continue;
     const d = workspaceDir(name);
@@ -63,12 +70,17 @@ function build(dir: string, strict: boolean): void {
   } catch (e) {
     const msg = `${(e as { stdout?: Buffer }).stdout?.toString() ?? ''}${(e as { stderr?: Buffer }).stderr?.toString() ?? ''}`;
     // tsc still emits JavaScript on type errors; a dependency's type errors are its own tests' business
-    if (strict || !existsSync(join(dir, 'dist', 'index.js'))) throw new Error(`build of ${dir} failed:\n${msg}`);
+    if (strict || !existsSync(join(dir, 'dist', 'index.js')))
+      throw new Error(`build of ${dir} failed:\n${msg}`);
     console.warn(`warning: ${dir} built with type errors:\n${msg.slice(0, 2000)}`);
   }
 }
 
-export default function setup(): void {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   for (const dir of buildOrder(cliDir)) if (stale(dir, 'index.js')) build(dir, false);
   if (stale(cliDir, 'bin.js')) build(cliDir, true);
+  const fx = await mkdtemp(join(tmpdir(), 'fmn-cli-fx-'));
+  await writeFixtures(fx);
+  project.provide('fx', fx);
+  return () => rm(fx, { recursive: true, force: true });
 }

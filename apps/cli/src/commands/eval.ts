@@ -2,7 +2,15 @@ import { Command, Option } from 'commander';
 import { FmnError, atomicFile } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { parseIntOption } from '../options.js';
-import { BACKEND_CHOICES, openModel, predictLogits, prepareData, scoreLogits, startBackend, type EvalResult } from '../pipeline.js';
+import {
+  BACKEND_CHOICES,
+  openModel,
+  predictLogits,
+  prepareData,
+  scoreLogits,
+  startBackend,
+  type EvalResult,
+} from '../pipeline.js';
 import type { ProgressOptions } from '../progress.js';
 
 export interface EvalSettings {
@@ -21,7 +29,13 @@ export async function evaluateModel(
   progress: ProgressOptions & { label?: string },
 ): Promise<EvalResult & { seconds: number; backend: string }> {
   const m = await openModel(s.model, progress);
-  const data = await prepareData(m, { data: s.data, task: s.task, split: s.split ?? 'dev', maxLength: s.maxLength, labels: true });
+  const data = await prepareData(m, {
+    data: s.data,
+    task: s.task,
+    split: s.split ?? 'dev',
+    maxLength: s.maxLength,
+    labels: true,
+  });
   const backend = await startBackend(s.backend, progress);
   const session = await backend.load(m.model);
   try {
@@ -38,18 +52,29 @@ function commonDataOptions(cmd: Command, split: string): Command {
   return cmd
     .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder')
     .requiredOption('--data <file>', 'a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder')
-    .option('--task <name>', 'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)')
+    .option(
+      '--task <name>',
+      'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)',
+    )
     .option('--split <name>', 'for a task folder: the split to read', split)
-    .addOption(new Option('--backend <name>', 'compute backend (default: the best that starts here)').choices([...BACKEND_CHOICES]))
+    .addOption(
+      new Option('--backend <name>', 'compute backend (default: the best that starts here)').choices([
+        ...BACKEND_CHOICES,
+      ]),
+    )
     .option('--batch-size <n>', 'examples per batch', (v) => parseIntOption('--batch-size', v, 1), 32)
-    .option('--max-length <n>', 'truncate inputs to n tokens (default: min(128, the model\'s limit))', (v) => parseIntOption('--max-length', v, 2));
+    .option('--max-length <n>', "truncate inputs to n tokens (default: min(128, the model's limit))", (v) =>
+      parseIntOption('--max-length', v, 2),
+    );
 }
 
 export function registerEval(program: Command): void {
   commonDataOptions(
     program
       .command('eval')
-      .description('Evaluate a model on labelled data: accuracy, F1, Matthews, Pearson, Spearman as the task calls for (METHOD.md section 6).'),
+      .description(
+        'Evaluate a model on labelled data: accuracy, F1, Matthews, Pearson, Spearman as the task calls for (METHOD.md section 6).',
+      ),
     'dev',
   )
     .option('--json', 'print one JSON object: the metrics by name, plus "examples"')
@@ -78,7 +103,9 @@ export function registerEval(program: Command): void {
   commonDataOptions(
     program
       .command('predict')
-      .description('Write the logits of every example as JSON lines {"logits": [...]}, in input order (labels are not needed).'),
+      .description(
+        'Write the logits of every example as JSON lines {"logits": [...]}, in input order (labels are not needed).',
+      ),
     'dev',
   )
     .requiredOption('--out <file>', 'output .jsonl file')
@@ -96,7 +123,10 @@ export function registerEval(program: Command): void {
       const session = await backend.load(m.model);
       let logits: Float32Array;
       try {
-        logits = await predictLogits(session, data, m.numLabels, opts.batchSize as number, { ...g, label: 'predict' });
+        logits = await predictLogits(session, data, m.numLabels, opts.batchSize as number, {
+          ...g,
+          label: 'predict',
+        });
       } finally {
         await session.dispose();
       }

@@ -71,7 +71,8 @@ export async function computeFisherFile(
   outPath: string,
   progress: ProgressOptions & { label?: string },
 ): Promise<FisherResult> {
-  if (!Number.isInteger(s.batchSize) || s.batchSize < 1) throw new FmnError(`--batch-size must be a positive integer, got ${s.batchSize}`);
+  if (!Number.isInteger(s.batchSize) || s.batchSize < 1)
+    throw new FmnError(`--batch-size must be a positive integer, got ${s.batchSize}`);
   const m = await openModel(s.model, progress);
   const data = await prepareData(m, {
     data: s.data,
@@ -146,7 +147,12 @@ export async function computeFisherFile(
       examples: f.examples,
       backend: backend.name,
       runtime: backend.runtime,
-      metadata: { format: MASK_FISHER_FORMAT, examples: String(f.examples), head_size: String(f.layout.headSize), ...metadata },
+      metadata: {
+        format: MASK_FISHER_FORMAT,
+        examples: String(f.examples),
+        head_size: String(f.layout.headSize),
+        ...metadata,
+      },
     };
   } finally {
     bar.stop();
@@ -193,21 +199,29 @@ export function checkShards(files: ShardFile[]): number {
   const counts = new Set(files.map((f) => f.shard?.count));
   if (counts.has(undefined)) {
     const whole = files.find((f) => !f.shard)!;
-    throw new FmnError('cannot combine: this file is not a shard (it was computed without --shard)', whole.path);
+    throw new FmnError(
+      'cannot combine: this file is not a shard (it was computed without --shard)',
+      whole.path,
+    );
   }
   if (counts.size > 1) {
-    throw new FmnError(`cannot combine: shards of different splits (${files.map((f) => `${f.path}: ${formatShard(f.shard!)}`).join(', ')})`);
+    throw new FmnError(
+      `cannot combine: shards of different splits (${files.map((f) => `${f.path}: ${formatShard(f.shard!)}`).join(', ')})`,
+    );
   }
   const n = first.shard!.count;
   const seen = new Map<number, string>();
   for (const f of files) {
     const prev = seen.get(f.shard!.index);
-    if (prev) throw new FmnError(`cannot combine: shard ${formatShard(f.shard!)} given twice (also ${prev})`, f.path);
+    if (prev)
+      throw new FmnError(`cannot combine: shard ${formatShard(f.shard!)} given twice (also ${prev})`, f.path);
     seen.set(f.shard!.index, f.path);
   }
   const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !seen.has(i));
   if (missing.length) {
-    throw new FmnError(`cannot combine: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')} of ${n}`);
+    throw new FmnError(
+      `cannot combine: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')} of ${n}`,
+    );
   }
   return n;
 }
@@ -222,7 +236,10 @@ function combinedMetadata(files: ShardFile[], examples: number): Record<string, 
   return md;
 }
 
-export async function combineFisher(paths: string[], outPath: string): Promise<{ kind: string; shards: number; examples: number }> {
+export async function combineFisher(
+  paths: string[],
+  outPath: string,
+): Promise<{ kind: string; shards: number; examples: number }> {
   if (paths.length < 1) throw new FmnError('fisher combine needs at least one shard file');
   const files: ShardFile[] = [];
   for (const p of paths) {
@@ -231,7 +248,10 @@ export async function combineFisher(paths: string[], outPath: string): Promise<{
     await f.close();
     const format = md.format;
     if (format !== MASK_FISHER_FORMAT && format !== FULL_FISHER_FORMAT) {
-      throw new FmnError(`not a Fisher file written by fmn (metadata "format" is ${JSON.stringify(format ?? null)})`, p);
+      throw new FmnError(
+        `not a Fisher file written by fmn (metadata "format" is ${JSON.stringify(format ?? null)})`,
+        p,
+      );
     }
     files.push({ path: p, metadata: md, shard: md.shard ? parseShard(md.shard) : undefined });
   }
@@ -239,7 +259,8 @@ export async function combineFisher(paths: string[], outPath: string): Promise<{
   let examples = 0;
   for (const f of files) {
     const e = Number(f.metadata.examples);
-    if (!Number.isInteger(e) || e < 0) throw new FmnError(`invalid "examples" metadata ${JSON.stringify(f.metadata.examples)}`, f.path);
+    if (!Number.isInteger(e) || e < 0)
+      throw new FmnError(`invalid "examples" metadata ${JSON.stringify(f.metadata.examples)}`, f.path);
     examples += e;
   }
   if (files[0].metadata.format === MASK_FISHER_FORMAT) {
@@ -247,8 +268,15 @@ export async function combineFisher(paths: string[], outPath: string): Promise<{
     for (const f of files) parts.push(await readMaskFisher(f.path));
     const L = parts[0].layout;
     for (const [i, p] of parts.entries()) {
-      if (p.layout.layers !== L.layers || p.layout.heads !== L.heads || p.layout.intermediate !== L.intermediate) {
-        throw new FmnError(`cannot combine: layout ${p.layout.layers}x${p.layout.heads}/${p.layout.intermediate} differs from ${files[0].path}`, files[i].path);
+      if (
+        p.layout.layers !== L.layers ||
+        p.layout.heads !== L.heads ||
+        p.layout.intermediate !== L.intermediate
+      ) {
+        throw new FmnError(
+          `cannot combine: layout ${p.layout.layers}x${p.layout.heads}/${p.layout.intermediate} differs from ${files[0].path}`,
+          files[i].path,
+        );
       }
     }
     const head = new Float64Array(parts[0].head.length);
@@ -257,7 +285,12 @@ export async function combineFisher(paths: string[], outPath: string): Promise<{
       p.head.forEach((v, i) => (head[i] += v));
       p.neuron.forEach((v, i) => (neuron[i] += v));
     }
-    const fisher: MaskFisher = { layout: L, head: Float32Array.from(head), neuron: Float32Array.from(neuron), examples };
+    const fisher: MaskFisher = {
+      layout: L,
+      head: Float32Array.from(head),
+      neuron: Float32Array.from(neuron),
+      examples,
+    };
     await writeMaskFisher(outPath, fisher, combinedMetadata(files, examples));
     return { kind: 'mask', shards, examples };
   }
@@ -269,11 +302,17 @@ export async function combineFisher(paths: string[], outPath: string): Promise<{
     for (const [i, o] of opened.entries()) {
       const set = new Set(o.names());
       if (set.size !== names.length || !names.every((n) => set.has(n))) {
-        throw new FmnError(`cannot combine: its tensors differ from those of ${files[0].path}`, files[i].path);
+        throw new FmnError(
+          `cannot combine: its tensors differ from those of ${files[0].path}`,
+          files[i].path,
+        );
       }
       for (const n of names) {
         if (o.info(n).shape.join(',') !== opened[0].info(n).shape.join(',')) {
-          throw new FmnError(`cannot combine: tensor "${n}" has a different shape than in ${files[0].path}`, files[i].path);
+          throw new FmnError(
+            `cannot combine: tensor "${n}" has a different shape than in ${files[0].path}`,
+            files[i].path,
+          );
         }
       }
     }
@@ -303,29 +342,51 @@ export async function combineFisher(paths: string[], outPath: string): Promise<{
 export function registerFisher(program: Command): void {
   const fisher = program
     .command('fisher')
+    // `fmn fisher combine ... --out F`: --out belongs to combine, not to fisher
+    .enablePositionalOptions()
     .description(
       'Compute the mask Fisher of a fine-tuned model (METHOD.md section 3: float32 tensors head [L, H] and ' +
         'neuron [L, I], sums over the sampled examples), or with --full the full diagonal Fisher (section 4).',
     )
     .option('--model <dir>', 'fine-tuned HuggingFace model folder')
     .option('--data <file>', 'labelled data: a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder')
-    .option('--task <name>', 'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)')
+    .option(
+      '--task <name>',
+      'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)',
+    )
     .option('--split <name>', 'for a task folder: the split to read', 'train')
-    .addOption(new Option('--backend <name>', 'compute backend (default: the best that starts here)').choices([...BACKEND_CHOICES]))
-    .option('--samples <n|all>', 'examples to draw with the seeded RNG, or "all" (every example, file order)', parseSamples, 128 as number | 'all')
+    .addOption(
+      new Option('--backend <name>', 'compute backend (default: the best that starts here)').choices([
+        ...BACKEND_CHOICES,
+      ]),
+    )
+    .option(
+      '--samples <n|all>',
+      'examples to draw with the seeded RNG, or "all" (every example, file order)',
+      parseSamples,
+      128 as number | 'all',
+    )
     .option('--batch-size <n>', 'examples per batch', (v) => parseIntOption('--batch-size', v, 1), 32)
     .option('--seed <n>', 'seed of the example draw', (v) => parseIntOption('--seed', v), 0)
     .addOption(
-      new Option('--convention <c>', 'batch: sum over batches of squared batch-mean gradients; example: sum over examples')
+      new Option(
+        '--convention <c>',
+        'batch: sum over batches of squared batch-mean gradients; example: sum over examples',
+      )
         .choices(['batch', 'example'])
         .default('batch'),
     )
-    .option('--max-length <n>', 'truncate inputs to n tokens (default: min(128, the model\'s limit))', (v) => parseIntOption('--max-length', v, 2))
+    .option('--max-length <n>', "truncate inputs to n tokens (default: min(128, the model's limit))", (v) =>
+      parseIntOption('--max-length', v, 2),
+    )
     .option(
       '--shard <i/n>',
       'compute only shard i of n (0-based): the sampled examples are cut into batches, and shard i takes the i-th of n contiguous runs of batches; `fmn fisher combine` sums the shards into exactly the unsharded Fisher',
     )
-    .option('--full', 'the full diagonal Fisher of every parameter (METHOD.md section 4) instead of the mask Fisher')
+    .option(
+      '--full',
+      'the full diagonal Fisher of every parameter (METHOD.md section 4) instead of the mask Fisher',
+    )
     .option('--out <file>', 'output .safetensors file')
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);

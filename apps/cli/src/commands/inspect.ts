@@ -38,7 +38,9 @@ function tensorTable(rows: TensorRow[]): string[] {
   const sw = Math.max(5, ...rows.map((r) => formatShape(r.shape).length));
   const lines = [`${'name'.padEnd(nw)}  dtype  ${'shape'.padEnd(sw)}  params`];
   for (const r of rows) {
-    lines.push(`${r.name.padEnd(nw)}  ${r.dtype.padEnd(5)}  ${formatShape(r.shape).padEnd(sw)}  ${r.params.toLocaleString('en-US')}`);
+    lines.push(
+      `${r.name.padEnd(nw)}  ${r.dtype.padEnd(5)}  ${formatShape(r.shape).padEnd(sw)}  ${r.params.toLocaleString('en-US')}`,
+    );
   }
   return lines;
 }
@@ -86,15 +88,33 @@ async function inspectModel(dir: string, json: boolean): Promise<void> {
     const dtypes = dtypeTotals(rows);
     const tokenizer = await ckpt.tokenizerFiles();
     if (json) {
-      out(JSON.stringify({ kind: 'model', path: dir, architecture: arch, parameters: params, dtypes, tokenizer, tensors: rows }));
+      out(
+        JSON.stringify({
+          kind: 'model',
+          path: dir,
+          architecture: arch,
+          parameters: params,
+          dtypes,
+          tokenizer,
+          tensors: rows,
+        }),
+      );
       return;
     }
     out(`model folder ${dir}`);
-    out(`  model_type     ${arch.model_type ?? '(none)'}${arch.adapter ? '' : ' (no adapter registered for it)'}`);
+    out(
+      `  model_type     ${arch.model_type ?? '(none)'}${arch.adapter ? '' : ' (no adapter registered for it)'}`,
+    );
     if (arch.architectures.length) out(`  architectures  ${arch.architectures.join(', ')}`);
-    out(`  layers ${arch.layers ?? '?'}, heads ${arch.heads ?? '?'}, hidden ${arch.hidden ?? '?'}, intermediate ${arch.intermediate ?? '?'}, vocab ${arch.vocab_size ?? '?'}, labels ${arch.num_labels}`);
+    out(
+      `  layers ${arch.layers ?? '?'}, heads ${arch.heads ?? '?'}, hidden ${arch.hidden ?? '?'}, intermediate ${arch.intermediate ?? '?'}, vocab ${arch.vocab_size ?? '?'}, labels ${arch.num_labels}`,
+    );
     out(`  parameters     ${params.toLocaleString('en-US')} in ${rows.length} tensors`);
-    out(`  dtypes         ${Object.entries(dtypes).map(([d, t]) => `${d}: ${t.params.toLocaleString('en-US')} params (${t.tensors} tensors)`).join('; ')}`);
+    out(
+      `  dtypes         ${Object.entries(dtypes)
+        .map(([d, t]) => `${d}: ${t.params.toLocaleString('en-US')} params (${t.tensors} tensors)`)
+        .join('; ')}`,
+    );
     out(`  tokenizer      ${tokenizer.length ? tokenizer.join(', ') : '(none)'}`);
     out();
     for (const l of tensorTable(rows)) out(l);
@@ -132,7 +152,9 @@ async function inspectFile(path: string, json: boolean): Promise<void> {
           path,
           metadata,
           layout: fisher.layout,
-          head: Array.from({ length: layers }, (_, l) => Array.from(fisher.head.subarray(l * heads, (l + 1) * heads))),
+          head: Array.from({ length: layers }, (_, l) =>
+            Array.from(fisher.head.subarray(l * heads, (l + 1) * heads)),
+          ),
           neuron_per_layer: neurons,
         }),
       );
@@ -145,9 +167,13 @@ async function inspectFile(path: string, json: boolean): Promise<void> {
     out(terminalHeatmap(fisher.head, layers, heads, { title: 'head Fisher (rows: layers, columns: heads)' }));
     out();
     out('neuron Fisher per layer');
-    out(`  ${'layer'.padEnd(5)}  ${'mean'.padStart(10)}  ${'median'.padStart(10)}  ${'p90'.padStart(10)}  ${'max'.padStart(10)}`);
+    out(
+      `  ${'layer'.padEnd(5)}  ${'mean'.padStart(10)}  ${'median'.padStart(10)}  ${'p90'.padStart(10)}  ${'max'.padStart(10)}`,
+    );
     for (const n of neurons) {
-      out(`  ${String(n.layer).padEnd(5)}  ${fmt(n.mean).padStart(10)}  ${fmt(n.median).padStart(10)}  ${fmt(n.p90).padStart(10)}  ${fmt(n.max).padStart(10)}`);
+      out(
+        `  ${String(n.layer).padEnd(5)}  ${fmt(n.mean).padStart(10)}  ${fmt(n.median).padStart(10)}  ${fmt(n.p90).padStart(10)}  ${fmt(n.max).padStart(10)}`,
+      );
     }
     out();
     const bins = Math.min(intermediate, 32);
@@ -168,13 +194,26 @@ async function inspectFile(path: string, json: boolean): Promise<void> {
   const params = rows.reduce((a, r) => a + r.params, 0);
   const dtypes = dtypeTotals(rows);
   if (json) {
-    out(JSON.stringify({ kind: format === 'fmn-full-fisher' ? 'full-fisher' : 'safetensors', path, metadata, parameters: params, dtypes, tensors: rows }));
+    out(
+      JSON.stringify({
+        kind: format === 'fmn-full-fisher' ? 'full-fisher' : 'safetensors',
+        path,
+        metadata,
+        parameters: params,
+        dtypes,
+        tensors: rows,
+      }),
+    );
     return;
   }
   out(`${format === 'fmn-full-fisher' ? 'full diagonal Fisher' : 'safetensors file'} ${path}`);
   for (const [k, v] of Object.entries(metadata).sort()) out(`  ${k.padEnd(14)} ${v}`);
   out(`  parameters     ${params.toLocaleString('en-US')} in ${rows.length} tensors`);
-  out(`  dtypes         ${Object.entries(dtypes).map(([d, t]) => `${d}: ${t.params.toLocaleString('en-US')} params (${t.tensors} tensors)`).join('; ')}`);
+  out(
+    `  dtypes         ${Object.entries(dtypes)
+      .map(([d, t]) => `${d}: ${t.params.toLocaleString('en-US')} params (${t.tensors} tensors)`)
+      .join('; ')}`,
+  );
   out();
   for (const l of tensorTable(rows)) out(l);
 }
@@ -186,7 +225,10 @@ export function registerInspect(program: Command): void {
       'Describe a model folder (architecture, tensor shapes, parameter count, dtypes) or a safetensors file; ' +
         'for a mask Fisher file, draw its head and neuron Fisher as heatmaps in the terminal.',
     )
-    .argument('<path>', 'a HuggingFace model folder, or a .safetensors file (mask Fisher, full Fisher, weights)')
+    .argument(
+      '<path>',
+      'a HuggingFace model folder, or a .safetensors file (mask Fisher, full Fisher, weights)',
+    )
     .option('--json', 'print one JSON object instead of text')
     .action(async (path: string, opts: { json?: boolean }) => {
       let st;

@@ -21,18 +21,28 @@ export interface MergeCliOptions {
 }
 
 /** Runs a merge with a progress bar; returns the merge report. Shared by `merge` and `run`. */
-export async function runMerge(o: MergeCliOptions, progress: ProgressOptions & { label?: string }): Promise<MergeReport> {
+export async function runMerge(
+  o: MergeCliOptions,
+  progress: ProgressOptions & { label?: string },
+): Promise<MergeReport> {
   const M = o.models.length;
   let lambdas: number[] | undefined;
   if (o.lambda && o.lambda.length > 0) {
     if (o.lambda.length === 1) lambdas = Array.from({ length: M }, () => o.lambda![0]);
     else if (o.lambda.length === M) lambdas = o.lambda;
-    else throw new FmnError(`--lambda: give one value for every model or one per model (${M}), got ${o.lambda.length}`);
+    else
+      throw new FmnError(
+        `--lambda: give one value for every model or one per model (${M}), got ${o.lambda.length}`,
+      );
   }
   if (o.mapping && o.method !== 'fisher-nodes') {
     note(progress, `fmn: warning: --mapping applies to fisher-nodes only; ignored for ${o.method}`);
   }
-  const models: MergeModelInput[] = o.models.map((m, j) => ({ dir: m.dir, fisher: m.fisher, lambda: lambdas?.[j] }));
+  const models: MergeModelInput[] = o.models.map((m, j) => ({
+    dir: m.dir,
+    fisher: m.fisher,
+    lambda: lambdas?.[j],
+  }));
   let bar: ReturnType<typeof progressBar> | undefined;
   let phase = '';
   try {
@@ -83,32 +93,60 @@ export function registerMerge(program: Command): void {
         return models;
       },
     )
-    .option('--fisher <file>', 'the Fisher file of the preceding --model: a mask Fisher for fisher-nodes, a full Fisher (fmn fisher --full) for fisher', (file: string) => {
-      const last = models[models.length - 1];
-      if (!last) throw new FmnError(`--fisher ${file}: give it after the --model it belongs to`);
-      if (last.fisher) throw new FmnError(`--fisher ${file}: model ${last.dir} already has a Fisher file (${last.fisher})`);
-      last.fisher = file;
-      return file;
-    })
+    .option(
+      '--fisher <file>',
+      'the Fisher file of the preceding --model: a mask Fisher for fisher-nodes, a full Fisher (fmn fisher --full) for fisher',
+      (file: string) => {
+        const last = models[models.length - 1];
+        if (!last) throw new FmnError(`--fisher ${file}: give it after the --model it belongs to`);
+        if (last.fisher)
+          throw new FmnError(
+            `--fisher ${file}: model ${last.dir} already has a Fisher file (${last.fisher})`,
+          );
+        last.fisher = file;
+        return file;
+      },
+    )
     .option('--base <dir>', 'the pre-trained base model (needed by task-arithmetic, ties and dare)')
-    .addOption(new Option('--mapping <mapping>', 'fisher-nodes: how mask Fisher maps onto tensors (METHOD.md 5.1 paper, 5.2 block)').choices(['paper', 'block']).default('paper'))
+    .addOption(
+      new Option(
+        '--mapping <mapping>',
+        'fisher-nodes: how mask Fisher maps onto tensors (METHOD.md 5.1 paper, 5.2 block; default paper)',
+      ).choices(['paper', 'block']),
+    )
     .option(
       '--lambda <x...>',
       'coefficients: one per model (lambda_j), or one value for all; for task-arithmetic, ties and dare a single value is the scale of the summed task vectors',
       (v: string, prev: number[] | undefined) => [...(prev ?? []), parseNumber('--lambda', v)],
     )
-    .option('--ties-k <percent>', 'ties (and dare --dare-ties): keep the top k% magnitudes of each task vector', (v) => parseNumber('--ties-k', v), 20)
-    .option('--dare-p <p>', 'dare: drop probability of each task-vector entry', (v) => parseNumber('--dare-p', v), 0.9)
+    .option(
+      '--ties-k <percent>',
+      'ties (and dare --dare-ties): keep the top k% magnitudes of each task vector',
+      (v) => parseNumber('--ties-k', v),
+      20,
+    )
+    .option(
+      '--dare-p <p>',
+      'dare: drop probability of each task-vector entry',
+      (v) => parseNumber('--dare-p', v),
+      0.9,
+    )
     .option('--dare-seed <n>', 'dare: random seed', (v) => parseIntOption('--dare-seed', v), 0)
     .option('--dare-ties', 'dare: combine the rescaled task vectors with TIES instead of task arithmetic')
-    .addOption(new Option('--dtype <dtype>', 'write floating-point tensors in this dtype (default: each input tensor\'s own)').choices(['F32', 'F16', 'BF16']))
+    .addOption(
+      new Option(
+        '--dtype <dtype>',
+        "write floating-point tensors in this dtype (default: each input tensor's own)",
+      ).choices(['F32', 'F16', 'BF16']),
+    )
     .option('--force', 'replace the output folder if it exists')
     .requiredOption('--out <dir>', 'output folder')
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);
       const chosen = models;
       models = [];
-      if (chosen.length < 2) throw new FmnError(`merge needs at least two --model folders, got ${chosen.length}`);
+      if (chosen.length < 2)
+        throw new FmnError(`merge needs at least two --model folders, got ${chosen.length}`);
       const method = opts.method as MergeMethod;
       if (method !== 'fisher-nodes' && method !== 'fisher') {
         const withFisher = chosen.find((m) => m.fisher);
@@ -120,7 +158,7 @@ export function registerMerge(program: Command): void {
           method,
           models: chosen,
           base: opts.base as string | undefined,
-          mapping: opts.mapping as 'paper' | 'block',
+          mapping: opts.mapping as 'paper' | 'block' | undefined,
           lambda: opts.lambda as number[] | undefined,
           tiesK: opts.tiesK as number,
           dareP: opts.dareP as number,
@@ -133,7 +171,9 @@ export function registerMerge(program: Command): void {
         g,
       );
       const secs = (performance.now() - t0) / 1000;
-      out(`merged ${report.inputs.length} ${report.modelType} models with ${method}${report.mapping ? ` (${report.mapping} mapping)` : ''} in ${secs.toFixed(2)} s -> ${String(opts.out)}`);
+      out(
+        `merged ${report.inputs.length} ${report.modelType} models with ${method}${report.mapping ? ` (${report.mapping} mapping)` : ''} in ${secs.toFixed(2)} s -> ${String(opts.out)}`,
+      );
       for (const i of report.inputs) out(`  ${i.dir} -> ${String(opts.out)}/${i.output}`);
     });
   void cmd;

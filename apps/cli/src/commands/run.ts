@@ -7,7 +7,17 @@ import { dataHash, hashJson, modelHash } from '../hash.js';
 import { quantiles } from '../heatmap.js';
 import { loadBackends, startBackend } from '../pipeline.js';
 import { note, type ProgressOptions } from '../progress.js';
-import { QUANTILES, renderText, writeReport, type Report, type ReportFisher, type ReportMaskFisher, type ReportMerge, type ReportTask, type Score } from '../report/index.js';
+import {
+  QUANTILES,
+  renderText,
+  writeReport,
+  type Report,
+  type ReportFisher,
+  type ReportMaskFisher,
+  type ReportMerge,
+  type ReportTask,
+  type Score,
+} from '../report/index.js';
 import { CONFIG_HELP, combinations, readRunConfig, type PlanTask, type RunPlan } from '../runconfig.js';
 import { evaluateModel } from './eval.js';
 import { computeFisherFile } from './fisher.js';
@@ -96,7 +106,16 @@ async function cachedFisher(
     path,
     { ...g, label: `${kind} Fisher ${t.name}` },
   );
-  return { task: t.name, kind, seconds: r.seconds, examples: r.examples, cached: false, file: path, path, backend: r.backend };
+  return {
+    task: t.name,
+    kind,
+    seconds: r.seconds,
+    examples: r.examples,
+    cached: false,
+    file: path,
+    path,
+    backend: r.backend,
+  };
 }
 
 function toScore(r: { metrics: Partial<Record<string, number>>; score: number; examples: number }): Score {
@@ -112,8 +131,10 @@ export interface ExecuteOptions extends ProgressOptions {
 export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Report> {
   for (const t of plan.tasks) {
     if (!(await exists(t.model))) throw new FmnError(`model folder of task "${t.name}" not found`, t.model);
-    if (!(await exists(t.fisherData))) throw new FmnError(`Fisher data of task "${t.name}" not found`, t.fisherData);
-    if (!(await exists(t.evalData))) throw new FmnError(`evaluation data of task "${t.name}" not found`, t.evalData);
+    if (!(await exists(t.fisherData)))
+      throw new FmnError(`Fisher data of task "${t.name}" not found`, t.fisherData);
+    if (!(await exists(t.evalData)))
+      throw new FmnError(`evaluation data of task "${t.name}" not found`, t.evalData);
   }
   if (plan.base && !(await exists(plan.base))) throw new FmnError('base model folder not found', plan.base);
   await mkdir(plan.output, { recursive: true });
@@ -144,7 +165,12 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
         metricNames: Object.keys(r.metrics),
         finetuned: toScore(r),
       });
-      note(g, `fmn: ${t.name} fine-tuned: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}`);
+      note(
+        g,
+        `fmn: ${t.name} fine-tuned: ${Object.entries(r.metrics)
+          .map(([k, v]) => `${k} ${(v as number).toFixed(4)}`)
+          .join(', ')}`,
+      );
     }
   });
 
@@ -168,7 +194,10 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
           head: Array.from(m.head),
           neuron: Array.from({ length: layers }, (_, l) => {
             const row = m.neuron.subarray(l * intermediate, (l + 1) * intermediate);
-            return { mean: row.reduce((a, b) => a + b, 0) / intermediate, quantiles: quantiles(row, QUANTILES) };
+            return {
+              mean: row.reduce((a, b) => a + b, 0) / intermediate,
+              quantiles: quantiles(row, QUANTILES),
+            };
           }),
         });
       }
@@ -179,11 +208,14 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
       for (const t of plan.tasks) fisher.push(await cachedFisher(plan, t, 'full', g));
     });
   }
-  const fisherFile = (t: PlanTask, kind: 'mask' | 'full') => fisher.find((f) => f.task === t.name && f.kind === kind)?.path;
+  const fisherFile = (t: PlanTask, kind: 'mask' | 'full') =>
+    fisher.find((f) => f.task === t.name && f.kind === kind)?.path;
 
   // 3. merge every combination with every method; evaluate each task with its own head
   const merges: ReportMerge[] = [];
-  const workRoot = plan.keepModels ? join(plan.output, 'merges') : join(plan.output, `.merges-tmp-${process.pid}`);
+  const workRoot = plan.keepModels
+    ? join(plan.output, 'merges')
+    : join(plan.output, `.merges-tmp-${process.pid}`);
   try {
     for (const k of plan.k) {
       for (const combo of combinations(plan.tasks, k)) {
@@ -197,7 +229,12 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
                 method: m.method,
                 models: combo.map((t) => ({
                   dir: t.model,
-                  fisher: m.method === 'fisher-nodes' ? fisherFile(t, 'mask') : m.method === 'fisher' ? fisherFile(t, 'full') : undefined,
+                  fisher:
+                    m.method === 'fisher-nodes'
+                      ? fisherFile(t, 'mask')
+                      : m.method === 'fisher'
+                        ? fisherFile(t, 'full')
+                        : undefined,
                 })),
                 base: ['task-arithmetic', 'ties', 'dare'].includes(m.method) ? plan.base : undefined,
                 mapping: m.mapping,
@@ -216,7 +253,10 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
           const scores: Record<string, Score> = {};
           await stages.time('evaluate merged', async () => {
             for (const [i, t] of combo.entries()) {
-              const r = await evaluateModel(evalSettings(join(dir, rep.inputs[i].output), t), { ...g, label: `eval ${t.name}` });
+              const r = await evaluateModel(evalSettings(join(dir, rep.inputs[i].output), t), {
+                ...g,
+                label: `eval ${t.name}`,
+              });
               scores[t.name] = toScore(r);
             }
           });

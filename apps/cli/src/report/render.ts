@@ -6,7 +6,8 @@ import { fmt, scaler } from '../heatmap.js';
 import { fisherTimes, summaryTables, type SummaryTable } from './summary.js';
 import { QUANTILES, type Report, type ReportMaskFisher } from './types.js';
 
-const score = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
+const score = (v: number | null | undefined) =>
+  v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2);
 const secs = (v: number | undefined) => (v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
 
 function tableCells(t: SummaryTable, tasks: readonly string[]): string[][] {
@@ -17,7 +18,8 @@ function tableCells(t: SummaryTable, tasks: readonly string[]): string[][] {
 
 function textTable(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -38,7 +40,13 @@ export function renderText(r: Report): string {
     parts.push(
       textTable(
         ['task', 'examples', 'mask nodes', 'full Fisher', 'full / mask'],
-        ft.map((f) => [f.task, String(f.examples ?? '-'), secs(f.mask), secs(f.full), f.ratio === undefined ? '-' : `${f.ratio.toFixed(1)}x`]),
+        ft.map((f) => [
+          f.task,
+          String(f.examples ?? '-'),
+          secs(f.mask),
+          secs(f.full),
+          f.ratio === undefined ? '-' : `${f.ratio.toFixed(1)}x`,
+        ]),
       ),
     );
     parts.push('');
@@ -60,12 +68,23 @@ function mdTable(head: string[], rows: string[][]): string {
 
 export function renderMarkdown(r: Report): string {
   const tasks = r.tasks.map((t) => t.name);
-  const out: string[] = [`# ${r.title}`, '', `${r.architecture} models, backend ${r.backend}, ${r.created}.`, ''];
+  const out: string[] = [
+    `# ${r.title}`,
+    '',
+    `${r.architecture} models, backend ${r.backend}, ${r.created}.`,
+    '',
+  ];
   out.push('## Tasks', '');
   out.push(
     mdTable(
       ['task', 'model', 'metrics', 'fine-tuned score', 'eval examples'],
-      r.tasks.map((t) => [t.name, t.model, t.metricNames.join(', '), score(t.finetuned.score), String(t.finetuned.examples)]),
+      r.tasks.map((t) => [
+        t.name,
+        t.model,
+        t.metricNames.join(', '),
+        score(t.finetuned.score),
+        String(t.finetuned.examples),
+      ]),
     ),
     '',
   );
@@ -82,7 +101,12 @@ export function renderMarkdown(r: Report): string {
     out.push(
       mdTable(
         ['method', 'tasks', ...tasks, 'seconds'],
-        r.merges.map((m) => [m.method, m.tasks.join(' + '), ...tasks.map((t) => score(m.scores[t]?.score)), secs(m.seconds)]),
+        r.merges.map((m) => [
+          m.method,
+          m.tasks.join(' + '),
+          ...tasks.map((t) => score(m.scores[t]?.score)),
+          secs(m.seconds),
+        ]),
       ),
       '',
     );
@@ -93,15 +117,31 @@ export function renderMarkdown(r: Report): string {
     out.push(
       mdTable(
         ['task', 'examples', 'mask nodes (s)', 'full Fisher (s)', 'full / mask'],
-        ft.map((f) => [f.task, String(f.examples ?? '-'), secs(f.mask), secs(f.full), f.ratio === undefined ? '-' : `${f.ratio.toFixed(1)}x`]),
+        ft.map((f) => [
+          f.task,
+          String(f.examples ?? '-'),
+          secs(f.mask),
+          secs(f.full),
+          f.ratio === undefined ? '-' : `${f.ratio.toFixed(1)}x`,
+        ]),
       ),
       '',
     );
     const cached = r.fisher.filter((f) => f.cached);
-    if (cached.length) out.push(`${cached.length} Fisher file(s) came from the cache; their times are those measured when they were computed.`, '');
+    if (cached.length)
+      out.push(
+        `${cached.length} Fisher file(s) came from the cache; their times are those measured when they were computed.`,
+        '',
+      );
   }
   out.push('## Time per stage', '');
-  out.push(mdTable(['stage', 'seconds'], r.stages.map((s) => [s.stage, secs(s.seconds)])), '');
+  out.push(
+    mdTable(
+      ['stage', 'seconds'],
+      r.stages.map((s) => [s.stage, secs(s.seconds)]),
+    ),
+    '',
+  );
   if (r.notes.length) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   out.push('The head and neuron Fisher heatmaps are in report.html.', '');
   return out.join('\n');
@@ -114,7 +154,17 @@ function esc(s: string): string {
 }
 
 /** viridis, sampled at 9 stops */
-const VIRIDIS = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];
+const VIRIDIS = [
+  '#440154',
+  '#472d7b',
+  '#3b528b',
+  '#2c728e',
+  '#21918c',
+  '#28ae80',
+  '#5ec962',
+  '#addc30',
+  '#fde725',
+];
 
 export function color(x: number): string {
   const t = Math.max(0, Math.min(1, Number.isFinite(x) ? x : 0)) * (VIRIDIS.length - 1);
@@ -132,7 +182,13 @@ export function svgHeatmap(
   values: readonly number[],
   rows: number,
   cols: number,
-  o: { title: string; rowLabel: (r: number) => string; colLabel: (c: number) => string; xTitle: string; cell?: number },
+  o: {
+    title: string;
+    rowLabel: (r: number) => string;
+    colLabel: (c: number) => string;
+    xTitle: string;
+    cell?: number;
+  },
 ): string {
   const cell = o.cell ?? Math.max(8, Math.min(28, Math.floor(420 / Math.max(cols, 1))));
   const ch = Math.max(10, Math.min(22, cell));
@@ -146,7 +202,9 @@ export function svgHeatmap(
     `<text x="${left}" y="16" class="t">${esc(o.title)}</text>`,
   ];
   for (let r = 0; r < rows; r++) {
-    parts.push(`<text x="${left - 6}" y="${top + r * ch + ch * 0.7}" class="l" text-anchor="end">${esc(o.rowLabel(r))}</text>`);
+    parts.push(
+      `<text x="${left - 6}" y="${top + r * ch + ch * 0.7}" class="l" text-anchor="end">${esc(o.rowLabel(r))}</text>`,
+    );
     for (let c = 0; c < cols; c++) {
       const v = values[r * cols + c];
       parts.push(
@@ -156,14 +214,20 @@ export function svgHeatmap(
   }
   const step = Math.max(1, Math.ceil(cols / 16));
   for (let c = 0; c < cols; c += step) {
-    parts.push(`<text x="${left + c * cell + cell / 2}" y="${top + rows * ch + 12}" class="l" text-anchor="middle">${esc(o.colLabel(c))}</text>`);
+    parts.push(
+      `<text x="${left + c * cell + cell / 2}" y="${top + rows * ch + 12}" class="l" text-anchor="middle">${esc(o.colLabel(c))}</text>`,
+    );
   }
-  parts.push(`<text x="${left + (cols * cell) / 2}" y="${top + rows * ch + 30}" class="l" text-anchor="middle">${esc(o.xTitle)}</text>`);
+  parts.push(
+    `<text x="${left + (cols * cell) / 2}" y="${top + rows * ch + 30}" class="l" text-anchor="middle">${esc(o.xTitle)}</text>`,
+  );
   // legend
   const lx = left + cols * cell + 14;
   const lh = Math.max(40, rows * ch);
   for (let i = 0; i < 20; i++) {
-    parts.push(`<rect x="${lx}" y="${top + lh - ((i + 1) * lh) / 20}" width="12" height="${lh / 20 + 0.5}" fill="${color(i / 19)}"/>`);
+    parts.push(
+      `<rect x="${lx}" y="${top + lh - ((i + 1) * lh) / 20}" width="12" height="${lh / 20 + 0.5}" fill="${color(i / 19)}"/>`,
+    );
   }
   parts.push(`<text x="${lx + 16}" y="${top + 8}" class="l">${esc(fmt(max))}</text>`);
   parts.push(`<text x="${lx + 16}" y="${top + lh}" class="l">${esc(log ? fmt(min) : '0')}</text>`);
@@ -194,7 +258,10 @@ function fisherFigures(m: ReportMaskFisher): string {
 function htmlTable(head: string[], rows: string[][], best?: number[]): string {
   const th = head.map((h, i) => `<th${i ? ' class="n"' : ''}>${esc(h)}</th>`).join('');
   const tr = rows
-    .map((r) => `<tr>${r.map((c, i) => `<td${i ? ' class="n"' : ''}${best && best[i] !== undefined && c === rows[best[i]]?.[i] && i ? ' data-best' : ''}>${esc(c)}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => `<td${i ? ' class="n"' : ''}${best && best[i] !== undefined && c === rows[best[i]]?.[i] && i ? ' data-best' : ''}>${esc(c)}</td>`).join('')}</tr>`,
+    )
     .join('');
   return `<table><thead><tr>${th}</tr></thead><tbody>${tr}</tbody></table>`;
 }
@@ -208,12 +275,21 @@ svg .t{font:600 12px system-ui,sans-serif}svg .l{font:10px system-ui,sans-serif;
 
 export function renderHtml(r: Report): string {
   const tasks = r.tasks.map((t) => t.name);
-  const body: string[] = [`<h1>${esc(r.title)}</h1>`, `<p class="muted">${esc(`${r.architecture} models, backend ${r.backend}, ${r.created}`)}</p>`];
+  const body: string[] = [
+    `<h1>${esc(r.title)}</h1>`,
+    `<p class="muted">${esc(`${r.architecture} models, backend ${r.backend}, ${r.created}`)}</p>`,
+  ];
   body.push('<h2>Tasks</h2>');
   body.push(
     htmlTable(
       ['task', 'model', 'metrics', 'fine-tuned score', 'eval examples'],
-      r.tasks.map((t) => [t.name, t.model, t.metricNames.join(', '), score(t.finetuned.score), String(t.finetuned.examples)]),
+      r.tasks.map((t) => [
+        t.name,
+        t.model,
+        t.metricNames.join(', '),
+        score(t.finetuned.score),
+        String(t.finetuned.examples),
+      ]),
     ),
   );
   for (const t of summaryTables(r)) {
@@ -238,7 +314,12 @@ export function renderHtml(r: Report): string {
     body.push(
       htmlTable(
         ['method', 'tasks', ...tasks, 'seconds'],
-        r.merges.map((m) => [m.method, m.tasks.join(' + '), ...tasks.map((t) => score(m.scores[t]?.score)), secs(m.seconds)]),
+        r.merges.map((m) => [
+          m.method,
+          m.tasks.join(' + '),
+          ...tasks.map((t) => score(m.scores[t]?.score)),
+          secs(m.seconds),
+        ]),
       ),
     );
   }
@@ -248,18 +329,32 @@ export function renderHtml(r: Report): string {
     body.push(
       htmlTable(
         ['task', 'examples', 'mask nodes (s)', 'full Fisher (s)', 'full / mask'],
-        ft.map((f) => [f.task, String(f.examples ?? '-'), secs(f.mask), secs(f.full), f.ratio === undefined ? '-' : `${f.ratio.toFixed(1)}x`]),
+        ft.map((f) => [
+          f.task,
+          String(f.examples ?? '-'),
+          secs(f.mask),
+          secs(f.full),
+          f.ratio === undefined ? '-' : `${f.ratio.toFixed(1)}x`,
+        ]),
       ),
     );
   }
   if (r.maskFisher.length) {
     body.push('<h2>Mask Fisher per model</h2>');
-    body.push('<p>Head Fisher (layers &times; heads) and, per layer, the distribution of the FFN neuron Fisher (quantiles). Hover a cell for its value.</p>');
+    body.push(
+      '<p>Head Fisher (layers &times; heads) and, per layer, the distribution of the FFN neuron Fisher (quantiles). Hover a cell for its value.</p>',
+    );
     for (const m of r.maskFisher) body.push(fisherFigures(m));
   }
   body.push('<h2>Time per stage</h2>');
-  body.push(htmlTable(['stage', 'seconds'], r.stages.map((s) => [s.stage, secs(s.seconds)])));
-  if (r.notes.length) body.push('<h2>Notes</h2>', `<ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
+  body.push(
+    htmlTable(
+      ['stage', 'seconds'],
+      r.stages.map((s) => [s.stage, secs(s.seconds)]),
+    ),
+  );
+  if (r.notes.length)
+    body.push('<h2>Notes</h2>', `<ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(r.title)}</title><style>${CSS}</style></head>

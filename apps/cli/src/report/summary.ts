@@ -42,7 +42,8 @@ export function summaryTables(r: Report): SummaryTable[] {
       const ms = ofK.filter((m) => m.method === method);
       if (!ms.length) continue;
       const scores: Record<string, number | null> = {};
-      for (const t of taskNames) scores[t] = mean(ms.filter((m) => m.scores[t]).map((m) => m.scores[t].score));
+      for (const t of taskNames)
+        scores[t] = mean(ms.filter((m) => m.scores[t]).map((m) => m.scores[t].score));
       const present = Object.values(scores).filter((v): v is number => v !== null);
       rows.push({ label: method, scores, average: mean(present), merges: ms.length });
     }
@@ -51,7 +52,9 @@ export function summaryTables(r: Report): SummaryTable[] {
 }
 
 /** Mask- and full-Fisher time of each task, and their ratio (full / mask). */
-export function fisherTimes(r: Report): { task: string; mask?: number; full?: number; ratio?: number; examples?: number }[] {
+export function fisherTimes(
+  r: Report,
+): { task: string; mask?: number; full?: number; ratio?: number; examples?: number }[] {
   return r.tasks.map((t) => {
     const mask = r.fisher.find((f) => f.task === t.name && f.kind === 'mask');
     const full = r.fisher.find((f) => f.task === t.name && f.kind === 'full');
