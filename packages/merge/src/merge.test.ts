@@ -12,7 +12,7 @@ import {
   writeFakeModel,
   type FakeModelOptions,
 } from '../test/fake.js';
-import { merge, type MergeOptions, type MergeReport } from './merge.js';
+import { merge, outputNames, type MergeOptions, type MergeReport } from './merge.js';
 import { dareRng } from './taskvectors.js';
 
 let root: string;
@@ -150,8 +150,17 @@ describe('fisher-nodes: the 5.1 / 5.2 weights end to end', () => {
       }
       expect([...outA.get('head.weight')!.values].every((v) => v === 0)).toBe(true);
       expect([...outB.get('head.weight')!.values].every((v) => v === 1)).toBe(true);
+      expect(report.method).toBe('fisher-nodes');
       expect(report.mapping).toBe(mapping);
       expect(report.zeroRule).toEqual({ head: 0, neuron: 0 });
+      expect(report.lambdas).toEqual([1, 1]);
+      const fisherB = join(root, 'b.fisher.safetensors');
+      expect(report.inputs[1].fisher).toEqual({
+        file: fisherB,
+        sha256: createHash('sha256')
+          .update(await readFile(fisherB))
+          .digest('hex'),
+      });
     });
   }
 });
@@ -504,6 +513,17 @@ describe('output', () => {
     expect([...report.inputs[0].taskHeadTensors].sort()).toEqual(['head.bias', 'head.weight']);
     expect(JSON.parse(await readFile(join(out, 'merge-report.json'), 'utf8'))).toEqual(report);
     expect(Object.keys(report.shares)).toEqual(['embeddings-and-shared', 'layer 0', 'layer 1', 'all']);
+  });
+
+  it('output folder names: the input folder names, made unique with -2, -3, ...; never merge-report.json', () => {
+    expect(outputNames(['a/x', 'b/x', 'c/x-2', 'd/y', 'e/x', 'f/merge-report.json'])).toEqual([
+      'x',
+      'x-2',
+      'x-2-2',
+      'y',
+      'x-3',
+      'merge-report.json-2',
+    ]);
   });
 
   it('fp16 in -> fp16 out, rounded to nearest even; dtype override writes F32', async () => {
