@@ -1,0 +1,104 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isFmnError } from '@fmn/core';
+import { FAMILY_TASKS, writeFamily } from '@fmn/testkit';
+import { renderText } from '../report/index.js';
+import { executePlan } from './run.js';
+import { DEMO_METHODS, demoPlan } from './demo.js';
+
+const WORDS = ['good', 'bad', 'movie', 'film', 'great', 'awful', 'the', 'is', 'very', 'not', 'dog', 'cat'];
+const text = (i: number, salt: number) =>
+  Array.from(
+    { length: 3 + ((i + salt) % 4) },
+    (_, k) => WORDS[(i * 5 + k * 3 + salt * 7) % WORDS.length],
+  ).join(' ');
+
+/** A zoo-shaped folder (data/tasks.json, data/<task>/{train,dev}.tsv, models/bert/{base,<task>}) on a testkit family. */
+async function tinyZoo(root: string): Promise<void> {
+  await writeFamily(join(root, 'models', 'bert'), 'bert', {
+    layers: 2,
+    hidden: 16,
+    heads: 2,
+    intermediate: 32,
+  });
+  const tasks = FAMILY_TASKS.map((t) => ({ name: t.name, folder: `data/${t.name}` }));
+  await mkdir(join(root, 'data'), { recursive: true });
+  await writeFile(join(root, 'data', 'tasks.json'), JSON.stringify({ tasks }));
+  for (const t of FAMILY_TASKS) {
+    const dir = join(root, 'data', t.name);
+    await mkdir(dir, { recursive: true });
+    for (const [split, n] of [
+      ['train', 20],
+      ['dev', 12],
+    ] as const) {
+      const rows = ['id\tsentence1\tsentence2\tlabel'];
+      for (let i = 0; i < n; i++) {
+        const label = t.numLabels === 1 ? ((i * 7) % 10) / 2 : i % t.numLabels;
+        rows.push(`${split}-${i}\t${text(i, 1)}\t${text(i, 2)}\t${label}`);
+      }
+      await writeFile(join(dir, `${split}.tsv`), `${rows.join('\n')}\n`);
+    }
+  }
+}
+
+describe('fmn demo', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'fmn-demo-test-'));
+    await tinyZoo(join(root, 'zoo'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('plans the paper comparison on every pair and on all tasks, with the same Fisher examples for mask and full Fisher', async () => {
+    const plan = await demoPlan('bert', join(root, 'plan-only'), { zoo: join(root, 'zoo'), samples: 8 });
+    expect(plan.tasks.map((t) => t.name)).toEqual(FAMILY_TASKS.map((t) => t.name));
+    expect(plan.k).toEqual([2, 3]);
+    expect(plan.methods.map((m) => m.label)).toEqual([
+      'average',
+      'fisher',
+      'fisher-nodes',
+      'fisher-nodes (block)',
+      'task-arithmetic',
+      'ties',
+    ]);
+    expect(plan.fisher.samples).toBe(8);
+    expect(plan.base).toBe(join(root, 'zoo', 'models', 'bert', 'base'));
+    for (const t of plan.tasks) {
+      expect(t.fisherData.endsWith(join(t.name, 'train.tsv'))).toBe(true);
+      expect(t.evalData.endsWith(join(t.name, 'dev.tsv'))).toBe(true);
+    }
+  });
+
+  it(
+    'runs end to end on a tiny family: table, Fisher times with ratio, report.html',
+    { timeout: 120_000 },
+    async () => {
+      const output = join(root, 'out');
+      const plan = await demoPlan('bert', output, { zoo: join(root, 'zoo'), samples: 8 });
+      const report = await executePlan(plan, { quiet: true });
+      const n = FAMILY_TASKS.length;
+      // C(3, 2) pairs + all three, for every method
+      expect(report.merges).toHaveLength((3 + 1) * DEMO_METHODS.length);
+      for (const m of report.merges) {
+        for (const t of m.tasks) expect(Number.isFinite(m.scores[t].score)).toBe(true);
+      }
+      expect(report.fisher.filter((f) => f.kind === 'mask')).toHaveLength(n);
+      expect(report.fisher.filter((f) => f.kind === 'full')).toHaveLength(n);
+      for (const f of report.fisher) expect(f.examples).toBe(8);
+      const table = renderText(report);
+      expect(table).toContain('full / mask');
+      for (const m of DEMO_METHODS) expect(table).toContain(m.label);
+      expect(await readFile(join(output, 'report.html'), 'utf8')).toContain('<html');
+    },
+  );
+
+  it('says how to build the zoo when an architecture has no checkpoints', async () => {
+    const e = await demoPlan('electra', join(root, 'x'), { zoo: join(root, 'zoo') }).catch((x: unknown) => x);
+    expect(isFmnError(e)).toBe(true);
+    expect((e as Error).message).toMatch(/no electra checkpoints.*pnpm zoo:build/);
+  });
+});

@@ -1,0 +1,168 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { FmnError } from '@fmn/core';
+import { globals, out } from '../context.js';
+import { parseSamples } from '../options.js';
+import { BACKEND_CHOICES } from '../pipeline.js';
+import { note } from '../progress.js';
+import { renderText } from '../report/index.js';
+import type { PlanMethod, RunPlan } from '../runconfig.js';
+import { executePlan } from './run.js';
+
+export const DEMO_ARCHS = ['bert', 'roberta', 'distilbert', 'electra'] as const;
+
+/** The @fmn/zoo package folder (data/, models/ live there). */
+export async function zooRoot(): Promise<string> {
+  const fromEnv = process.env.FMN_ZOO_DIR;
+  if (fromEnv) return resolve(fromEnv);
+  try {
+    const entry = fileURLToPath(import.meta.resolve('@fmn/zoo'));
+    return resolve(dirname(entry), '..');
+  } catch {
+    throw new FmnError('the @fmn/zoo package is not installed (it ships the demo data and models)');
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+interface ZooTask {
+  name: string;
+  folder?: string;
+  task?: string;
+}
+
+/** The demo's methods (issue 9): average, fisher, fisher-nodes (paper and block), task arithmetic, TIES. */
+export const DEMO_METHODS: PlanMethod[] = [
+  { label: 'average', method: 'average' },
+  { label: 'fisher', method: 'fisher' },
+  { label: 'fisher-nodes', method: 'fisher-nodes', mapping: 'paper' },
+  { label: 'fisher-nodes (block)', method: 'fisher-nodes', mapping: 'block' },
+  { label: 'task-arithmetic', method: 'task-arithmetic' },
+  { label: 'ties', method: 'ties' },
+];
+
+/**
+ * The run plan of `fmn demo` on the zoo: zoo/data/<task>/{train,dev}.tsv (listed in
+ * zoo/data/tasks.json) and zoo/models/<arch>/{base,<task>}. Fails with a clear message when the
+ * zoo's checkpoints are not there.
+ */
+export interface DemoOptions {
+  /** Fisher examples per task (drawn from its train split with seed 0), the same for mask and full Fisher */
+  samples?: number | 'all';
+  /** the zoo folder (default: the installed @fmn/zoo package, or $FMN_ZOO_DIR) */
+  zoo?: string;
+  backend?: string;
+}
+
+/** Fisher examples per task in `fmn demo` (METHOD.md: a little task data suffices for the masks). */
+export const DEMO_SAMPLES = 256;
+
+export async function demoPlan(arch: string, output: string, options: DemoOptions = {}): Promise<RunPlan> {
+  const zoo = options.zoo;
+  const root = zoo ?? (await zooRoot());
+  const tasksFile = join(root, 'data', 'tasks.json');
+  let listed: ZooTask[];
+  try {
+    const parsed = JSON.parse(await readFile(tasksFile, 'utf8')) as { tasks?: ZooTask[] };
+    listed = parsed.tasks ?? [];
+  } catch {
+    throw new FmnError(
+      'the zoo has no task list (data/tasks.json); build the zoo data first (pnpm zoo:build)',
+      tasksFile,
+    );
+  }
+  if (listed.length < 2) throw new FmnError('the zoo lists fewer than two tasks', tasksFile);
+  const models = join(root, 'models', arch);
+  const missing: string[] = [];
+  if (!(await isDir(join(models, 'base')))) missing.push('base');
+  for (const t of listed) if (!(await isDir(join(models, t.name)))) missing.push(t.name);
+  if (missing.length) {
+    throw new FmnError(
+      `the zoo has no ${arch} checkpoints yet (missing ${missing.join(', ')} under ${models}); build them with \`pnpm zoo:build\` (see packages/zoo/README.md)`,
+      models,
+    );
+  }
+  return {
+    file: '(fmn demo)',
+    title: `fmn demo: mini-GLUE, ${arch}`,
+    output,
+    cache: join(output, 'fisher-cache'),
+    base: join(models, 'base'),
+    keepModels: false,
+    backend: options.backend,
+    fisher: { samples: options.samples ?? DEMO_SAMPLES, batchSize: 32, seed: 0, convention: 'batch' },
+    eval: { batchSize: 64 },
+    k: [2, listed.length],
+    methods: DEMO_METHODS,
+    tasks: listed.map((t) => {
+      const data = join(root, t.folder ?? join('data', t.name));
+      return {
+        name: t.name,
+        model: join(models, t.name),
+        fisherData: join(data, 'train.tsv'),
+        fisherSplit: 'train',
+        evalData: join(data, 'dev.tsv'),
+        evalSplit: 'dev',
+        task: t.task,
+      };
+    }),
+  };
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      "The main job on the shipped zoo: mask and full Fisher of each task's model, merges of every pair of tasks and of " +
+        'all tasks with average, fisher, fisher-nodes (paper and block), task-arithmetic and ties, each task evaluated ' +
+        'with its own head; prints the table and the Fisher times, writes report.html.',
+    )
+    .addOption(
+      new Option('--arch <arch>', 'architecture of the zoo models').choices([...DEMO_ARCHS]).default('bert'),
+    )
+    .option('--out <dir>', 'report folder', 'fmn-demo')
+    .option(
+      '--samples <n|all>',
+      `Fisher examples per task, from its train split (mask and full Fisher use the same ones)`,
+      parseSamples,
+      DEMO_SAMPLES,
+    )
+    .option('--zoo <dir>', 'zoo folder with data/ and models/ (default: the installed @fmn/zoo)')
+    .addOption(new Option('--backend <name>', 'compute backend').choices([...BACKEND_CHOICES]))
+    .action(
+      async (
+        opts: { arch: string; out: string; samples: number | 'all'; zoo?: string; backend?: string },
+        command: Command,
+      ) => {
+        const g = globals(command);
+        const plan = await demoPlan(opts.arch, resolve(opts.out), {
+          samples: opts.samples,
+          zoo: opts.zoo ? resolve(opts.zoo) : undefined,
+          backend: opts.backend,
+        });
+        note(
+          g,
+          `fmn demo: ${plan.tasks.length} ${opts.arch} models fine-tuned from one base (${plan.tasks.map((t) => t.name).join(', ')}); ` +
+            `mask and full Fisher on ${opts.samples} train examples each; merging every pair and all ${plan.tasks.length} tasks with ${DEMO_METHODS.length} methods`,
+        );
+        const report = await executePlan(plan, {
+          ...g,
+          notes: [
+            `fmn demo on the @fmn/zoo ${opts.arch} models (mini-GLUE from WordNet 3.1 and AFINN-165; see packages/zoo/README.md).`,
+            `Fisher: ${opts.samples} examples per task from its train split (seed 0); mask Fisher in the batch convention, full Fisher per example; evaluation on each task's dev split with its own head.`,
+          ],
+        });
+        out(renderText(report));
+        out();
+        out(`report: ${join(plan.output, 'report.html')} (also report.md, report.json)`);
+      },
+    );
+}
