@@ -27,9 +27,17 @@ async function check(c: Case, seed = 1): Promise<{ opsUsed: Set<string> }> {
   const out = c.build(g, x);
   const opsUsed = new Set(g.nodes.map((n) => n.op));
   const w = g.const(Array.from(rng.normals(size(out.shape as number[]))), 'float32', out.shape as number[]);
-  const objective = g.reduceSum(g.mul(out, w), out.shape.map((_, i) => i), false);
+  const objective = g.reduceSum(
+    g.mul(out, w),
+    out.shape.map((_, i) => i),
+    false,
+  );
   const names = Object.keys(c.inputs);
-  const grads = gradients(g, objective, names.map((n) => x[n]));
+  const grads = gradients(
+    g,
+    objective,
+    names.map((n) => x[n]),
+  );
   g.output(g.identityNamed(objective, 'objective'));
   grads.forEach((gv, k) => g.output(g.identityNamed(gv!, `grad_${names[k]}`)));
   const { bytes, files } = externalDataOf(g);
@@ -47,7 +55,8 @@ async function check(c: Case, seed = 1): Promise<{ opsUsed: Set<string> }> {
     }
     const run = async (vals: Record<string, Float32Array>) => {
       const feeds: Record<string, ort.Tensor> = {};
-      for (const [name, shape] of Object.entries(c.inputs)) feeds[name] = new ort.Tensor('float32', vals[name], shape);
+      for (const [name, shape] of Object.entries(c.inputs))
+        feeds[name] = new ort.Tensor('float32', vals[name], shape);
       return session.run(feeds);
     };
     const base = await run(values);
@@ -106,7 +115,8 @@ const cases: Record<string, Case> = {
   },
   'Erf, Tanh, Relu, Exp, Neg': {
     inputs: { x: [3, 4] },
-    build: (g, { x }) => g.add(g.add(g.erf(x), g.tanh(g.mul(x, x))), g.add(g.relu(x), g.neg(g.exp(g.mul(x, g.const(0.3)))))),
+    build: (g, { x }) =>
+      g.add(g.add(g.erf(x), g.tanh(g.mul(x, x))), g.add(g.relu(x), g.neg(g.exp(g.mul(x, g.const(0.3)))))),
   },
   'Reshape, Transpose, Unsqueeze, Expand': {
     inputs: { x: [2, 6], y: [3, 1] },
@@ -114,6 +124,13 @@ const cases: Record<string, Case> = {
       const r = g.transpose(g.reshape(x, [2, 3, 2], [2, 3, 2]), [1, 0, 2]); // [3,2,2]
       const e = g.expand(g.unsqueeze(y, [2]), g.const([3, 2, 2], 'int64'), [3, 2, 2]);
       return g.mul(r, e);
+    },
+  },
+  'Split (one piece unused)': {
+    inputs: { x: [2, 5, 3] },
+    build: (g, { x }) => {
+      const [a, , c] = g.split(x, 1, [2, 1, 2]);
+      return g.mul(a, c);
     },
   },
   'Gather of one position': {

@@ -7,7 +7,12 @@
 import type { Graph, Node, Value } from './graph.js';
 
 /** A rule: given the node, the gradients of its outputs (undefined = zero) and which inputs need one. */
-export type GradRule = (g: Graph, node: Node, gOut: (Value | undefined)[], needs: boolean[]) => (Value | undefined)[];
+export type GradRule = (
+  g: Graph,
+  node: Node,
+  gOut: (Value | undefined)[],
+  needs: boolean[],
+) => (Value | undefined)[];
 
 /**
  * Sums `grad` (shaped like the broadcast result) down to the shape of `target` (numpy broadcasting
@@ -34,11 +39,17 @@ const rules: Record<string, GradRule> = {
   },
   Sub: (g, n, [gy], needs) => {
     const [a, b] = n.inputs as Value[];
-    return [needs[0] ? unbroadcast(g, gy!, a) : undefined, needs[1] ? unbroadcast(g, g.neg(gy!), b) : undefined];
+    return [
+      needs[0] ? unbroadcast(g, gy!, a) : undefined,
+      needs[1] ? unbroadcast(g, g.neg(gy!), b) : undefined,
+    ];
   },
   Mul: (g, n, [gy], needs) => {
     const [a, b] = n.inputs as Value[];
-    return [needs[0] ? unbroadcast(g, g.mul(gy!, b), a) : undefined, needs[1] ? unbroadcast(g, g.mul(gy!, a), b) : undefined];
+    return [
+      needs[0] ? unbroadcast(g, g.mul(gy!, b), a) : undefined,
+      needs[1] ? unbroadcast(g, g.mul(gy!, a), b) : undefined,
+    ];
   },
   Div: (g, n, [gy], needs) => {
     const [a, b] = n.inputs as Value[];
@@ -67,7 +78,8 @@ const rules: Record<string, GradRule> = {
   },
   Gelu: (g, n, [gy]) => {
     const x = n.inputs[0]!;
-    if (n.attrs.approximate !== undefined && n.attrs.approximate !== 'none') throw new Error('Gelu gradient: exact form only');
+    if (n.attrs.approximate !== undefined && n.attrs.approximate !== 'none')
+      throw new Error('Gelu gradient: exact form only');
     // d gelu = Phi(x) + x phi(x) = 0.5 (1 + erf(x / sqrt 2)) + x exp(-x^2 / 2) / sqrt(2 pi)
     const cdf = g.add(g.mul(g.erf(g.mul(x, g.const(Math.SQRT1_2))), g.const(0.5)), g.const(0.5));
     const pdf = g.mul(g.exp(g.mul(g.mul(x, x), g.const(-0.5))), g.const(1 / Math.sqrt(2 * Math.PI)));
@@ -76,11 +88,16 @@ const rules: Record<string, GradRule> = {
   Gemm: (g, n, [gy], needs) => {
     const [a, b, c] = n.inputs as (Value | undefined)[];
     const transB = n.attrs.transB === 1;
-    if (n.attrs.transA || n.attrs.alpha !== undefined || n.attrs.beta !== undefined) throw new Error('Gemm gradient: plain a b (+ c) only');
+    if (n.attrs.transA || n.attrs.alpha !== undefined || n.attrs.beta !== undefined)
+      throw new Error('Gemm gradient: plain a b (+ c) only');
     return [
       // y = a b' (+ c), b' = transB ? b^T : b: da = gy b'^T, db' = a^T gy
       needs[0] ? g.gemm(gy!, b!, undefined, !transB) : undefined,
-      needs[1] ? (transB ? g.matmul(g.transposeLast(gy!), a!) : g.matmul(g.transposeLast(a!), gy!)) : undefined,
+      needs[1]
+        ? transB
+          ? g.matmul(g.transposeLast(gy!), a!)
+          : g.matmul(g.transposeLast(a!), gy!)
+        : undefined,
       needs[2] && c ? unbroadcast(g, gy!, c) : undefined,
     ];
   },
@@ -90,6 +107,11 @@ const rules: Record<string, GradRule> = {
       needs[0] ? unbroadcast(g, g.matmul(gy!, g.transposeLast(b)), a) : undefined,
       needs[1] ? unbroadcast(g, g.matmul(g.transposeLast(a), gy!), b) : undefined,
     ];
+  },
+  Split: (g, n, gOut) => {
+    // the pieces' gradients side by side; a piece without one contributes zeros
+    const pieces = gOut.map((gy, j) => gy ?? g.mul(n.outputs[j], g.const(0)));
+    return [g.concat(pieces, n.attrs.axis as number), undefined];
   },
   Transpose: (g, n, [gy]) => {
     const perm = n.attrs.perm as number[];
@@ -124,7 +146,10 @@ const rules: Record<string, GradRule> = {
     if (needs[0]) {
       const gh = g.mul(gy!, gamma);
       // dx = invstd * (gh - mean(gh) - xhat * mean(gh * xhat))
-      const inner = g.sub(g.sub(gh, g.reduceMean(gh, [-1], true)), g.mul(xhat, g.reduceMean(g.mul(gh, xhat), [-1], true)));
+      const inner = g.sub(
+        g.sub(gh, g.reduceMean(gh, [-1], true)),
+        g.mul(xhat, g.reduceMean(g.mul(gh, xhat), [-1], true)),
+      );
       gx = g.mul(inner, invstd);
     }
     return [
@@ -158,14 +183,19 @@ const rules: Record<string, GradRule> = {
       const zeros = g.expand(g.const(0), g.shapeOf(data), data.shape);
       return [g.scatterNDAdd(zeros, g.unsqueeze(indices, [-1]), gy!), undefined];
     }
-    if (indices.shape.length !== 0 || !idx) throw new Error('Gather gradient: constant scalar indices or axis 0 only');
+    if (indices.shape.length !== 0 || !idx)
+      throw new Error('Gather gradient: constant scalar indices or axis 0 only');
     // scatter back along `axis`: the unsqueezed gradient times a one-hot vector over that axis
     const len = g.dimOf(data, axis);
     const positions = g.range(g.const(0, 'int64'), len, g.const(1, 'int64'), data.shape[axis]);
     const oneHot = g.cast(g.equal(positions, indices), 'float32');
     const r = data.shape.length;
     const shape = Array.from({ length: r }, (_, i) => (i === axis ? -1 : 1));
-    const oneHotB = g.reshape(oneHot, shape, shape.map((d) => (d === -1 ? data.shape[axis] : 1)));
+    const oneHotB = g.reshape(
+      oneHot,
+      shape,
+      shape.map((d) => (d === -1 ? data.shape[axis] : 1)),
+    );
     return [g.mul(g.unsqueeze(gy!, [axis]), oneHotB), undefined];
   },
 };
@@ -178,7 +208,12 @@ export const DIFFERENTIABLE_OPS = Object.keys(rules);
  * absent; `objective` must then be a scalar). Returns one gradient per `wrt` entry (a zeros-free
  * graph: an input the objective does not depend on gets `undefined`).
  */
-export function gradients(g: Graph, objective: Value, wrt: readonly Value[], seed?: Value): (Value | undefined)[] {
+export function gradients(
+  g: Graph,
+  objective: Value,
+  wrt: readonly Value[],
+  seed?: Value,
+): (Value | undefined)[] {
   const nodes = [...g.nodes];
   // forward: which values depend on a wrt value
   const live = new Set<number>(wrt.map((v) => v.id));
@@ -202,7 +237,8 @@ export function gradients(g: Graph, objective: Value, wrt: readonly Value[], see
     }
     return acc.get(v.id)![0];
   };
-  if (objective.shape.length !== 0 && !seed) throw new Error('gradients: a non-scalar objective needs a seed');
+  if (objective.shape.length !== 0 && !seed)
+    throw new Error('gradients: a non-scalar objective needs a seed');
   push(objective, seed ?? g.const(1));
   for (let k = nodes.length - 1; k >= 0; k--) {
     const n = nodes[k];

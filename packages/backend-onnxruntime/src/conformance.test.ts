@@ -1,4 +1,7 @@
 import { runBackendConformance } from '@fmn/testkit';
 import { createOnnxRuntimeBackend } from './session.js';
 
-runBackendConformance({ createBackend: () => createOnnxRuntimeBackend({ intraOpNumThreads: 1 }), fullFisher: true });
+runBackendConformance({
+  createBackend: () => createOnnxRuntimeBackend({ intraOpNumThreads: 1 }),
+  fullFisher: true,
+});

@@ -3,7 +3,15 @@
  * inputs, classification heads, the two losses, and the mask-gradient graph obtained by
  * differentiating the forward graph (autodiff.ts).
  */
-import { encoderParams, type Activation, type ClassificationHead, type EncoderModel, type LayerNorm, type Linear, type Param } from '@fmn/core';
+import {
+  encoderParams,
+  type Activation,
+  type ClassificationHead,
+  type EncoderModel,
+  type LayerNorm,
+  type Linear,
+  type Param,
+} from '@fmn/core';
 import { gradients } from './autodiff.js';
 import { Graph, type Value } from './graph.js';
 
@@ -17,11 +25,14 @@ const TOKENS = 'tokens';
 /** How the masks enter the graph: none, shared ([L,H] / [L,I]) or per example ([B,L,H] / [B,L,I]). */
 export type MaskMode = 'none' | 'shared' | 'example';
 
-/** Graph input names. Mask inputs are one per layer. */
-export const headMaskName = (l: number) => `head_mask_${l}`;
-export const neuronMaskName = (l: number) => `neuron_mask_${l}`;
-export const headGradName = (l: number) => `head_grad_${l}`;
-export const neuronGradName = (l: number) => `neuron_grad_${l}`;
+/**
+ * Graph input / output names: one mask input per kind, head_mask [L,H] and neuron_mask [L,I]
+ * (shared) or [B,L,H] and [B,L,I] (example); the gradient outputs have the same shapes.
+ */
+export const HEAD_MASK = 'head_mask';
+export const NEURON_MASK = 'neuron_mask';
+export const HEAD_GRAD = 'head_grad';
+export const NEURON_GRAD = 'neuron_grad';
 
 /** One initializer per distinct Param (tied tensors once); clashing names get a numeric suffix. */
 class Weights {
@@ -45,8 +56,9 @@ export interface ForwardGraph {
   graph: Graph;
   /** logits per head, [B, numLabels] */
   logits: Value[];
-  headMasks: Value[];
-  neuronMasks: Value[];
+  /** the mask inputs (absent in mode none) */
+  headMask?: Value;
+  neuronMask?: Value;
   /** true when the graph has a token_type_ids input */
   tokenTypes: boolean;
   /** the initializer of every parameter used */
@@ -77,7 +89,11 @@ function activate(g: Graph, x: Value, act: Activation): Value {
  * Builds the forward graph. Inputs: input_ids, attention_mask [B,T] int64, token_type_ids when
  * the model has token types, then the mask inputs of `maskMode`.
  */
-export function buildForward(model: EncoderModel, maskMode: MaskMode, heads: readonly ClassificationHead[]): ForwardGraph {
+export function buildForward(
+  model: EncoderModel,
+  maskMode: MaskMode,
+  heads: readonly ClassificationHead[],
+): ForwardGraph {
   const g = new Graph();
   const w = new Weights(g);
   const { hidden, numHeads: H, headSize: d, intermediate: I } = model.dims;
@@ -85,13 +101,22 @@ export function buildForward(model: EncoderModel, maskMode: MaskMode, heads: rea
   const att = g.input('attention_mask', 'int64', [BATCH, SEQ]);
   const e = model.embeddings;
   const types = e.tokenType ? g.input('token_type_ids', 'int64', [BATCH, SEQ]) : undefined;
-  const headMasks: Value[] = [];
-  const neuronMasks: Value[] = [];
+  const L = model.layers.length;
+  // per-layer views of the mask inputs: head [H,1,1] / [B,H,1,1] (scales the context [B,H,T,d]),
+  // neuron [1,I] / [B,1,I]
+  let headMask: Value | undefined;
+  let neuronMask: Value | undefined;
+  let headMasks: Value[] = [];
+  let neuronMasks: Value[] = [];
   if (maskMode !== 'none') {
-    for (let l = 0; l < model.layers.length; l++) {
-      headMasks.push(g.input(headMaskName(l), 'float32', maskMode === 'shared' ? [H, 1, 1] : [BATCH, H, 1, 1]));
-      neuronMasks.push(g.input(neuronMaskName(l), 'float32', maskMode === 'shared' ? [I] : [BATCH, 1, I]));
-    }
+    const ex = maskMode === 'example';
+    headMask = g.input(HEAD_MASK, 'float32', ex ? [BATCH, L, H] : [L, H]);
+    neuronMask = g.input(NEURON_MASK, 'float32', ex ? [BATCH, L, I] : [L, I]);
+    const ones = new Array<number>(L).fill(1);
+    headMasks = g
+      .split(headMask, ex ? 1 : 0, ones)
+      .map((m) => g.reshape(m, ex ? [-1, H, 1, 1] : [H, 1, 1], ex ? [BATCH, H, 1, 1] : [H, 1, 1]));
+    neuronMasks = g.split(neuronMask, ex ? 1 : 0, ones);
   }
   // activations are token-major [N = B*T, width] so every linear is one Gemm with its bias
   const linear = (x: Value, lin: Linear, scale?: number) => {
@@ -136,14 +161,38 @@ export function buildForward(model: EncoderModel, maskMode: MaskMode, heads: rea
   const attF = g.cast(att, 'float32');
   const maskAdd = g.unsqueeze(g.mul(g.sub(g.const(1), attF), g.const(F32_MIN)), [1, 2]);
 
+  const scaleQ = 1 / Math.sqrt(d);
+  const heads4 = (v: Value) => g.reshape(v, shapeBTHd, [BATCH, SEQ, H, d]);
+  // the last layer's outputs matter only at token 0 (the heads read nothing else), so it computes
+  // queries, attention output and feed-forward for that token alone: [B, hidden] rows
+  const lastLayer = L - 1;
+  let first: Value | undefined;
   model.layers.forEach((layer, l) => {
-    const heads4 = (v: Value) => g.reshape(v, shapeBTHd, [BATCH, SEQ, H, d]);
-    const q = g.transpose(heads4(linear(x, layer.query, 1 / Math.sqrt(d))), [0, 2, 1, 3]); // [B,H,T,d]
     const kT = g.transpose(heads4(linear(x, layer.key)), [0, 2, 3, 1]); // [B,H,d,T]
     const v = g.transpose(heads4(linear(x, layer.value)), [0, 2, 1, 3]); // [B,H,T,d]
-    let probs = g.softmax(g.add(g.matmul(q, kT), maskAdd)); // [B,H,T,T]
-    if (maskMode !== 'none') probs = g.mul(probs, headMasks[l]);
-    const ctx = g.reshape(g.transpose(g.matmul(probs, v), [0, 2, 1, 3]), [-1, hidden], [TOKENS, hidden]);
+    if (l === lastLayer) {
+      const x0 = g.gather(g.reshape(x, shapeBTh, [BATCH, SEQ, hidden]), g.const(0, 'int64'), 1); // [B, hidden]
+      const q = g.reshape(linear(x0, layer.query, scaleQ), [-1, H, 1, d], [BATCH, H, 1, d]);
+      const probs = g.softmax(g.add(g.matmul(q, kT), maskAdd)); // [B,H,1,T]
+      let ctx = g.matmul(probs, v); // [B,H,1,d]
+      if (maskMode !== 'none') ctx = g.mul(ctx, headMasks[l]);
+      // [B,H,1,d] is laid out as [B, H*d]: no transpose
+      const a = norm(
+        g.add(linear(g.reshape(ctx, [-1, hidden], [BATCH, hidden]), layer.attentionOutput), x0),
+        layer.attentionNorm,
+      );
+      let f = activate(g, linear(a, layer.intermediate), model.activation); // [B, I]
+      if (maskMode === 'shared') f = g.mul(f, neuronMasks[l]);
+      if (maskMode === 'example') f = g.mul(f, g.reshape(neuronMasks[l], [-1, I], [BATCH, I]));
+      first = norm(g.add(linear(f, layer.output), a), layer.outputNorm);
+      return;
+    }
+    const q = g.transpose(heads4(linear(x, layer.query, scaleQ)), [0, 2, 1, 3]); // [B,H,T,d]
+    const probs = g.softmax(g.add(g.matmul(q, kT), maskAdd)); // [B,H,T,T]
+    let ctx = g.matmul(probs, v); // [B,H,T,d]
+    // masking a head's attention probabilities scales its context rows: (m P) V = m (P V)
+    if (maskMode !== 'none') ctx = g.mul(ctx, headMasks[l]);
+    ctx = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [-1, hidden], [TOKENS, hidden]);
     const a = norm(g.add(linear(ctx, layer.attentionOutput), x), layer.attentionNorm);
     let f = activate(g, linear(a, layer.intermediate), model.activation);
     if (maskMode === 'shared') f = g.mul(f, neuronMasks[l]);
@@ -153,14 +202,15 @@ export function buildForward(model: EncoderModel, maskMode: MaskMode, heads: rea
     x = norm(g.add(linear(f, layer.output), a), layer.outputNorm);
   });
 
-  // heads on token 0
-  const first = g.gather(g.reshape(x, shapeBTh, [BATCH, SEQ, hidden]), g.const(0, 'int64'), 1); // [B, hidden]
+  // heads on token 0 (an encoder without layers: the embeddings' token 0)
+  first ??= g.gather(g.reshape(x, shapeBTh, [BATCH, SEQ, hidden]), g.const(0, 'int64'), 1); // [B, hidden]
+  const cls = first;
   const logits = heads.map((head) => {
-    let z = first;
+    let z = cls;
     for (const step of head.steps) z = activate(g, linear(z, step.linear), step.activation);
     return z;
   });
-  return { graph: g, logits, headMasks, neuronMasks, tokenTypes: !!e.tokenType, params: w.cache };
+  return { graph: g, logits, headMask, neuronMask, tokenTypes: !!e.tokenType, params: w.cache };
 }
 
 /**
@@ -211,15 +261,11 @@ export function maskGradientGraph(model: EncoderModel, mode: 'shared' | 'example
   const g = f.graph;
   const losses = addLosses(g, f.logits[0], head.numLabels);
   const objective = mode === 'shared' ? g.reduceMean(losses, [0], false) : g.reduceSum(losses, [0], false);
-  const wrt = [...f.headMasks, ...f.neuronMasks];
-  const grads = gradients(g, objective, wrt);
+  const [headGrad, neuronGrad] = gradients(g, objective, [f.headMask!, f.neuronMask!]);
+  if (!headGrad || !neuronGrad) throw new Error('internal: the loss does not depend on the masks');
   g.output(g.identityNamed(losses, 'losses'));
-  const L = model.layers.length;
-  grads.forEach((gv, k) => {
-    const name = k < L ? headGradName(k) : neuronGradName(k - L);
-    if (!gv) throw new Error(`internal: no gradient reaches mask input ${wrt[k].name}`);
-    g.output(g.identityNamed(gv, name));
-  });
+  g.output(g.identityNamed(headGrad, HEAD_GRAD));
+  g.output(g.identityNamed(neuronGrad, NEURON_GRAD));
   return g;
 }
 

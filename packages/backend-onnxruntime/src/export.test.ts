@@ -33,8 +33,12 @@ describe.each(FLAVOURS)('exportOnnx (%s, two task heads)', (flavour) => {
     expect(written.data).toBe(`${path}_data`);
 
     // weights live outside the protobuf
-    const paramBytes = encoderParams(model).reduce((s, p) => s + p.data.byteLength, 0) +
-      other.steps.reduce((s, st) => s + st.linear.weight.data.byteLength + (st.linear.bias?.data.byteLength ?? 0), 0);
+    const paramBytes =
+      encoderParams(model).reduce((s, p) => s + p.data.byteLength, 0) +
+      other.steps.reduce(
+        (s, st) => s + st.linear.weight.data.byteLength + (st.linear.bias?.data.byteLength ?? 0),
+        0,
+      );
     expect((await stat(written.data)).size).toBeGreaterThanOrEqual(paramBytes);
     expect((await stat(path)).size).toBeLessThan(paramBytes);
 
@@ -42,18 +46,35 @@ describe.each(FLAVOURS)('exportOnnx (%s, two task heads)', (flavour) => {
     try {
       const hasTypes = flavour !== 'distilbert';
       expect([...session.inputNames].sort()).toEqual(
-        (hasTypes ? ['attention_mask', 'input_ids', 'token_type_ids'] : ['attention_mask', 'input_ids']).sort(),
+        (hasTypes
+          ? ['attention_mask', 'input_ids', 'token_type_ids']
+          : ['attention_mask', 'input_ids']
+        ).sort(),
       );
       expect([...session.outputNames]).toEqual(['task_a', 'task_b']);
       const batch = randomBatch(model, { seed: 4, size: 3, seqLen: 9 });
       const dims = [batch.size, batch.seqLen];
-      const i64 = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, (x) => BigInt(x)), dims);
-      const feeds: Record<string, ort.Tensor> = { input_ids: i64(batch.inputIds), attention_mask: i64(batch.attentionMask) };
+      const i64 = (a: Int32Array) =>
+        new ort.Tensor(
+          'int64',
+          BigInt64Array.from(a, (x) => BigInt(x)),
+          dims,
+        );
+      const feeds: Record<string, ort.Tensor> = {
+        input_ids: i64(batch.inputIds),
+        attention_mask: i64(batch.attentionMask),
+      };
       if (hasTypes) feeds.token_type_ids = i64(batch.tokenTypeIds!);
       const out = await session.run(feeds);
       for (const { name, head } of heads) {
         expect(Array.from(out[name].dims)).toEqual([batch.size, head.numLabels]);
-        expectClose(out[name].data as Float32Array, referenceLogits(withHead(model, head), batch), 1e-4, 0, `${name} logits`);
+        expectClose(
+          out[name].data as Float32Array,
+          referenceLogits(withHead(model, head), batch),
+          1e-4,
+          0,
+          `${name} logits`,
+        );
       }
     } finally {
       await session.release();
@@ -66,9 +87,16 @@ describe('exportOnnx input checks', () => {
     const model = randomEncoder('bert', { seed: 1 });
     const head = model.head as ClassificationHead;
     const path = join(dir, 'bad.onnx');
-    await expect(exportOnnx(model, path, { heads: [{ name: 'x', head }, { name: 'x', head }] })).rejects.toThrow(
-      /bad\.onnx: head name "x" is used twice/,
+    await expect(
+      exportOnnx(model, path, {
+        heads: [
+          { name: 'x', head },
+          { name: 'x', head },
+        ],
+      }),
+    ).rejects.toThrow(/bad\.onnx: head name "x" is used twice/);
+    await expect(exportOnnx(randomEncoder('bert', { numLabels: 0 }), path)).rejects.toThrow(
+      /bad\.onnx: nothing to export/,
     );
-    await expect(exportOnnx(randomEncoder('bert', { numLabels: 0 }), path)).rejects.toThrow(/bad\.onnx: nothing to export/);
   });
 });

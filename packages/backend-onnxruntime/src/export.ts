@@ -24,27 +24,44 @@ export interface ExportOptions {
 const ALIGN = 64;
 
 /** Writes `path` (.onnx) and `<path>_data`; returns both paths. */
-export async function exportOnnx(model: EncoderModel, path: string, options: ExportOptions = {}): Promise<{ model: string; data: string }> {
+export async function exportOnnx(
+  model: EncoderModel,
+  path: string,
+  options: ExportOptions = {},
+): Promise<{ model: string; data: string }> {
   const heads: NamedHead[] = options.heads
     ? [...options.heads]
     : model.head?.kind === 'classification'
       ? [{ name: 'logits', head: model.head }]
       : [];
-  if (heads.length === 0) throw new FmnError('nothing to export: the model has no classification head and no heads were given', path);
+  if (heads.length === 0)
+    throw new FmnError(
+      'nothing to export: the model has no classification head and no heads were given',
+      path,
+    );
   const seen = new Set<string>();
   for (const h of heads) {
-    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(h.name)) throw new FmnError(`head name ${JSON.stringify(h.name)} is not a valid output name`, path);
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(h.name))
+      throw new FmnError(`head name ${JSON.stringify(h.name)} is not a valid output name`, path);
     if (['input_ids', 'attention_mask', 'token_type_ids'].includes(h.name) || seen.has(h.name)) {
       throw new FmnError(`head name ${JSON.stringify(h.name)} is used twice`, path);
     }
     seen.add(h.name);
-    if (h.head.kind !== 'classification') throw new FmnError(`head ${h.name} is not a classification head`, path);
+    if (h.head.kind !== 'classification')
+      throw new FmnError(`head ${h.name} is not a classification head`, path);
     const inDim = h.head.steps[0]?.linear.weight.shape[1];
     if (inDim !== model.dims.hidden) {
-      throw new FmnError(`head ${h.name} expects inputs of width ${inDim}, the encoder's hidden size is ${model.dims.hidden}`, path);
+      throw new FmnError(
+        `head ${h.name} expects inputs of width ${inDim}, the encoder's hidden size is ${model.dims.hidden}`,
+        path,
+      );
     }
   }
-  const f = buildForward(model, 'none', heads.map((h) => h.head));
+  const f = buildForward(
+    model,
+    'none',
+    heads.map((h) => h.head),
+  );
   f.logits.forEach((v, k) => f.graph.output(f.graph.identityNamed(v, heads[k].name)));
 
   const dataPath = `${path}_data`;

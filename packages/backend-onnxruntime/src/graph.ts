@@ -28,7 +28,8 @@ export interface Initializer {
   readonly external: boolean;
 }
 
-export type AttrValue = number | number[] | string | { floats: number[] } | { int: number } | { float: number };
+export type AttrValue =
+  number | number[] | string | { floats: number[] } | { int: number } | { float: number };
 
 export interface Node {
   readonly op: string;
@@ -46,7 +47,8 @@ export function broadcastShapes(a: readonly Dim[], b: readonly Dim[]): Dim[] {
     const db = i - (r - b.length) >= 0 ? b[i - (r - b.length)] : 1;
     if (da === 1) out.push(db);
     else if (db === 1 || da === db) out.push(da);
-    else if (typeof da === 'number' && typeof db === 'number') throw new Error(`cannot broadcast [${a.join(',')}] with [${b.join(',')}]`);
+    else if (typeof da === 'number' && typeof db === 'number')
+      throw new Error(`cannot broadcast [${a.join(',')}] with [${b.join(',')}]`);
     else out.push(typeof da === 'number' ? da : db);
   }
   return out;
@@ -80,7 +82,12 @@ export class Graph {
   }
 
   /** A weight tensor; `external` ones are kept out of the protobuf. */
-  initializer(name: string, shape: readonly number[], data: Float32Array | BigInt64Array, external = true): Value {
+  initializer(
+    name: string,
+    shape: readonly number[],
+    data: Float32Array | BigInt64Array,
+    external = true,
+  ): Value {
     const dtype: DType = data instanceof Float32Array ? 'float32' : 'int64';
     const v = this.value(dtype, shape, name, { init: { data, external } });
     this.initializers.push(v);
@@ -113,7 +120,12 @@ export class Graph {
   }
 
   /** Appends a node with the given output shapes/dtypes. */
-  node(op: string, inputs: (Value | undefined)[], attrs: Record<string, AttrValue>, outs: { dtype: DType; shape: readonly Dim[] }[]): Value[] {
+  node(
+    op: string,
+    inputs: (Value | undefined)[],
+    attrs: Record<string, AttrValue>,
+    outs: { dtype: DType; shape: readonly Dim[] }[],
+  ): Value[] {
     const outputs = outs.map((o) => this.value(o.dtype, o.shape));
     this.nodes.push({ op, inputs, outputs, attrs });
     return outputs;
@@ -124,7 +136,9 @@ export class Graph {
   }
 
   private binary(op: string, a: Value, b: Value, dtype?: DType): Value {
-    return this.node(op, [a, b], {}, [{ dtype: dtype ?? a.dtype, shape: broadcastShapes(a.shape, b.shape) }])[0];
+    return this.node(op, [a, b], {}, [
+      { dtype: dtype ?? a.dtype, shape: broadcastShapes(a.shape, b.shape) },
+    ])[0];
   }
 
   // ---- elementwise ----
@@ -199,7 +213,9 @@ export class Graph {
   }
 
   transpose(x: Value, perm: readonly number[]): Value {
-    return this.node('Transpose', [x], { perm: [...perm] }, [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }])[0];
+    return this.node('Transpose', [x], { perm: [...perm] }, [
+      { dtype: x.dtype, shape: perm.map((p) => x.shape[p]) },
+    ])[0];
   }
 
   /** Swaps the last two axes. */
@@ -218,21 +234,31 @@ export class Graph {
     return this.unary('LogSoftmax', x, { axis: -1 });
   }
   layerNorm(x: Value, scale: Value, bias: Value, eps: number): Value {
-    return this.node('LayerNormalization', [x, scale, bias], { axis: -1, epsilon: { float: eps } }, [{ dtype: 'float32', shape: x.shape }])[0];
+    return this.node('LayerNormalization', [x, scale, bias], { axis: -1, epsilon: { float: eps } }, [
+      { dtype: 'float32', shape: x.shape },
+    ])[0];
   }
 
   // ---- reductions (axes as an input, opset 13+/18 style via attribute for opset 17 ReduceMean) ----
   reduceSum(x: Value, axes: readonly number[], keepdims: boolean): Value {
     const r = x.shape.length;
     const ax = axes.map((a) => normAxis(a, r));
-    const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
-    return this.node('ReduceSum', [x, this.const(ax, 'int64')], { keepdims: keepdims ? 1 : 0 }, [{ dtype: x.dtype, shape }])[0];
+    const shape = keepdims
+      ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d))
+      : x.shape.filter((_, i) => !ax.includes(i));
+    return this.node('ReduceSum', [x, this.const(ax, 'int64')], { keepdims: keepdims ? 1 : 0 }, [
+      { dtype: x.dtype, shape },
+    ])[0];
   }
   reduceMean(x: Value, axes: readonly number[], keepdims: boolean): Value {
     const r = x.shape.length;
     const ax = axes.map((a) => normAxis(a, r));
-    const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
-    return this.node('ReduceMean', [x, this.const(ax, 'int64')], { keepdims: keepdims ? 1 : 0 }, [{ dtype: x.dtype, shape }])[0];
+    const shape = keepdims
+      ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d))
+      : x.shape.filter((_, i) => !ax.includes(i));
+    return this.node('ReduceMean', [x, this.const(ax, 'int64')], { keepdims: keepdims ? 1 : 0 }, [
+      { dtype: x.dtype, shape },
+    ])[0];
   }
 
   // ---- shapes ----
@@ -274,13 +300,25 @@ export class Graph {
   }
   concat(values: readonly Value[], axis: number): Value {
     const a = normAxis(axis, values[0].shape.length);
-    const total = values.reduce<Dim>((n, v) => (typeof n === 'number' && typeof v.shape[a] === 'number' ? n + (v.shape[a] as number) : `concat`), 0);
+    const total = values.reduce<Dim>(
+      (n, v) =>
+        typeof n === 'number' && typeof v.shape[a] === 'number' ? n + (v.shape[a] as number) : `concat`,
+      0,
+    );
     const shape = values[0].shape.map((d, i) => (i === a ? total : d));
     return this.node('Concat', [...values], { axis: a }, [{ dtype: values[0].dtype, shape }])[0];
   }
+  /** Split along `axis` into pieces of the given static sizes. */
+  split(x: Value, axis: number, sizes: readonly number[]): Value[] {
+    const a = normAxis(axis, x.shape.length);
+    const outs = sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === a ? n : d)) }));
+    return this.node('Split', [x, this.const(sizes, 'int64')], { axis: a }, outs);
+  }
   /** ScatterND (reduction add) of `updates` into `data` at `indices` [..., k]. */
   scatterNDAdd(data: Value, indices: Value, updates: Value): Value {
-    return this.node('ScatterND', [data, indices, updates], { reduction: 'add' }, [{ dtype: data.dtype, shape: data.shape }])[0];
+    return this.node('ScatterND', [data, indices, updates], { reduction: 'add' }, [
+      { dtype: data.dtype, shape: data.shape },
+    ])[0];
   }
   range(start: Value, limit: Value, delta: Value, length: Dim): Value {
     return this.node('Range', [start, limit, delta], {}, [{ dtype: start.dtype, shape: [length] }])[0];

@@ -59,7 +59,9 @@ const descriptor = {
         },
         // TypeProto.Tensor in the spec; a nested message's name is not part of the wire format
         TensorTypeProto: { fields: { elemType: field('int32', 1), shape: field('TensorShapeProto', 2) } },
-        ValueInfoProto: { fields: { name: field('string', 1), type: field('TypeProto', 2), docString: field('string', 3) } },
+        ValueInfoProto: {
+          fields: { name: field('string', 1), type: field('TypeProto', 2), docString: field('string', 3) },
+        },
         GraphProto: {
           fields: {
             node: repeated('NodeProto', 1),
@@ -108,5 +110,9 @@ export function encodeModel(model: Record<string, unknown>): Uint8Array {
 
 /** Parses a serialised ModelProto (used by tests and export checks). */
 export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
-  return ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, bytes: Array, defaults: false }) as Record<string, unknown>;
+  return ModelProto.toObject(ModelProto.decode(bytes), {
+    longs: Number,
+    bytes: Array,
+    defaults: false,
+  }) as Record<string, unknown>;
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isFmnError, listBackends, onesMasks, resolveBackend, type ModelSession } from '@fmn/core';
 import { randomBatch, randomEncoder } from '@fmn/testkit';
 import { OnnxRuntimeBackend, sessionOptions } from './index.js';
@@ -17,15 +18,50 @@ describe('registration and options', () => {
     expect(o.executionProviders).toEqual(['cpu']);
     expect(o.intraOpNumThreads).toBe(availableParallelism());
     expect(o.graphOptimizationLevel).toBe('all');
-    expect(o.extra).toEqual({ session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } });
+    expect(o.extra).toEqual({
+      session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
+    });
     const c = sessionOptions({ executionProvider: 'cuda', intraOpNumThreads: 3, allowSpinning: true });
     expect(c.executionProviders).toEqual(['cuda']);
     expect(c.intraOpNumThreads).toBe(3);
-    expect(c.extra).toEqual({ session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '1' } } });
+    expect(c.extra).toEqual({
+      session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '1' } },
+    });
   });
 
   it('refuses a model without a classification head', async () => {
-    await expect(new OnnxRuntimeBackend().load(randomEncoder('bert', { numLabels: 0 }))).rejects.toThrow(/no classification head/);
+    await expect(new OnnxRuntimeBackend().load(randomEncoder('bert', { numLabels: 0 }))).rejects.toThrow(
+      /no classification head/,
+    );
+  });
+});
+
+describe('sessions', () => {
+  it('one ONNX Runtime session per graph kind, reused across batches of other sizes and lengths (dynamic axes)', async () => {
+    const model = randomEncoder('bert', { seed: 4 });
+    const create = vi.spyOn(ort.InferenceSession, 'create');
+    const session = await new OnnxRuntimeBackend({ intraOpNumThreads: 1 }).load(model);
+    try {
+      const shapes: [number, number][] = [
+        [3, 7],
+        [1, 12],
+        [5, 4],
+      ];
+      for (const [size, seqLen] of shapes) {
+        const b = randomBatch(model, { seed: size, size, seqLen });
+        expect((await session.logits(b)).length).toBe(size * 3);
+        for (const convention of ['batch', 'example'] as const) {
+          const g = await session.maskGradients(b, { convention });
+          expect(g.head.length).toBe(
+            (convention === 'example' ? size : 1) * session.layout.layers * session.layout.heads,
+          );
+        }
+      }
+      expect(create).toHaveBeenCalledTimes(3);
+    } finally {
+      create.mockRestore();
+      await session.dispose();
+    }
   });
 });
 
@@ -51,21 +87,36 @@ describe('bad input gets a clear FmnError', () => {
     const b = randomBatch(model, { seed: 1 });
     const ids = Int32Array.from(b.inputIds);
     ids[4] = model.dims.vocabSize;
-    await expectFmn(session.logits({ ...b, inputIds: ids }), /token id 40 at position 4 is outside the vocabulary/);
+    await expectFmn(
+      session.logits({ ...b, inputIds: ids }),
+      /token id 40 at position 4 is outside the vocabulary/,
+    );
   });
   it('labels that are not class indices, or missing', async () => {
     const b = randomBatch(model, { seed: 1 });
-    await expectFmn(session.loss({ ...b, labels: Float32Array.from([0, 3, 1]) }), /label 3 is not a class index in 0\.\.2/);
-    await expectFmn(session.maskGradients({ ...b, labels: undefined }, { convention: 'batch' }), /needs 3 labels/);
+    await expectFmn(
+      session.loss({ ...b, labels: Float32Array.from([0, 3, 1]) }),
+      /label 3 is not a class index in 0\.\.2/,
+    );
+    await expectFmn(
+      session.maskGradients({ ...b, labels: undefined }, { convention: 'batch' }),
+      /needs 3 labels/,
+    );
   });
   it('masks of the wrong size, and sequences longer than the position table', async () => {
     const b = randomBatch(model, { seed: 1 });
-    await expectFmn(session.maskGradients(b, { convention: 'example', masks: onesMasks(session.layout) }), /mask sizes 8\/48 do not match 24\/144/);
+    await expectFmn(
+      session.maskGradients(b, { convention: 'example', masks: onesMasks(session.layout) }),
+      /mask sizes 8\/48 do not match 24\/144/,
+    );
     const long = randomBatch(model, { seed: 1, seqLen: model.dims.maxPositions + 1 });
     await expectFmn(session.logits(long), /sequence length 41 exceeds the model's 40 positions/);
     // RoBERTa position ids start after the pad id: 39 tokens need id 40
     const full = randomBatch(model, { seed: 1, seqLen: 39, ragged: false });
-    await expectFmn(session.logits(full), /example 0 has 39 tokens: position ids go up to 40, the model has 40 positions/);
+    await expectFmn(
+      session.logits(full),
+      /example 0 has 39 tokens: position ids go up to 40, the model has 40 positions/,
+    );
     expect((await session.logits(randomBatch(model, { seed: 1, seqLen: 38, ragged: false }))).length).toBe(9);
   });
 });

@@ -21,14 +21,14 @@ import {
 } from '@fmn/core';
 import type { Graph, Value } from './graph.js';
 import {
+  HEAD_GRAD,
+  HEAD_MASK,
+  NEURON_GRAD,
+  NEURON_MASK,
   classificationHead,
-  headGradName,
-  headMaskName,
   logitsGraph,
   lossGraph,
   maskGradientGraph,
-  neuronGradName,
-  neuronMaskName,
   squaredGradientGraph,
 } from './encoder-graph.js';
 
@@ -44,7 +44,10 @@ export interface OnnxRuntimeBackendOptions {
 }
 
 /** The in-memory external data of a graph: one "file" per external initializer. */
-export function externalDataOf(graph: Graph): { bytes: Uint8Array; files: { path: string; data: Uint8Array }[] } {
+export function externalDataOf(graph: Graph): {
+  bytes: Uint8Array;
+  files: { path: string; data: Uint8Array }[];
+} {
   const files: { path: string; data: Uint8Array }[] = [];
   const where = new Map<number, string>();
   const bytes = graph.toModel((v: Value) => {
@@ -74,7 +77,10 @@ export function sessionOptions(options: OnnxRuntimeBackendOptions): ort.Inferenc
   };
 }
 
-async function createSession(graph: Graph, options: OnnxRuntimeBackendOptions): Promise<ort.InferenceSession> {
+async function createSession(
+  graph: Graph,
+  options: OnnxRuntimeBackendOptions,
+): Promise<ort.InferenceSession> {
   const { bytes, files } = externalDataOf(graph);
   return ort.InferenceSession.create(bytes, { ...sessionOptions(options), externalData: files });
 }
@@ -109,12 +115,12 @@ class OrtModelSession implements ModelSession {
         kind === 'full-fisher'
           ? this.fullFisherGraph().graph
           : kind === 'logits'
-          ? logitsGraph(this.model)
-          : kind === 'loss-shared'
-            ? lossGraph(this.model, 'shared')
-            : kind === 'loss-example'
-              ? lossGraph(this.model, 'example')
-              : maskGradientGraph(this.model, kind === 'grad-shared' ? 'shared' : 'example');
+            ? logitsGraph(this.model)
+            : kind === 'loss-shared'
+              ? lossGraph(this.model, 'shared')
+              : kind === 'loss-example'
+                ? lossGraph(this.model, 'example')
+                : maskGradientGraph(this.model, kind === 'grad-shared' ? 'shared' : 'example');
       s = createSession(graph, this.options);
       this.sessions.set(kind, s);
       s.catch(() => this.sessions.delete(kind));
@@ -161,21 +167,28 @@ class OrtModelSession implements ModelSession {
 
   private checkBatch(batch: Batch, needLabels: boolean): void {
     const { size: B, seqLen: T } = batch;
-    if (!(B > 0 && T > 0)) throw new FmnError(`batch has size ${B} and sequence length ${T}; both must be positive`);
+    if (!(B > 0 && T > 0))
+      throw new FmnError(`batch has size ${B} and sequence length ${T}; both must be positive`);
     const n = B * T;
-    if (batch.inputIds.length !== n || batch.attentionMask.length !== n || (batch.tokenTypeIds && batch.tokenTypeIds.length !== n)) {
+    if (
+      batch.inputIds.length !== n ||
+      batch.attentionMask.length !== n ||
+      (batch.tokenTypeIds && batch.tokenTypeIds.length !== n)
+    ) {
       throw new FmnError(`batch arrays do not have size x seqLen = ${n} entries`);
     }
     const V = this.model.dims.vocabSize;
     for (let i = 0; i < n; i++) {
       const id = batch.inputIds[i];
-      if (id < 0 || id >= V) throw new FmnError(`token id ${id} at position ${i} is outside the vocabulary (size ${V})`);
+      if (id < 0 || id >= V)
+        throw new FmnError(`token id ${id} at position ${i} is outside the vocabulary (size ${V})`);
     }
     if (batch.tokenTypeIds && this.model.embeddings.tokenType) {
       const tv = this.model.embeddings.tokenType.shape[0];
       for (let i = 0; i < n; i++) {
         const t = batch.tokenTypeIds[i];
-        if (t < 0 || t >= tv) throw new FmnError(`token type id ${t} at position ${i} is outside 0..${tv - 1}`);
+        if (t < 0 || t >= tv)
+          throw new FmnError(`token type id ${t} at position ${i} is outside 0..${tv - 1}`);
       }
     }
     const P = this.model.dims.maxPositions;
@@ -187,12 +200,15 @@ class OrtModelSession implements ModelSession {
         let c = 0;
         for (let t = 0; t < T; t++) if (batch.inputIds[b * T + t] !== pos.padTokenId) c++;
         if (c + pos.padTokenId >= P) {
-          throw new FmnError(`example ${b} has ${c} tokens: position ids go up to ${c + pos.padTokenId}, the model has ${P} positions`);
+          throw new FmnError(
+            `example ${b} has ${c} tokens: position ids go up to ${c + pos.padTokenId}, the model has ${P} positions`,
+          );
         }
       }
     }
     if (needLabels) {
-      if (!batch.labels || batch.labels.length !== B) throw new FmnError(`the batch needs ${B} labels for the loss`);
+      if (!batch.labels || batch.labels.length !== B)
+        throw new FmnError(`the batch needs ${B} labels for the loss`);
       if (this.numLabels > 1) {
         for (const y of batch.labels) {
           if (!Number.isInteger(y) || y < 0 || y >= this.numLabels) {
@@ -210,7 +226,9 @@ class OrtModelSession implements ModelSession {
       attention_mask: new ort.Tensor('int64', int64(batch.attentionMask), dims),
     };
     if (this.model.embeddings.tokenType) {
-      const types = batch.tokenTypeIds ? int64(batch.tokenTypeIds) : new BigInt64Array(batch.size * batch.seqLen);
+      const types = batch.tokenTypeIds
+        ? int64(batch.tokenTypeIds)
+        : new BigInt64Array(batch.size * batch.seqLen);
       feeds.token_type_ids = new ort.Tensor('int64', types, dims);
     }
     return feeds;
@@ -225,8 +243,12 @@ class OrtModelSession implements ModelSession {
     return new ort.Tensor('float32', oneHot, [B, C]);
   }
 
-  /** Mask feeds; `example` slices [B*L*H] / [B*L*I] into per-layer [B,H,1,1] / [B,1,I]. */
-  private maskFeeds(masks: MaskValues | undefined, mode: 'shared' | 'example', B: number): Record<string, ort.Tensor> {
+  /** Mask feeds: head_mask [L,H] / neuron_mask [L,I] (shared) or [B,L,H] / [B,L,I] (example); ones by default. */
+  private maskFeeds(
+    masks: MaskValues | undefined,
+    mode: 'shared' | 'example',
+    B: number,
+  ): Record<string, ort.Tensor> {
     const { layers: L, heads: H, intermediate: I } = this.layout;
     const reps = mode === 'example' ? B : 1;
     if (masks && (masks.head.length !== reps * L * H || masks.neuron.length !== reps * L * I)) {
@@ -234,23 +256,13 @@ class OrtModelSession implements ModelSession {
         `mask sizes ${masks.head.length}/${masks.neuron.length} do not match ${reps * L * H}/${reps * L * I} (${mode} masks)`,
       );
     }
-    const feeds: Record<string, ort.Tensor> = {};
-    for (let l = 0; l < L; l++) {
-      const head = new Float32Array(reps * H);
-      const neuron = new Float32Array(reps * I);
-      if (!masks) {
-        head.fill(1);
-        neuron.fill(1);
-      } else {
-        for (let r = 0; r < reps; r++) {
-          head.set(masks.head.subarray(r * L * H + l * H, r * L * H + l * H + H), r * H);
-          neuron.set(masks.neuron.subarray(r * L * I + l * I, r * L * I + l * I + I), r * I);
-        }
-      }
-      feeds[headMaskName(l)] = new ort.Tensor('float32', head, mode === 'shared' ? [H, 1, 1] : [B, H, 1, 1]);
-      feeds[neuronMaskName(l)] = new ort.Tensor('float32', neuron, mode === 'shared' ? [I] : [B, 1, I]);
-    }
-    return feeds;
+    const head = masks ? masks.head : new Float32Array(reps * L * H).fill(1);
+    const neuron = masks ? masks.neuron : new Float32Array(reps * L * I).fill(1);
+    const lead = mode === 'example' ? [B] : [];
+    return {
+      [HEAD_MASK]: new ort.Tensor('float32', head, [...lead, L, H]),
+      [NEURON_MASK]: new ort.Tensor('float32', neuron, [...lead, L, I]),
+    };
   }
 
   async logits(batch: Batch): Promise<Float32Array> {
@@ -265,15 +277,24 @@ class OrtModelSession implements ModelSession {
     const { layers: L, heads: H } = this.layout;
     const mode = masks && batch.size > 1 && masks.head.length === batch.size * L * H ? 'example' : 'shared';
     const s = await this.session(mode === 'shared' ? 'loss-shared' : 'loss-example');
-    const out = await s.run({ ...this.textFeeds(batch), labels: this.labelFeed(batch), ...this.maskFeeds(masks, mode, batch.size) });
+    const out = await s.run({
+      ...this.textFeeds(batch),
+      labels: this.labelFeed(batch),
+      ...this.maskFeeds(masks, mode, batch.size),
+    });
     return mean(out.losses.data as Float32Array);
   }
 
-  async maskGradients(batch: Batch, options: { convention: FisherConvention; masks?: MaskValues }): Promise<MaskGradients> {
+  async maskGradients(
+    batch: Batch,
+    options: { convention: FisherConvention; masks?: MaskValues },
+  ): Promise<MaskGradients> {
     this.checkBatch(batch, true);
     const mode = options.convention === 'example' ? 'example' : 'shared';
     if (options.convention !== 'batch' && options.convention !== 'example') {
-      throw new FmnError(`unknown Fisher convention ${JSON.stringify(options.convention)} (batch or example)`);
+      throw new FmnError(
+        `unknown Fisher convention ${JSON.stringify(options.convention)} (batch or example)`,
+      );
     }
     const s = await this.session(mode === 'shared' ? 'grad-shared' : 'grad-example');
     const out = await s.run({
@@ -281,18 +302,8 @@ class OrtModelSession implements ModelSession {
       labels: this.labelFeed(batch),
       ...this.maskFeeds(options.masks, mode, batch.size),
     });
-    const { layers: L, heads: H, intermediate: I } = this.layout;
-    const reps = mode === 'example' ? batch.size : 1;
-    const head = new Float32Array(reps * L * H);
-    const neuron = new Float32Array(reps * L * I);
-    for (let l = 0; l < L; l++) {
-      const gh = out[headGradName(l)].data as Float32Array;
-      const gn = out[neuronGradName(l)].data as Float32Array;
-      for (let r = 0; r < reps; r++) {
-        head.set(gh.subarray(r * H, r * H + H), r * L * H + l * H);
-        neuron.set(gn.subarray(r * I, r * I + I), r * L * I + l * I);
-      }
-    }
+    const head = Float32Array.from(out[HEAD_GRAD].data as Float32Array);
+    const neuron = Float32Array.from(out[NEURON_GRAD].data as Float32Array);
     return { loss: mean(out.losses.data as Float32Array), head, neuron };
   }
 
