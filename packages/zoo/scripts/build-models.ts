@@ -1,0 +1,143 @@
+/**
+ * Pre-train and fine-tune the zoo's models (seeded) and write them under packages/zoo/models:
+ *   models/<arch>/base          the masked-LM pre-trained encoder (XModel layout, fp16)
+ *   models/<arch>/<task>        one fine-tuned XForSequenceClassification per task (fp16)
+ *   models/<arch>/results.json  settings, losses, times and dev scores
+ *
+ *   pnpm --filter @fmn/zoo zoo:models [bert roberta distilbert electra] [--pretrain-steps N] [--epochs N]
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import '@fmn/arch-bert';
+import '@fmn/arch-roberta';
+import '@fmn/arch-distilbert';
+import '@fmn/arch-electra';
+import { adapterFor, Checkpoint, writeFileAtomic } from '@fmn/core';
+import { createTfjsBackend, type TfjsBackend } from '@fmn/backend-tfjs';
+import { loadTokenizer } from '@fmn/data';
+import { buildZoo } from '../src/build/zoo.js';
+import {
+  DEFAULT_SHAPE,
+  initMlmModel,
+  withClassifier,
+  writeZooModel,
+  ZOO_ARCHS,
+  type ZooArch,
+} from '../src/build/models.js';
+import {
+  DEFAULT_FINETUNE,
+  DEFAULT_PRETRAIN,
+  devBatches,
+  devLogits,
+  finetune,
+  mlmBatches,
+  pretrain,
+  scoreTask,
+  trainBatches,
+} from '../src/build/train.js';
+import { mlmCorpusPath, zooPath, zooTasks, zooTokenizerFor } from '../src/index.js';
+
+const SEED = 'fmn-zoo-models-1';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function corpusLines(): Promise<string[]> {
+  try {
+    return (await readFile(mlmCorpusPath(), 'utf8')).split('\n').filter((l) => l.length > 0);
+  } catch {
+    console.log('no cached corpus: rebuilding it from WordNet');
+    return buildZoo().corpus;
+  }
+}
+
+async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): Promise<void> {
+  const t0 = Date.now();
+  const shape = { ...DEFAULT_SHAPE };
+  const pre = { ...DEFAULT_PRETRAIN, steps: Number(arg('--pretrain-steps') ?? DEFAULT_PRETRAIN.steps) };
+  const fine = {
+    ...DEFAULT_FINETUNE,
+    epochs: Number(arg('--epochs') ?? DEFAULT_FINETUNE.epochs),
+    lr: Number(arg('--lr') ?? DEFAULT_FINETUNE.lr),
+  };
+  const tokDir = zooTokenizerFor(arch);
+  const tokFiles =
+    arch === 'roberta'
+      ? ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt']
+      : ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
+  const config = { model_type: arch, pad_token_id: arch === 'roberta' ? 1 : 0 };
+  const tok = await loadTokenizer(tokDir, config);
+  const vocab: Record<string, number> = JSON.parse(await readFile(join(tokDir, 'tokenizer.json'), 'utf8'))
+    .model.vocab;
+  const vocabSize = Object.keys(vocab).length;
+  const maskId = vocab[arch === 'roberta' ? '<mask>' : '[MASK]'];
+  if (maskId === undefined) throw new Error(`no mask token in ${tokDir}`);
+  console.log(`[${arch}] vocab ${vocabSize}, mask id ${maskId}, runtime ${backend.runtime}`);
+
+  const mlm = initMlmModel(arch, shape, vocabSize, SEED);
+  const batches = mlmBatches(lines, tok, maskId, vocabSize, pre, shape.maxLength, `${SEED}/${arch}`);
+  const pt = await pretrain(mlm, batches, pre, backend, 1, (m) => console.log(`[${arch}]${m}`));
+  console.log(
+    `[${arch}] pre-trained ${pt.log.steps} steps in ${pt.log.seconds.toFixed(0)} s, loss ${pt.log.firstLoss.toFixed(3)} -> ${pt.log.lastLoss.toFixed(3)}`,
+  );
+  const root = zooPath('models', arch);
+  await writeZooModel(join(root, 'base'), arch, pt.model, tokDir, tokFiles, undefined, {
+    fmn_zoo: 'masked-lm pre-trained base',
+  });
+
+  const results: Record<string, unknown> = {};
+  const only = arg('--tasks')?.split(',');
+  for (const task of zooTasks.filter((t) => !only || only.includes(t.name))) {
+    const start = withClassifier(pt.model, arch, task.num_labels, `${SEED}/${task.name}`);
+    const tb = await trainBatches(task, tok, fine, shape.maxLength, SEED);
+    const ft = await finetune(start, tb, fine, backend, 2, (m) => console.log(`[${arch}/${task.name}]${m}`));
+    const dir = join(root, task.name);
+    await writeZooModel(
+      dir,
+      arch,
+      ft.model,
+      tokDir,
+      tokFiles,
+      { numLabels: task.num_labels, labels: task.label_names },
+      {
+        fmn_zoo: `fine-tuned on ${task.name}`,
+      },
+    );
+    // evaluate the checkpoint as shipped (fp16), read back through the adapter
+    const ckpt = await Checkpoint.open(dir);
+    const loaded = await adapterFor(ckpt.config).load(ckpt);
+    const dev = await devBatches(task, tok, shape.maxLength);
+    await ckpt.close();
+    const score = scoreTask(task, await devLogits(loaded, dev.batches, backend), dev.labels);
+    console.log(
+      `[${arch}/${task.name}] ${ft.log.steps} steps in ${ft.log.seconds.toFixed(0)} s, loss ${ft.log.firstLoss.toFixed(3)} -> ${ft.log.lastLoss.toFixed(3)}; dev ${JSON.stringify(score.metrics)}`,
+    );
+    results[task.name] = { dev: score.metrics, train: ft.log };
+  }
+  const summary = {
+    arch,
+    seed: SEED,
+    runtime: backend.runtime,
+    shape: { ...shape, vocabSize, electraEmbedding: arch === 'electra' ? shape.electraEmbedding : undefined },
+    pretrain: { ...pre, log: pt.log },
+    finetune: fine,
+    tasks: results,
+    seconds: (Date.now() - t0) / 1000,
+  };
+  await writeFileAtomic(join(root, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(`[${arch}] done in ${summary.seconds.toFixed(0)} s`);
+}
+
+async function main(): Promise<void> {
+  const archs = process.argv
+    .slice(2)
+    .filter((a): a is ZooArch => (ZOO_ARCHS as readonly string[]).includes(a));
+  const kind = (arg('--runtime') ?? 'wasm') as 'wasm' | 'node' | 'cpu';
+  const backend = await createTfjsBackend(kind);
+  const lines = await corpusLines();
+  for (const arch of archs.length > 0 ? archs : ZOO_ARCHS) await buildArch(arch, lines, backend);
+}
+
+await main();

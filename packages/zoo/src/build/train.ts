@@ -1,0 +1,332 @@
+/**
+ * Pre-training (masked-LM) and fine-tuning of the zoo's models through @fmn/backend-tfjs's
+ * training step, and dev-set evaluation. Seeded: the same settings on the same tfjs runtime give
+ * the same checkpoints.
+ */
+import { join } from 'node:path';
+import { FmnError, type Batch, type EncoderModel } from '@fmn/core';
+import { createTrainer, type TfjsBackend, type TrainBatch } from '@fmn/backend-tfjs';
+import {
+  accuracy,
+  argmaxRows,
+  encodeExamples,
+  f1,
+  loadDataset,
+  makeBatches,
+  pearson,
+  spearman,
+  type TextDataset,
+  type TextTokenizer,
+} from '@fmn/data';
+import type { ZooTask } from '../index.js';
+import { Rand } from './rng.js';
+
+export interface PretrainSettings {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  /** fraction of (non-special) tokens selected for prediction; of those 80% [MASK], 10% random, 10% kept */
+  maskProb: number;
+}
+
+export interface FinetuneSettings {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  warmupFraction: number;
+  weightDecay: number;
+  /** at most this many training examples (the first ones of the shuffled train split) */
+  maxTrain: number;
+}
+
+export const DEFAULT_PRETRAIN: PretrainSettings = {
+  steps: 300,
+  batchSize: 64,
+  lr: 1e-3,
+  warmupSteps: 60,
+  weightDecay: 0.01,
+  maskProb: 0.15,
+};
+
+export const DEFAULT_FINETUNE: FinetuneSettings = {
+  epochs: 3,
+  batchSize: 32,
+  lr: 1e-3,
+  warmupFraction: 0.1,
+  weightDecay: 0.01,
+  maxTrain: 4000,
+};
+
+/** Special token ids of a tokenizer (never masked, never chosen as random replacements). */
+function specialIds(tok: TextTokenizer): Set<number> {
+  const out = new Set<number>();
+  for (const p of [...tok.template.single, ...tok.template.pair])
+    if (p.kind === 'special') for (const id of p.ids) out.add(id);
+  out.add(tok.padTokenId);
+  return out;
+}
+
+/**
+ * Masked-LM batches from corpus lines: lines shuffled by the seed, cut to `maxLength` tokens,
+ * `steps` batches of `batchSize` consecutive lines (cycling when the corpus runs out).
+ */
+export function mlmBatches(
+  lines: readonly string[],
+  tok: TextTokenizer,
+  maskId: number,
+  vocabSize: number,
+  s: PretrainSettings,
+  maxLength: number,
+  seed: string,
+): TrainBatch[] {
+  const rand = new Rand(`${seed}/mlm`);
+  const order = rand.shuffle(lines.map((_, i) => i));
+  const need = s.steps * s.batchSize;
+  const specials = specialIds(tok);
+  const examples = [];
+  for (let i = 0; i < need; i++) {
+    const enc = tok.encode(lines[order[i % order.length]], undefined, maxLength);
+    examples.push({
+      inputIds: enc.inputIds,
+      tokenTypeIds: tok.usesTokenTypes ? enc.tokenTypeIds : undefined,
+    });
+  }
+  // length-grouped batches (little padding), visited in a seeded random order
+  const batches = rand.shuffle(
+    makeBatches(examples, {
+      batchSize: s.batchSize,
+      padTokenId: tok.padTokenId,
+      tokenTypes: tok.usesTokenTypes,
+      bucketing: true,
+    }),
+  );
+  return batches.map((b) => {
+    const ids = Int32Array.from(b.inputIds);
+    const labels = new Int32Array(ids.length).fill(-100);
+    for (let i = 0; i < ids.length; i++) {
+      if (!b.attentionMask[i] || specials.has(ids[i])) continue;
+      if (rand.next() >= s.maskProb) continue;
+      labels[i] = ids[i];
+      const r = rand.next();
+      if (r < 0.8) ids[i] = maskId;
+      else if (r < 0.9) {
+        let t: number;
+        do t = rand.int(vocabSize);
+        while (specials.has(t) || t === maskId);
+        ids[i] = t;
+      }
+    }
+    return { ...b, inputIds: ids, tokenLabels: labels };
+  });
+}
+
+export interface TrainLog {
+  steps: number;
+  seconds: number;
+  firstLoss: number;
+  lastLoss: number;
+}
+
+/** Mean of the last `n` values. */
+const tailMean = (xs: number[], n: number): number => {
+  const t = xs.slice(-n);
+  return t.reduce((a, b) => a + b, 0) / Math.max(1, t.length);
+};
+
+/** Masked-LM pre-training; returns the trained model (MLM head included) and a log. */
+export async function pretrain(
+  model: EncoderModel,
+  batches: readonly TrainBatch[],
+  s: PretrainSettings,
+  backend: TfjsBackend,
+  seed: number,
+  progress: (msg: string) => void = () => {},
+): Promise<{ model: EncoderModel; log: TrainLog }> {
+  const t0 = Date.now();
+  const trainer = await createTrainer(model, {
+    lr: s.lr,
+    totalSteps: batches.length,
+    warmupSteps: Math.min(s.warmupSteps, Math.floor(batches.length / 10)),
+    weightDecay: s.weightDecay,
+    seed,
+    backend,
+  });
+  const losses: number[] = [];
+  try {
+    for (const b of batches) {
+      losses.push(await trainer.step(b));
+      if (trainer.steps % 50 === 0)
+        progress(`  mlm step ${trainer.steps}/${batches.length} loss ${tailMean(losses, 50).toFixed(3)}`);
+    }
+    return {
+      model: trainer.model(),
+      log: {
+        steps: batches.length,
+        seconds: (Date.now() - t0) / 1000,
+        firstLoss: tailMean(losses.slice(0, 20), 20),
+        lastLoss: tailMean(losses, 20),
+      },
+    };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export interface TaskData {
+  task: ZooTask;
+  train: { batches: Batch[] }[];
+  dev: Batch[];
+  devLabels: Float32Array;
+}
+
+async function readSplit(task: ZooTask, split: 'train' | 'dev'): Promise<TextDataset> {
+  const ds = await loadDataset(join(task.folder, `${split}.tsv`), {
+    columns: { a: task.text_columns[0], b: task.text_columns[1] ?? null, label: 'label' },
+  });
+  if (ds.kind !== 'text') throw new FmnError('expected a text dataset', ds.file);
+  return ds;
+}
+
+function labelsOf(ds: TextDataset, task: ZooTask): Float32Array {
+  return Float32Array.from(ds.examples, (e) => {
+    const y = Number(e.label);
+    if (
+      !Number.isFinite(y) ||
+      (task.num_labels > 1 && !(Number.isInteger(y) && y >= 0 && y < task.num_labels))
+    ) {
+      throw new FmnError(
+        `line ${e.line}: bad label ${JSON.stringify(e.label)} for task ${task.name}`,
+        e.file,
+      );
+    }
+    return y;
+  });
+}
+
+/** Encoded dev batches of a task (in file order) and their labels. */
+export async function devBatches(
+  task: ZooTask,
+  tok: TextTokenizer,
+  maxLength: number,
+  batchSize = 64,
+  limit?: number,
+): Promise<{ batches: Batch[]; labels: Float32Array }> {
+  const ds = await readSplit(task, 'dev');
+  const examples = limit === undefined ? ds.examples : ds.examples.slice(0, limit);
+  const labels = labelsOf(ds, task).slice(0, examples.length);
+  const enc = encodeExamples(ds, tok, { maxLength, labels, examples });
+  return {
+    batches: makeBatches(enc, { batchSize, padTokenId: tok.padTokenId, tokenTypes: tok.usesTokenTypes }),
+    labels,
+  };
+}
+
+/**
+ * Fine-tuning batches: each epoch the train split is reshuffled (seeded), cut into length-grouped
+ * batches (examples of similar length together, so little padding), and the batches shuffled.
+ */
+export async function trainBatches(
+  task: ZooTask,
+  tok: TextTokenizer,
+  s: FinetuneSettings,
+  maxLength: number,
+  seed: string,
+): Promise<Batch[]> {
+  const ds = await readSplit(task, 'train');
+  const labels = labelsOf(ds, task);
+  const enc = encodeExamples(ds, tok, { maxLength, labels }).slice(0, s.maxTrain);
+  const rand = new Rand(`${seed}/${task.name}/batches`);
+  const out: Batch[] = [];
+  for (let e = 0; e < s.epochs; e++) {
+    const order = rand.shuffle(enc.map((_, i) => i));
+    // length-grouped batches of the shuffled epoch, visited in a seeded random order
+    const epoch = makeBatches(
+      order.map((i) => enc[i]),
+      { batchSize: s.batchSize, padTokenId: tok.padTokenId, tokenTypes: tok.usesTokenTypes, bucketing: true },
+    );
+    out.push(...rand.shuffle(epoch));
+  }
+  return out;
+}
+
+export async function finetune(
+  model: EncoderModel,
+  batches: readonly Batch[],
+  s: FinetuneSettings,
+  backend: TfjsBackend,
+  seed: number,
+  progress: (msg: string) => void = () => {},
+): Promise<{ model: EncoderModel; log: TrainLog }> {
+  const t0 = Date.now();
+  const trainer = await createTrainer(model, {
+    lr: s.lr,
+    totalSteps: batches.length,
+    warmupSteps: Math.round(s.warmupFraction * batches.length),
+    weightDecay: s.weightDecay,
+    seed,
+    backend,
+  });
+  const losses: number[] = [];
+  try {
+    for (const b of batches) {
+      losses.push(await trainer.step(b));
+      if (trainer.steps % 100 === 0)
+        progress(`  step ${trainer.steps}/${batches.length} loss ${tailMean(losses, 50).toFixed(3)}`);
+    }
+    return {
+      model: trainer.model(),
+      log: {
+        steps: batches.length,
+        seconds: (Date.now() - t0) / 1000,
+        firstLoss: tailMean(losses.slice(0, 20), 20),
+        lastLoss: tailMean(losses, 20),
+      },
+    };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export interface DevScore {
+  /** the task's main score: accuracy, or Pearson for regression */
+  score: number;
+  metrics: Record<string, number>;
+}
+
+/** The task's metrics from dev logits [N, numLabels]. */
+export function scoreTask(task: ZooTask, logits: Float32Array, labels: Float32Array): DevScore {
+  if (task.num_labels === 1) {
+    const p = pearson(logits, labels);
+    const sp = spearman(logits, labels);
+    return { score: p, metrics: { pearson: p, spearman: sp } };
+  }
+  const pred = argmaxRows(logits, task.num_labels);
+  const acc = accuracy(pred, labels);
+  const metrics: Record<string, number> = { accuracy: acc };
+  if (task.metric === 'accuracy_f1') metrics.f1 = f1(pred, labels);
+  return { score: acc, metrics };
+}
+
+/** Dev logits of a classification model on the backend. */
+export async function devLogits(
+  model: EncoderModel,
+  batches: readonly Batch[],
+  backend: TfjsBackend,
+): Promise<Float32Array> {
+  const session = await backend.load(model);
+  try {
+    const parts: Float32Array[] = [];
+    for (const b of batches) parts.push(await session.logits(b));
+    const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  } finally {
+    await session.dispose();
+  }
+}
