@@ -12,6 +12,7 @@ import {
   squaredGradientGraph,
 } from './encoder-graph.js';
 import type { Graph, Value } from './graph.js';
+import { externalDataOf } from './session.js';
 
 /** Values computed from graph inputs (not constant-foldable weights). */
 function dataDependent(g: Graph): Set<number> {
@@ -59,5 +60,25 @@ describe('mask-gradient graph', () => {
     expect(paramShaped(squaredGradientGraph(model).graph, model).length).toBeGreaterThanOrEqual(
       encoderParams(model).length,
     );
+  });
+});
+
+describe('weights outside the protobuf', () => {
+  it('every parameter is in-memory external data (a view of its own bytes, no copy); the protobuf holds the graph only', () => {
+    const model = randomEncoder('electra', {
+      numLayers: 2,
+      hidden: 128,
+      numHeads: 4,
+      intermediate: 512,
+      vocabSize: 3000,
+    });
+    const { bytes, files } = externalDataOf(maskGradientGraph(model, 'example'));
+    const params = encoderParams(model);
+    const weightBytes = params.reduce((n, p) => n + p.data.byteLength, 0);
+    expect(files.reduce((n, f) => n + f.data.byteLength, 0)).toBe(weightBytes);
+    const buffers = new Set(params.map((p) => p.data.buffer));
+    for (const f of files) expect(buffers.has(f.data.buffer as ArrayBuffer)).toBe(true);
+    // a few hundred bytes per node, independent of the weights' size
+    expect(bytes.length).toBeLessThan(weightBytes / 20);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Export of an encoder with one or more classification heads as a standalone ONNX model (opset 17)
+ * Export of an encoder with one or more classification heads as a standalone ONNX model (opset 20)
  * for onnxruntime-web / transformers.js users: inputs input_ids, attention_mask and (when the
  * model has token types) token_type_ids, all int64 [batch_size, sequence_length]; one output
  * [batch_size, numLabels] per head. Weights go to an external data file beside the model

@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isFmnError, listBackends, onesMasks, resolveBackend, type ModelSession } from '@fmn/core';
 import { randomBatch, randomEncoder } from '@fmn/testkit';
-import { OnnxRuntimeBackend, sessionOptions } from './index.js';
+import { OnnxRuntimeBackend, optionsFromEnv, sessionOptions } from './index.js';
 
 describe('registration and options', () => {
   it('registers "onnxruntime" with priority 15 on import, and resolves it', async () => {
@@ -27,6 +27,20 @@ describe('registration and options', () => {
     expect(c.extra).toEqual({
       session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '1' } },
     });
+  });
+
+  it('options from FMN_ORT_EXECUTION_PROVIDER / FMN_ORT_THREADS, with clear errors', () => {
+    expect(optionsFromEnv({})).toEqual({});
+    expect(optionsFromEnv({ FMN_ORT_EXECUTION_PROVIDER: 'cuda', FMN_ORT_THREADS: '4' })).toEqual({
+      executionProvider: 'cuda',
+      intraOpNumThreads: 4,
+    });
+    expect(() => optionsFromEnv({ FMN_ORT_THREADS: 'two' })).toThrow(
+      /FMN_ORT_THREADS="two" is not a positive integer/,
+    );
+    expect(() => optionsFromEnv({ FMN_ORT_EXECUTION_PROVIDER: 'cuda; rm' })).toThrow(
+      /is not an execution provider name/,
+    );
   });
 
   it('refuses a model without a classification head', async () => {

@@ -43,6 +43,32 @@ export interface OnnxRuntimeBackendOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
+/**
+ * Options from the environment, for users who reach the backend through the registry (the CLI's
+ * `--backend onnxruntime`): FMN_ORT_EXECUTION_PROVIDER (cpu, cuda, ...) and FMN_ORT_THREADS.
+ */
+export function optionsFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): OnnxRuntimeBackendOptions {
+  const options: OnnxRuntimeBackendOptions = {};
+  const ep = env.FMN_ORT_EXECUTION_PROVIDER?.trim();
+  if (ep) {
+    if (!/^[a-z][a-z0-9_]*$/.test(ep))
+      throw new FmnError(
+        `FMN_ORT_EXECUTION_PROVIDER=${JSON.stringify(ep)} is not an execution provider name (e.g. cpu, cuda)`,
+      );
+    options.executionProvider = ep;
+  }
+  const threads = env.FMN_ORT_THREADS?.trim();
+  if (threads) {
+    const n = Number(threads);
+    if (!Number.isInteger(n) || n < 1)
+      throw new FmnError(`FMN_ORT_THREADS=${JSON.stringify(threads)} is not a positive integer`);
+    options.intraOpNumThreads = n;
+  }
+  return options;
+}
+
 /** The in-memory external data of a graph: one "file" per external initializer. */
 export function externalDataOf(graph: Graph): {
   bytes: Uint8Array;
