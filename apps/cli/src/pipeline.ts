@@ -63,15 +63,28 @@ export async function openModel(dir: string, progress: ProgressOptions = {}): Pr
   }
 }
 
-let backendsLoaded: Promise<void> | undefined;
+const loaded = new Map<string, Promise<unknown>>();
 
-/** Imports the backend packages (they register themselves); kept lazy so inspect/merge start fast. */
-export function loadBackends(): Promise<void> {
-  backendsLoaded ??= (async () => {
-    await import('@fmn/backend-onnxruntime');
-    await import('@fmn/backend-tfjs');
-  })();
-  return backendsLoaded;
+/**
+ * Imports the backend packages (they register themselves with @fmn/core); kept lazy so inspect
+ * and merge start fast. With a preference only the package that provides it is imported (tfjs
+ * alone takes about a second to load); without one, both, so the best available one is chosen.
+ */
+export async function loadBackends(preference?: string): Promise<void> {
+  const load = (name: 'onnxruntime' | 'tfjs') => {
+    let p = loaded.get(name);
+    if (!p) {
+      p = name === 'onnxruntime' ? import('@fmn/backend-onnxruntime') : import('@fmn/backend-tfjs');
+      loaded.set(name, p);
+    }
+    return p;
+  };
+  if (preference === undefined || (!preference.startsWith('tfjs') && !preference.startsWith('onnxruntime'))) {
+    await load('onnxruntime');
+    await load('tfjs');
+  } else {
+    await load(preference.startsWith('tfjs') ? 'tfjs' : 'onnxruntime');
+  }
 }
 
 export const BACKEND_CHOICES = ['tfjs', 'tfjs-node', 'tfjs-wasm', 'tfjs-cpu', 'onnxruntime'] as const;
@@ -81,7 +94,7 @@ export async function startBackend(
   preference: string | undefined,
   progress: ProgressOptions = {},
 ): Promise<Backend> {
-  await loadBackends();
+  await loadBackends(preference);
   const { backend, failures } = await resolveBackend(preference);
   // a runtime that does not start here (tfjs-node without its native binding) is expected: say so
   // only with --debug; every command reports the runtime it used

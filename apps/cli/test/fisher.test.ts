@@ -94,19 +94,24 @@ describe('fmn fisher (mask Fisher, METHOD.md section 3)', () => {
     const other = (name: string, extra: string[]) =>
       ok(['fisher', ...extra, '--backend', 'tfjs', '--shard', '1/2', '--out', join(dir, name), '--quiet']);
     const a = join(dir, 'a0.safetensors');
-    await ok(['fisher', ...common, '--backend', 'tfjs', '--shard', '0/2', '--out', a, '--quiet']);
-    await other('model1.safetensors', [
-      '--model',
-      join(fx, 'roberta', 'two-labels'),
-      '--data',
-      data,
-      '--samples',
-      'all',
-      '--batch-size',
-      '8',
+    // independent runs: two at a time
+    await Promise.all([
+      ok(['fisher', ...common, '--backend', 'tfjs', '--shard', '0/2', '--out', a, '--quiet']),
+      other('model1.safetensors', [
+        '--model',
+        join(fx, 'roberta', 'two-labels'),
+        '--data',
+        data,
+        '--samples',
+        'all',
+        '--batch-size',
+        '8',
+      ]),
     ]);
-    await other('seed1.safetensors', [...common, '--seed', '1']);
-    await other('conv1.safetensors', [...common, '--convention', 'example']);
+    await Promise.all([
+      other('seed1.safetensors', [...common, '--seed', '1']),
+      other('conv1.safetensors', [...common, '--convention', 'example']),
+    ]);
     await other('ok1.safetensors', common);
     const combine = (b: string) =>
       fmn(['fisher', 'combine', a, join(dir, b), '--out', join(dir, 'c.safetensors')]);

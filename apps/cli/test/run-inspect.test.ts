@@ -27,22 +27,24 @@ interface Report {
   methods: string[];
 }
 
-const yaml = (seed: number) => `# tiny protocol run
+const FULL_METHODS = `
+  - average
+  - fisher
+  - fisher-nodes
+  - { method: fisher-nodes, mapping: block }
+  - { method: task-arithmetic, lambda: 0.5 }`;
+
+const yaml = (seed: number, o: { output?: string; k?: string; methods?: string } = {}) => `# tiny protocol run
 title: tiny run
-output: out
+output: ${o.output ?? 'out'}
 cache: cache
 backend: onnxruntime
 base: ${join(fx, 'bert', 'base')}
 keep_models: true
 fisher: { samples: 8, batch_size: 4, seed: ${seed} }
 eval: { batch_size: 16 }
-k: [2, all]
-methods:
-  - average
-  - fisher
-  - fisher-nodes
-  - { method: fisher-nodes, mapping: block }
-  - { method: task-arithmetic, lambda: 0.5 }
+k: ${o.k ?? '[2, all]'}
+methods:${o.methods ?? FULL_METHODS}
 tasks:
   - { name: two, model: ${join(fx, 'bert', 'two-labels')}, data: ${join(fx, 'data', 'two.tsv')} }
   - { name: three, model: ${join(fx, 'bert', 'three-labels')}, fisher_data: ${join(fx, 'data', 'three.tsv')}, eval_data: ${join(fx, 'data', 'three.tsv')} }
@@ -143,19 +145,23 @@ describe('fmn run CONFIG', () => {
     const cache = join(dir, 'cache');
     const before = await readdir(cache);
     const mtimes = await Promise.all(before.map(async (f) => (await stat(join(cache, f))).mtimeMs));
+    // another configuration (other methods, k, output) over the same models, data and Fisher settings
+    const light = { output: 'out2', k: 'all', methods: ' [fisher, fisher-nodes]' };
+    await writeFile(config, yaml(0, light));
     await ok(['run', config, '--quiet']);
-    const again = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8')) as Report;
+    const again = JSON.parse(await readFile(join(dir, 'out2', 'report.json'), 'utf8')) as Report;
+    expect(again.merges).toHaveLength(2);
     expect(again.fisher.every((f) => f.cached)).toBe(true);
     expect(await readdir(cache)).toEqual(before);
     expect(await Promise.all(before.map(async (f) => (await stat(join(cache, f))).mtimeMs))).toEqual(mtimes);
-    await writeFile(config, yaml(1));
+    await writeFile(config, yaml(1, light));
     await ok(['run', config, '--quiet']);
-    const seeded = JSON.parse(await readFile(join(dir, 'out', 'report.json'), 'utf8')) as Report;
+    const seeded = JSON.parse(await readFile(join(dir, 'out2', 'report.json'), 'utf8')) as Report;
     expect(seeded.fisher.every((f) => !f.cached)).toBe(true);
     expect((await readdir(cache)).length).toBe(2 * before.length);
   });
 
-  it('JSON config on tfjs (RoBERTa family)', async () => {
+  it('JSON config on tfjs (RoBERTa family); heatmaps without a Fisher-based method', async () => {
     const config = join(dir, 'run.json');
     await writeFile(
       config,
@@ -164,7 +170,8 @@ describe('fmn run CONFIG', () => {
         backend: 'tfjs',
         fisher: { samples: 6, batch_size: 3 },
         k: 2,
-        methods: ['average', 'fisher-nodes'],
+        base: join(fx, 'roberta', 'base'),
+        methods: ['average', { method: 'task-arithmetic', lambda: 0.8 }],
         tasks: [
           { name: 'a', model: join(fx, 'roberta', 'two-labels'), data: join(fx, 'data', 'two.jsonl') },
           { name: 'b', model: join(fx, 'roberta', 'regression'), data: join(fx, 'data', 'reg.tsv') },
@@ -178,7 +185,11 @@ describe('fmn run CONFIG', () => {
     };
     expect(r.backend).toMatch(/^tfjs/);
     expect(r.architecture).toBe('roberta');
-    expect(r.merges.map((m) => m.method)).toEqual(['average', 'fisher-nodes']);
+    expect(r.merges.map((m) => m.method)).toEqual(['average', 'task-arithmetic']);
+    // no Fisher-based method, yet the report still has each model's mask Fisher heatmaps
+    expect(r.fisher.map((f) => f.kind)).toEqual(['mask', 'mask']);
+    const html = await readFile(join(dir, 'json-out', 'report.html'), 'utf8');
+    expect((html.match(/<svg /g) ?? []).length).toBe(4);
   });
 
   it('an invalid configuration is a one-line error naming the file', async () => {

@@ -19,6 +19,7 @@ import { parseIntOption, parseSamples } from '../options.js';
 import { BACKEND_CHOICES, batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
 import { progressBar, type ProgressOptions } from '../progress.js';
 import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
+import { VERSION } from '../version.js';
 
 export const FULL_FISHER_FORMAT = 'fmn-full-fisher';
 export const MASK_FISHER_FORMAT = 'fmn-mask-fisher';
@@ -111,7 +112,7 @@ export async function computeFisherFile(
     backend: backend.name,
     backend_runtime: backend.runtime,
     shard: s.shard ? formatShard(s.shard) : '',
-    fmn: 'fmn cli',
+    fmn_version: VERSION,
   };
   let examplesDone = 0;
   const onBatch = (info: { examples: number; loss: number }) => {

@@ -73,6 +73,13 @@ function architecture(config: HfConfig, dir: string) {
   };
 }
 
+/** key-value lines, keys aligned (at least as wide as the other labels) */
+function printMetadata(metadata: Readonly<Record<string, string>>): void {
+  const entries = Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const w = Math.max(14, ...entries.map(([k]) => k.length));
+  for (const [k, v] of entries) out(`  ${k.padEnd(w)} ${v}`);
+}
+
 async function inspectModel(dir: string, json: boolean): Promise<void> {
   const ckpt = await Checkpoint.open(dir);
   try {
@@ -161,7 +168,7 @@ async function inspectFile(path: string, json: boolean): Promise<void> {
       return;
     }
     out(`mask Fisher ${path}`);
-    for (const [k, v] of Object.entries(metadata).sort()) out(`  ${k.padEnd(14)} ${v}`);
+    printMetadata(metadata);
     out(`  layout         ${layers} layers x ${heads} heads, ${intermediate} FFN neurons per layer`);
     out();
     out(terminalHeatmap(fisher.head, layers, heads, { title: 'head Fisher (rows: layers, columns: heads)' }));
@@ -207,7 +214,7 @@ async function inspectFile(path: string, json: boolean): Promise<void> {
     return;
   }
   out(`${format === 'fmn-full-fisher' ? 'full diagonal Fisher' : 'safetensors file'} ${path}`);
-  for (const [k, v] of Object.entries(metadata).sort()) out(`  ${k.padEnd(14)} ${v}`);
+  printMetadata(metadata);
   out(`  parameters     ${params.toLocaleString('en-US')} in ${rows.length} tensors`);
   out(
     `  dtypes         ${Object.entries(dtypes)

@@ -5,7 +5,7 @@ import { FmnError, SafetensorsFile, readMaskFisher } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { dataHash, hashJson, modelHash } from '../hash.js';
 import { quantiles } from '../heatmap.js';
-import { loadBackends, startBackend } from '../pipeline.js';
+import { startBackend } from '../pipeline.js';
 import { note, type ProgressOptions } from '../progress.js';
 import {
   QUANTILES,
@@ -139,7 +139,6 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
   if (plan.base && !(await exists(plan.base))) throw new FmnError('base model folder not found', plan.base);
   await mkdir(plan.output, { recursive: true });
   await mkdir(plan.cache, { recursive: true });
-  await loadBackends();
   const backend = await startBackend(plan.backend, g);
   const stages = new Stages();
   const evalSettings = (model: string, t: PlanTask) => ({
@@ -176,33 +175,31 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
 
   // 2. Fisher (cached)
   const fisher: (ReportFisher & { path: string })[] = [];
-  const needMask = plan.methods.some((m) => m.method === 'fisher-nodes');
+  // the mask Fisher is cheap and feeds the report's heatmaps: computed for every model, always
   const needFull = plan.methods.some((m) => m.method === 'fisher');
   const maskFisher: ReportMaskFisher[] = [];
-  if (needMask) {
-    await stages.time('mask Fisher', async () => {
-      for (const t of plan.tasks) {
-        const f = await cachedFisher(plan, t, 'mask', g);
-        fisher.push(f);
-        const m = await readMaskFisher(f.path);
-        const { layers, heads, intermediate } = m.layout;
-        maskFisher.push({
-          task: t.name,
-          layers,
-          heads,
-          intermediate,
-          head: Array.from(m.head),
-          neuron: Array.from({ length: layers }, (_, l) => {
-            const row = m.neuron.subarray(l * intermediate, (l + 1) * intermediate);
-            return {
-              mean: row.reduce((a, b) => a + b, 0) / intermediate,
-              quantiles: quantiles(row, QUANTILES),
-            };
-          }),
-        });
-      }
-    });
-  }
+  await stages.time('mask Fisher', async () => {
+    for (const t of plan.tasks) {
+      const f = await cachedFisher(plan, t, 'mask', g);
+      fisher.push(f);
+      const m = await readMaskFisher(f.path);
+      const { layers, heads, intermediate } = m.layout;
+      maskFisher.push({
+        task: t.name,
+        layers,
+        heads,
+        intermediate,
+        head: Array.from(m.head),
+        neuron: Array.from({ length: layers }, (_, l) => {
+          const row = m.neuron.subarray(l * intermediate, (l + 1) * intermediate);
+          return {
+            mean: row.reduce((a, b) => a + b, 0) / intermediate,
+            quantiles: quantiles(row, QUANTILES),
+          };
+        }),
+      });
+    }
+  });
   if (needFull) {
     await stages.time('full Fisher', async () => {
       for (const t of plan.tasks) fisher.push(await cachedFisher(plan, t, 'full', g));
