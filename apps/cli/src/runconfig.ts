@@ -79,6 +79,8 @@ export const CONFIG_HELP = `Configuration (JSON or YAML; paths relative to the f
   eval: { batch_size: 32, max_length: 128 }
   k: [2]                            # how many tasks to merge at once ("all" = every task)
   methods: [average, fisher, fisher-nodes, {method: fisher-nodes, mapping: block}, ties]
+  # a method as a mapping: method, name (label in the tables), mapping (fisher-nodes: paper|block),
+  #   lambda, k (ties: top k%), p and seed (dare), ties (dare: combine with TIES)
   tasks:
     - { name: sst2, model: models/sst2, data: glue/SST-2, task: sst2 }
     - { name: mrpc, model: models/mrpc, fisher_data: mrpc/train.tsv, eval_data: mrpc/dev.tsv, task: mrpc }`;

@@ -349,8 +349,11 @@ export function registerFisher(program: Command): void {
       'Compute the mask Fisher of a fine-tuned model (METHOD.md section 3: float32 tensors head [L, H] and ' +
         'neuron [L, I], sums over the sampled examples), or with --full the full diagonal Fisher (section 4).',
     )
-    .option('--model <dir>', 'fine-tuned HuggingFace model folder')
-    .option('--data <file>', 'labelled data: a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder')
+    .option('--model <dir>', 'fine-tuned HuggingFace model folder (required)')
+    .option(
+      '--data <file>',
+      'labelled data (required): a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder',
+    )
     .option(
       '--task <name>',
       'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)',
@@ -388,7 +391,7 @@ export function registerFisher(program: Command): void {
       '--full',
       'the full diagonal Fisher of every parameter (METHOD.md section 4) instead of the mask Fisher',
     )
-    .option('--out <file>', 'output .safetensors file')
+    .option('--out <file>', 'output .safetensors file (required)')
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);
       for (const k of ['model', 'data', 'out'] as const) {
