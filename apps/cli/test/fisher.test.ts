@@ -150,6 +150,28 @@ describe('fmn fisher (mask Fisher, METHOD.md section 3)', () => {
     expect(h.metadata).toMatchObject({ convention: 'example', samples: '10', seed: '7', examples: '10' });
   });
 
+  it('a GLUE task folder: the train split by default', async () => {
+    const out = join(dir, 'sst2.safetensors');
+    await ok([
+      'fisher',
+      '--model',
+      model,
+      '--data',
+      join(fx, 'data', 'SST-2'),
+      '--task',
+      'sst2',
+      '--samples',
+      'all',
+      '--out',
+      out,
+    ]);
+    expect((await readTensor(out, 'head')).metadata).toMatchObject({
+      task: 'sst2',
+      split: 'train',
+      examples: '16',
+    });
+  });
+
   it('RoBERTa (no token types) on a JSONL file', async () => {
     const out = join(dir, 'roberta.safetensors');
     await ok([

@@ -47,7 +47,14 @@ export function dataFiles(): Record<string, string> {
     cola.push(`src${i % 3}\t${(i * 5) % 3 === 0 ? 0 : 1}\t\t${sentence(i, 6)}`);
     jsonl.push(JSON.stringify({ sentence: sentence(i, 7), label: i % 2 }));
   }
+  const sst2 = (salt: number, n: number) =>
+    [
+      'sentence\tlabel',
+      ...Array.from({ length: n }, (_, i) => `${sentence(i, salt)}\t${(i * 3 + salt) % 2}`),
+    ].join('\n') + '\n';
   return {
+    'SST-2/train.tsv': sst2(8, 16),
+    'SST-2/dev.tsv': sst2(9, 10),
     'two.tsv': two.join('\n') + '\n',
     'three.tsv': three.join('\n') + '\n',
     'reg.tsv': reg.join('\n') + '\n',
@@ -65,6 +72,6 @@ export async function writeFixtures(dir: string): Promise<void> {
     numLabels: 2,
     perturbation: 0.02,
   });
-  await mkdir(join(dir, 'data'), { recursive: true });
+  await mkdir(join(dir, 'data', 'SST-2'), { recursive: true });
   for (const [name, text] of Object.entries(dataFiles())) await writeFile(join(dir, 'data', name), text);
 }

@@ -399,6 +399,15 @@ describe('fmn eval --json and fmn predict', () => {
       await ok(['eval', '--model', two, '--data', data('cola.tsv'), '--task', 'cola', '--json']),
     ) as Record<string, number>;
     expect(Object.keys(m).sort()).toEqual(['examples', 'matthews']);
+    // a GLUE task folder: dev split by default
+    const sst2 = JSON.parse(
+      await ok(['eval', '--model', two, '--data', data('SST-2'), '--task', 'sst2', '--json']),
+    ) as Record<string, number>;
+    expect(sst2).toEqual({ accuracy: expect.any(Number) as number, examples: 10 });
+    const train = JSON.parse(
+      await ok(['eval', '--model', two, '--data', data('SST-2'), '--split', 'train', '--json']),
+    ) as Record<string, number>;
+    expect(train.examples).toBe(16);
     const text = await ok(['eval', '--model', two, '--data', data('two.tsv')]);
     expect(text).toMatch(/accuracy\s+\d\.\d{4}/);
     expect(text).toMatch(/f1\s+\d\.\d{4}/);
