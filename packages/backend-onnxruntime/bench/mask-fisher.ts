@@ -3,7 +3,9 @@
  * 12 heads, FFN 3072, vocab 30522, 512 positions), 128 examples x 128 tokens in batches of 32,
  * both conventions. Reports wall time and effective GFLOP/s (forward + backward to the masks).
  *
- *   pnpm bench [--layers N] [--examples N] [--batch N] [--seq N] [--threads N] [--runs N] [--convention batch|example]
+ *   pnpm bench [--layers N] [--examples N] [--batch N] [--seq N] [--threads N] [--runs N] [--convention batch|example] [--full N]
+ *
+ * --full N also times the full diagonal Fisher (squaredParamGradients) on N examples.
  *
  * Other processes share the cores: the 1-minute load average is printed before and after each
  * run, and with --runs N the best of N runs is reported.
@@ -91,18 +93,54 @@ async function main() {
     let best = Infinity;
     for (let r = 0; r < runs; r++) {
       const before = load();
+      const cpu0 = process.cpuUsage();
       t0 = performance.now();
       const fisher = await computeMaskFisher(session, batches, convention);
       const secs = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      // cores this process actually got (user + system CPU time over wall time)
+      const cores = (cpu.user + cpu.system) / 1e6 / secs;
       best = Math.min(best, secs);
       const sum = fisher.head.reduce((a, b) => a + b, 0);
       console.log(
         `${convention.padEnd(7)} run ${r + 1}: ${secs.toFixed(1)} s for the mask Fisher (${(flops / 1e12).toFixed(2)} TFLOP, ` +
-          `${(flops / secs / 1e9).toFixed(0)} GFLOP/s); load average ${before} -> ${load()}; sum head F = ${sum.toExponential(3)}`,
+          `${(flops / secs / 1e9).toFixed(0)} GFLOP/s); load average ${before} -> ${load()}, ${cores.toFixed(2)} cores used; sum head F = ${sum.toExponential(3)}`,
       );
     }
     console.log(
       `${convention.padEnd(7)} best: ${best.toFixed(1)} s, ${(flops / best / 1e9).toFixed(0)} GFLOP/s; session setup ${setup.toFixed(1)} s`,
+    );
+  }
+  const full = arg('full', 0);
+  if (full > 0) {
+    // full diagonal Fisher (METHOD.md section 4): one example at a time through the parameter-gradient graph
+    const one = {
+      ...batches[0],
+      size: full,
+      inputIds: batches[0].inputIds.slice(0, full * T),
+      attentionMask: batches[0].attentionMask.slice(0, full * T),
+      tokenTypeIds: batches[0].tokenTypeIds?.slice(0, full * T),
+      labels: batches[0].labels!.slice(0, full),
+    };
+    t0 = performance.now();
+    await session.squaredParamGradients!({
+      ...one,
+      size: 1,
+      inputIds: one.inputIds.slice(0, T),
+      attentionMask: one.attentionMask.slice(0, T),
+      tokenTypeIds: one.tokenTypeIds?.slice(0, T),
+      labels: one.labels.slice(0, 1),
+    });
+    const setup = (performance.now() - t0) / 1000;
+    const before = load();
+    const cpu0 = process.cpuUsage();
+    t0 = performance.now();
+    await session.squaredParamGradients!(one);
+    const secs = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    console.log(
+      `full Fisher: ${secs.toFixed(1)} s for ${full} examples (${(secs / full).toFixed(2)} s per example; first call incl. session ${setup.toFixed(1)} s); ` +
+        `load average ${before} -> ${load()}, ${((cpu.user + cpu.system) / 1e6 / secs).toFixed(2)} cores used`,
     );
   }
   await session.dispose();

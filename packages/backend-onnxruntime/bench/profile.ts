@@ -91,5 +91,13 @@ for (const [op, d] of [...byOp].sort((a, b) => b[1] - a[1]))
 const byNode = new Map<string, number>();
 for (const e of nodes) byNode.set(e.name, (byNode.get(e.name) ?? 0) + e.dur);
 console.log('slowest nodes:');
-for (const [n, d] of [...byNode].sort((a, b) => b[1] - a[1]).slice(0, Number(arg('top', '25'))))
-  console.log(`  ${n.padEnd(60)} ${(d / 1e3 / runs).toFixed(1)} ms/run`);
+for (const [n, d] of [...byNode].sort((a, b) => b[1] - a[1]).slice(0, Number(arg('top', '25')))) {
+  const k = /^n(\d+)_/.exec(n)?.[1];
+  const node = k === undefined ? undefined : graph.nodes[Number(k)];
+  const desc = node
+    ? node.inputs.map((i) => (i ? `${i.init ? 'W' : ''}[${i.shape.join(',')}]` : '-')).join(' ')
+    : '';
+  console.log(
+    `  ${n.replace('_kernel_time', '').padEnd(22)} ${(d / 1e3 / runs).toFixed(1).padStart(7)} ms/run  ${desc}`,
+  );
+}
