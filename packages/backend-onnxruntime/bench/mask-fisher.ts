@@ -3,7 +3,7 @@
  * 12 heads, FFN 3072, vocab 30522, 512 positions), 128 examples x 128 tokens in batches of 32,
  * both conventions. Reports wall time and effective GFLOP/s (forward + backward to the masks).
  *
- *   pnpm bench [--layers N] [--examples N] [--batch N] [--seq N] [--threads N] [--runs N] [--convention batch|example] [--full N]
+ *   pnpm bench [--layers N] [--examples N] [--batch N] [--seq N] [--threads N] [--runs N] [--convention batch|example|none] [--full N]
  *
  * --full N also times the full diagonal Fisher (squaredParamGradients) on N examples.
  *
@@ -75,7 +75,11 @@ async function main() {
   console.log(`${backend.runtime}; ${examples} examples x ${T} tokens, batch ${batchSize}`);
   const session = await backend.load(model);
   const flops = flopsPerExample() * examples;
-  for (const convention of (only ? [only] : ['batch', 'example']) as FisherConvention[]) {
+  for (const convention of (only === 'none'
+    ? []
+    : only
+      ? [only]
+      : ['batch', 'example']) as FisherConvention[]) {
     // session creation (graph build, protobuf, ORT optimisation) on a one-example batch
     t0 = performance.now();
     await session.maskGradients(
