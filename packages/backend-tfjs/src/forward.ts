@@ -14,6 +14,17 @@ export const F32_MIN = -3.4028234663852886e38;
 
 export type Lookup = (key: string) => tf.Tensor;
 
+type GradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
+
+/** tf.customGrad with the save function typed as the last argument. */
+function customGrad<A extends unknown[]>(
+  f: (...args: A) => { value: tf.Tensor; gradFunc: GradFunc },
+): (...xs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (
+    ...xs: tf.Tensor[]
+  ) => tf.Tensor;
+}
+
 export interface ForwardOptions {
   /** build the graph so that gradients w.r.t. parameters are available (else only activations) */
   readonly paramGrads: boolean;
@@ -43,29 +54,37 @@ export interface Inputs {
 export function validateBatch(plan: Plan, batch: Batch, needLabels: boolean): void {
   const { size: B, seqLen: T } = batch;
   const d = plan.dims;
-  const bad = (msg: string) => {
+  const bad = (msg: string): never => {
     throw new FmnError(`invalid batch: ${msg}`);
   };
   if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) bad(`size ${B} x seqLen ${T}`);
   if (batch.inputIds.length !== B * T) bad(`inputIds holds ${batch.inputIds.length} ids, expected ${B * T}`);
-  if (batch.attentionMask.length !== B * T) bad(`attentionMask holds ${batch.attentionMask.length} values, expected ${B * T}`);
-  if (batch.tokenTypeIds && batch.tokenTypeIds.length !== B * T) bad(`tokenTypeIds holds ${batch.tokenTypeIds.length} values, expected ${B * T}`);
+  if (batch.attentionMask.length !== B * T)
+    bad(`attentionMask holds ${batch.attentionMask.length} values, expected ${B * T}`);
+  if (batch.tokenTypeIds && batch.tokenTypeIds.length !== B * T)
+    bad(`tokenTypeIds holds ${batch.tokenTypeIds.length} values, expected ${B * T}`);
   for (let i = 0; i < B * T; i++) {
     const id = batch.inputIds[i];
-    if (!(id >= 0 && id < d.vocabSize)) bad(`token id ${id} at position ${i} is outside the vocabulary (size ${d.vocabSize})`);
+    if (!(id >= 0 && id < d.vocabSize))
+      bad(`token id ${id} at position ${i} is outside the vocabulary (size ${d.vocabSize})`);
     const m = batch.attentionMask[i];
     if (m !== 0 && m !== 1) bad(`attention mask value ${m} at position ${i} (must be 0 or 1)`);
     const t = batch.tokenTypeIds?.[i] ?? 0;
-    if (t !== 0 && !(t > 0 && t < d.typeVocabSize)) bad(`token type ${t} at position ${i} (type vocabulary ${d.typeVocabSize})`);
+    if (t !== 0 && !(t > 0 && t < d.typeVocabSize))
+      bad(`token type ${t} at position ${i} (type vocabulary ${d.typeVocabSize})`);
   }
-  if (plan.emb.positionIds.kind === 'absolute' && T > d.maxPositions) bad(`sequence length ${T} exceeds max positions ${d.maxPositions}`);
+  if (plan.emb.positionIds.kind === 'absolute' && T > d.maxPositions)
+    bad(`sequence length ${T} exceeds max positions ${d.maxPositions}`);
   if (needLabels) {
     const head = plan.head;
     if (head?.kind !== 'classification') throw new FmnError('the model has no classification head');
-    if (!batch.labels || batch.labels.length !== B) bad(`labels: expected ${B} labels, got ${batch.labels?.length ?? 'none'}`);
+    const labels = batch.labels;
+    if (!labels || labels.length !== B)
+      return bad(`labels: expected ${B} labels, got ${labels?.length ?? 'none'}`);
     if (head.numLabels > 1) {
-      for (const y of batch.labels) {
-        if (!(Number.isInteger(y) && y >= 0 && y < head.numLabels)) bad(`label ${y} is not a class index below ${head.numLabels}`);
+      for (const y of labels) {
+        if (!(Number.isInteger(y) && y >= 0 && y < head.numLabels))
+          bad(`label ${y} is not a class index below ${head.numLabels}`);
       }
     }
   }
@@ -84,7 +103,9 @@ export function positionIds(plan: Plan, batch: Batch): Int32Array {
         c += m;
         const pos = c * m + p.padTokenId;
         if (pos >= plan.dims.maxPositions) {
-          throw new FmnError(`invalid batch: position id ${pos} exceeds max positions ${plan.dims.maxPositions}`);
+          throw new FmnError(
+            `invalid batch: position id ${pos} exceeds max positions ${plan.dims.maxPositions}`,
+          );
         }
         out[b * T + t] = pos;
       }
@@ -110,10 +131,15 @@ export function makeInputs(plan: Plan, batch: Batch): Inputs {
 /** Rows of a table; its gradient scatters (scatterND sums duplicates; wasm has no UnsortedSegmentSum). */
 export function gatherRows(table: tf.Tensor, idx: tf.Tensor1D, opts: ForwardOptions): tf.Tensor2D {
   if (!opts.paramGrads) return tf.gather(table, idx) as tf.Tensor2D;
-  const f = tf.customGrad((t: tf.Tensor) => ({
-    value: tf.gather(t, idx),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.scatterND(tf.reshape(idx, [-1, 1]), dy as tf.Tensor, t.shape),
-  }));
+  const f = customGrad((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    // saved: tf.grads disposes the forward pass's intermediates (the indices may be one)
+    save([tf.reshape(idx, [-1, 1])]);
+    return {
+      value: tf.gather(t, idx),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.scatterND(saved[0], dy as tf.Tensor, t.shape),
+    };
+  });
   return f(table) as tf.Tensor2D;
 }
 
@@ -126,14 +152,14 @@ export function linear(x: tf.Tensor, lin: CLinear, W: Lookup, opts: ForwardOptio
   const bias = lin.b ? W(lin.b) : undefined;
   const x2 = x as tf.Tensor2D;
   if (!opts.paramGrads) {
-    const f = tf.customGrad((xi: tf.Tensor) => ({
+    const f = customGrad((xi: tf.Tensor) => ({
       value: tf.fused.matMul({ a: xi as tf.Tensor2D, b: wt, bias }),
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.matMul(dy as tf.Tensor2D, tf.transpose(wt)),
     }));
     return f(x2) as tf.Tensor2D;
   }
   if (bias) {
-    const f = tf.customGrad((xi: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const f = customGrad((xi: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
       save([xi, w]);
       return {
         value: tf.fused.matMul({ a: xi as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }),
@@ -146,7 +172,7 @@ export function linear(x: tf.Tensor, lin: CLinear, W: Lookup, opts: ForwardOptio
     });
     return f(x2, wt, bias) as tf.Tensor2D;
   }
-  const f = tf.customGrad((xi: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = customGrad((xi: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
     save([xi, w]);
     return {
       value: tf.matMul(xi as tf.Tensor2D, w as tf.Tensor2D),
@@ -191,11 +217,20 @@ function dropout(x: tf.Tensor, opts: ForwardOptions): tf.Tensor {
 }
 
 /** Final hidden states [B*T, hidden]. */
-export function encode(plan: Plan, W: Lookup, inp: Inputs, masks: MaskTensors | undefined, opts: ForwardOptions): tf.Tensor2D {
+export function encode(
+  plan: Plan,
+  W: Lookup,
+  inp: Inputs,
+  masks: MaskTensors | undefined,
+  opts: ForwardOptions,
+): tf.Tensor2D {
   const { B, T } = inp;
   const { hidden: Hd, numHeads: H, headSize: d, intermediate: I } = plan.dims;
   const e = plan.emb;
-  let x: tf.Tensor = tf.add(gatherRows(W(e.word), inp.ids, opts), gatherRows(W(e.position), inp.positions, opts));
+  let x: tf.Tensor = tf.add(
+    gatherRows(W(e.word), inp.ids, opts),
+    gatherRows(W(e.position), inp.positions, opts),
+  );
   if (e.tokenType && inp.types) x = tf.add(x, gatherRows(W(e.tokenType), inp.types, opts));
   x = layerNorm(x, e.norm, W);
   if (e.project) x = linear(x, e.project, W, opts);
@@ -223,7 +258,10 @@ export function encode(plan: Plan, W: Lookup, inp: Inputs, masks: MaskTensors | 
     let f = activate(linear(a, layer.ffn1, W, opts), plan.activation);
     if (masks) {
       f = masks.perExample
-        ? tf.reshape(tf.mul(tf.reshape(f, [B, T, I]), tf.slice(masks.neuron, [0, l, 0], [B, 1, I])), [B * T, I])
+        ? tf.reshape(tf.mul(tf.reshape(f, [B, T, I]), tf.slice(masks.neuron, [0, l, 0], [B, 1, I])), [
+            B * T,
+            I,
+          ])
         : tf.mul(f, tf.slice(masks.neuron, [l, 0], [1, I]));
     }
     x = layerNorm(tf.add(dropout(linear(f, layer.ffn2, W, opts), opts), a), layer.norm2, W);
@@ -232,11 +270,20 @@ export function encode(plan: Plan, W: Lookup, inp: Inputs, masks: MaskTensors | 
 }
 
 /** Classification logits [B, numLabels] from the first token's hidden state. */
-export function classify(plan: Plan, W: Lookup, hidden: tf.Tensor2D, inp: Inputs, opts: ForwardOptions): tf.Tensor2D {
+export function classify(
+  plan: Plan,
+  W: Lookup,
+  hidden: tf.Tensor2D,
+  inp: Inputs,
+  opts: ForwardOptions,
+): tf.Tensor2D {
   const head = plan.head;
   if (head?.kind !== 'classification') throw new FmnError('the model has no classification head');
   const Hd = plan.dims.hidden;
-  let z: tf.Tensor = tf.reshape(tf.slice(tf.reshape(hidden, [inp.B, inp.T, Hd]), [0, 0, 0], [inp.B, 1, Hd]), [inp.B, Hd]);
+  let z: tf.Tensor = tf.reshape(tf.slice(tf.reshape(hidden, [inp.B, inp.T, Hd]), [0, 0, 0], [inp.B, 1, Hd]), [
+    inp.B,
+    Hd,
+  ]);
   for (const s of head.steps) z = activate(linear(dropout(z, opts), s.lin, W, opts), s.act);
   return z as tf.Tensor2D;
 }
@@ -253,7 +300,13 @@ export function exampleLosses(logits: tf.Tensor2D, labels: Float32Array): tf.Ten
  * Masked-LM loss: mean cross-entropy over the positions whose label is not -100 (sum and count
  * returned separately so callers can average over several chunks).
  */
-export function mlmLossSum(plan: Plan, W: Lookup, hidden: tf.Tensor2D, tokenLabels: Int32Array, opts: ForwardOptions): { sum: tf.Scalar; count: number } {
+export function mlmLossSum(
+  plan: Plan,
+  W: Lookup,
+  hidden: tf.Tensor2D,
+  tokenLabels: Int32Array,
+  opts: ForwardOptions,
+): { sum: tf.Scalar; count: number } {
   const head = plan.head;
   if (head?.kind !== 'masked-lm') throw new FmnError('the model has no masked-lm head');
   const rows: number[] = [];
@@ -261,7 +314,9 @@ export function mlmLossSum(plan: Plan, W: Lookup, hidden: tf.Tensor2D, tokenLabe
   tokenLabels.forEach((y, i) => {
     if (y === -100) return;
     if (!(Number.isInteger(y) && y >= 0 && y < plan.dims.vocabSize)) {
-      throw new FmnError(`invalid batch: token label ${y} at position ${i} is outside the vocabulary (size ${plan.dims.vocabSize})`);
+      throw new FmnError(
+        `invalid batch: token label ${y} at position ${i} is outside the vocabulary (size ${plan.dims.vocabSize})`,
+      );
     }
     rows.push(i);
     targets.push(y);
@@ -272,8 +327,13 @@ export function mlmLossSum(plan: Plan, W: Lookup, hidden: tf.Tensor2D, tokenLabe
   z = layerNorm(z, head.norm, W);
   // [E, V]: a plain matmul, the fast path; the gradient flows back through the transpose
   const decT = tf.transpose(W(head.decoder));
-  const dec: CLinear = { wt: '\0decoderT', b: head.decoderBias, inDim: plan.dims.embeddingSize, outDim: plan.dims.vocabSize };
+  const dec: CLinear = {
+    wt: '\0decoderT',
+    b: head.decoderBias,
+    inDim: plan.dims.embeddingSize,
+    outDim: plan.dims.vocabSize,
+  };
   const logits = linear(z, dec, (key) => (key === dec.wt ? decT : W(key)), opts);
   const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), plan.dims.vocabSize);
-  return { sum: tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)))), count: rows.length };
+  return { sum: tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)))) as tf.Scalar, count: rows.length };
 }

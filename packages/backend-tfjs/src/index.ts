@@ -13,3 +13,10 @@ registerBackend('tfjs-cpu', { init: () => createTfjsBackend('cpu') }, 10);
 export { createTfjsBackend, TfjsBackend, TfjsSession, type TfjsOptions } from './session.js';
 export { initRuntime, type Runtime, type RuntimeKind, type ModuleImporter } from './runtime.js';
 export { buildLayout, mapModelParams } from './params.js';
+export {
+  createTrainer,
+  linearSchedule,
+  type Trainer,
+  type TrainerOptions,
+  type TrainBatch,
+} from './trainer.js';

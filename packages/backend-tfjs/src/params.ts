@@ -37,7 +37,11 @@ export interface CLayer {
   readonly norm2: CNorm;
 }
 export type CHead =
-  | { readonly kind: 'classification'; readonly numLabels: number; readonly steps: readonly { lin: CLinear; act: Activation }[] }
+  | {
+      readonly kind: 'classification';
+      readonly numLabels: number;
+      readonly steps: readonly { lin: CLinear; act: Activation }[];
+    }
   | {
       readonly kind: 'masked-lm';
       readonly transform: CLinear;
@@ -105,7 +109,10 @@ export function buildLayout(model: EncoderModel): Layout {
       p.shape.length === shape.length && p.shape.every((s, i) => s === shape[i]),
       `${p.name} has shape [${p.shape.join(', ')}], expected [${shape.join(', ')}]`,
     );
-    check(p.data.length === numel(shape), `${p.name} holds ${p.data.length} values, its shape needs ${numel(shape)}`);
+    check(
+      p.data.length === numel(shape),
+      `${p.name} holds ${p.data.length} values, its shape needs ${numel(shape)}`,
+    );
   };
   const direct = (p: Param, shape: readonly number[], decay: boolean): string => {
     const known = keyOf.get(p);
@@ -113,7 +120,13 @@ export function buildLayout(model: EncoderModel): Layout {
     checkParam(p, shape);
     const key = p.name;
     tensors.set(key, { shape: [...shape], data: Float32Array.from(p.data), decay });
-    specs.push({ param: p, key, transposed: false, c0: 0, c1: shape.length === 1 ? shape[0] : shape[shape.length - 1] });
+    specs.push({
+      param: p,
+      key,
+      transposed: false,
+      c0: 0,
+      c1: shape.length === 1 ? shape[0] : shape[shape.length - 1],
+    });
     keyOf.set(p, key);
     return key;
   };
@@ -150,10 +163,17 @@ export function buildLayout(model: EncoderModel): Layout {
     return { wt: key, b, inDim, outDim: total };
   };
   const linear = (l: Linear, inDim: number, outDim: number): CLinear => fused([l], inDim, [outDim]);
-  const norm = (n: LayerNorm, dim: number): CNorm => ({ g: direct(n.weight, [dim], false), b: direct(n.bias, [dim], false), eps: n.eps });
+  const norm = (n: LayerNorm, dim: number): CNorm => ({
+    g: direct(n.weight, [dim], false),
+    b: direct(n.bias, [dim], false),
+    eps: n.eps,
+  });
 
   const d = model.dims;
-  check(d.hidden === d.numHeads * d.headSize, `hidden ${d.hidden} != heads ${d.numHeads} x head size ${d.headSize}`);
+  check(
+    d.hidden === d.numHeads * d.headSize,
+    `hidden ${d.hidden} != heads ${d.numHeads} x head size ${d.headSize}`,
+  );
   check(model.layers.length === d.numLayers, `${model.layers.length} layers, dims say ${d.numLayers}`);
   const e = model.embeddings;
   const E = d.embeddingSize;
@@ -165,7 +185,10 @@ export function buildLayout(model: EncoderModel): Layout {
     project: e.project ? linear(e.project, E, d.hidden) : undefined,
     positionIds: e.positionIds,
   };
-  check(emb.project !== undefined || E === d.hidden, `embedding size ${E} != hidden ${d.hidden} and no embeddings_project`);
+  check(
+    emb.project !== undefined || E === d.hidden,
+    `embedding size ${E} != hidden ${d.hidden} and no embeddings_project`,
+  );
   const h = d.hidden;
   const layers = model.layers.map((l) => ({
     qkv: fused([l.query, l.key, l.value], h, [h, h, h]),
@@ -185,7 +208,10 @@ export function buildLayout(model: EncoderModel): Layout {
       inDim = out;
       return { lin, act: s.activation };
     });
-    check(inDim === mh.numLabels, `the classification head ends with ${inDim} outputs, numLabels is ${mh.numLabels}`);
+    check(
+      inDim === mh.numLabels,
+      `the classification head ends with ${inDim} outputs, numLabels is ${mh.numLabels}`,
+    );
     head = { kind: 'classification', numLabels: mh.numLabels, steps };
   } else if (mh?.kind === 'masked-lm') {
     const transform = linear(mh.transform, h, E);
@@ -201,7 +227,8 @@ export function buildLayout(model: EncoderModel): Layout {
   const plan: Plan = { dims: d, activation: model.activation, emb, layers, head };
   // every parameter of the model is placed exactly once
   const placed = new Set(specs.map((s) => s.param));
-  for (const p of encoderParams(model)) check(placed.has(p), `parameter ${p.name} is not used by the forward pass`);
+  for (const p of encoderParams(model))
+    check(placed.has(p), `parameter ${p.name} is not used by the forward pass`);
   return { plan, tensors, specs };
 }
 
@@ -264,6 +291,12 @@ export function mapModelParams(model: EncoderModel, value: (p: Param) => Float32
         ? undefined
         : h.kind === 'classification'
           ? { ...h, steps: h.steps.map((s) => ({ linear: L(s.linear), activation: s.activation })) }
-          : { ...h, transform: L(h.transform), norm: N(h.norm), decoder: P(h.decoder), decoderBias: P(h.decoderBias) },
+          : {
+              ...h,
+              transform: L(h.transform),
+              norm: N(h.norm),
+              decoder: P(h.decoder),
+              decoderBias: P(h.decoderBias),
+            },
   };
 }

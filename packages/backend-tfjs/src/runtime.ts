@@ -52,7 +52,10 @@ export type ModuleImporter = (specifier: string) => Promise<unknown>;
 const defaultImporter: ModuleImporter = (specifier) => import(specifier);
 
 /** Starts a runtime, or throws an Error saying why it cannot run here. */
-export async function initRuntime(kind: RuntimeKind, importer: ModuleImporter = defaultImporter): Promise<Runtime> {
+export async function initRuntime(
+  kind: RuntimeKind,
+  importer: ModuleImporter = defaultImporter,
+): Promise<Runtime> {
   const version = tf.version_core;
   switch (kind) {
     case 'node': {
@@ -64,7 +67,9 @@ export async function initRuntime(kind: RuntimeKind, importer: ModuleImporter = 
         throw new Error(`@tensorflow/tfjs-node does not load: ${firstLine(e)}`, { cause: e });
       }
       if (tf.findBackendFactory('tensorflow') === null) {
-        throw new Error('@tensorflow/tfjs-node loaded but registered no "tensorflow" backend with this copy of @tensorflow/tfjs');
+        throw new Error(
+          '@tensorflow/tfjs-node loaded but registered no "tensorflow" backend with this copy of @tensorflow/tfjs',
+        );
       }
       await select('tensorflow');
       return makeRuntime('node', 'tensorflow', `tfjs ${version} node (libtensorflow)`);

@@ -116,7 +116,9 @@ export class TfjsSession implements ModelSession {
     const shared = masks.head.length === L * H && masks.neuron.length === L * I;
     const each = masks.head.length === B * L * H && masks.neuron.length === B * L * I;
     if (perExample === false && !shared) {
-      throw new FmnError(`invalid masks: expected head [${L * H}] and neuron [${L * I}] values, got ${masks.head.length} and ${masks.neuron.length}`);
+      throw new FmnError(
+        `invalid masks: expected head [${L * H}] and neuron [${L * I}] values, got ${masks.head.length} and ${masks.neuron.length}`,
+      );
     }
     if (perExample === true && !each) {
       throw new FmnError(
@@ -124,14 +126,17 @@ export class TfjsSession implements ModelSession {
       );
     }
     if (!shared && !each) {
-      throw new FmnError(`invalid masks: head/neuron sizes ${masks.head.length}/${masks.neuron.length} fit neither [L*H]/[L*I] nor [B*L*H]/[B*L*I]`);
+      throw new FmnError(
+        `invalid masks: head/neuron sizes ${masks.head.length}/${masks.neuron.length} fit neither [L*H]/[L*I] nor [B*L*H]/[B*L*I]`,
+      );
     }
     return perExample ?? (each && B > 1);
   }
 
   private maskTensors(masks: MaskValues, perExample: boolean, start: number, end: number): MaskTensors {
     const { layers: L, heads: H, intermediate: I } = this.layout;
-    if (!perExample) return { head: tf.tensor2d(masks.head, [L, H]), neuron: tf.tensor2d(masks.neuron, [L, I]), perExample };
+    if (!perExample)
+      return { head: tf.tensor2d(masks.head, [L, H]), neuron: tf.tensor2d(masks.neuron, [L, I]), perExample };
     return {
       head: tf.tensor3d(masks.head.subarray(start * L * H, end * L * H), [end - start, L, H]),
       neuron: tf.tensor3d(masks.neuron.subarray(start * L * I, end * L * I), [end - start, L, I]),
@@ -142,14 +147,21 @@ export class TfjsSession implements ModelSession {
   async logits(batch: Batch): Promise<Float32Array> {
     const W = this.W();
     validateBatch(this.model.plan, batch, false);
-    if (this.model.plan.head?.kind !== 'classification') throw new FmnError('the model has no classification head');
+    if (this.model.plan.head?.kind !== 'classification')
+      throw new FmnError('the model has no classification head');
     const C = this.model.plan.head.numLabels;
     await this.rt.activate();
     const out = new Float32Array(batch.size * C);
     for (const [s, e] of this.chunks(batch)) {
       const part = tf.tidy(() => {
         const inp = makeInputs(this.model.plan, sliceExamples(batch, s, e));
-        return classify(this.model.plan, W, encode(this.model.plan, W, inp, undefined, EVAL), inp, EVAL).dataSync();
+        return classify(
+          this.model.plan,
+          W,
+          encode(this.model.plan, W, inp, undefined, EVAL),
+          inp,
+          EVAL,
+        ).dataSync();
       });
       out.set(part as Float32Array, s * C);
     }
@@ -175,10 +187,14 @@ export class TfjsSession implements ModelSession {
     return sum / batch.size;
   }
 
-  async maskGradients(batch: Batch, options: { convention: FisherConvention; masks?: MaskValues }): Promise<MaskGradients> {
+  async maskGradients(
+    batch: Batch,
+    options: { convention: FisherConvention; masks?: MaskValues },
+  ): Promise<MaskGradients> {
     const W = this.W();
     const { convention } = options;
-    if (convention !== 'batch' && convention !== 'example') throw new FmnError(`unknown Fisher convention ${JSON.stringify(convention)}`);
+    if (convention !== 'batch' && convention !== 'example')
+      throw new FmnError(`unknown Fisher convention ${JSON.stringify(convention)}`);
     validateBatch(this.model.plan, batch, true);
     const B = batch.size;
     const { layers: L, heads: H, intermediate: I } = this.layout;
@@ -236,7 +252,9 @@ export class TfjsSession implements ModelSession {
             const byKey = new Map(keys.map((k, j) => [k, ts[j]]));
             const W: Lookup = (key) => byKey.get(key)!;
             const hidden = encode(this.model.plan, W, inp, undefined, WITH_PARAMS);
-            return tf.sum(exampleLosses(classify(this.model.plan, W, hidden, inp, WITH_PARAMS), one.labels!)) as tf.Scalar;
+            return tf.sum(
+              exampleLosses(classify(this.model.plan, W, hidden, inp, WITH_PARAMS), one.labels!),
+            ) as tf.Scalar;
           };
           const grads = tf.grads(f)(xs);
           return grads.map((g, j) => tf.add(acc[j], tf.square(g)));
@@ -247,7 +265,10 @@ export class TfjsSession implements ModelSession {
       const values = new Map(keys.map((k, j) => [k, acc[j].dataSync() as Float32Array]));
       const out = new Map<string, Float32Array>();
       for (const spec of this.model.specs) {
-        out.set(spec.param.name, extractParam(spec, values.get(spec.key)!, this.model.tensors.get(spec.key)!.shape));
+        out.set(
+          spec.param.name,
+          extractParam(spec, values.get(spec.key)!, this.model.tensors.get(spec.key)!.shape),
+        );
       }
       return out;
     } finally {

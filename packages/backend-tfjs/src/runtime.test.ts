@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { FmnError, listBackends, onesMasks, resolveBackend } from '@fmn/core';
+import { randomBatch, randomEncoder, referenceLogits } from '@fmn/testkit';
+import { createTfjsBackend, initRuntime } from './index.js';
+
+const nodeFailure = await initRuntime('node').then(
+  () => undefined,
+  (e: unknown) => (e instanceof Error ? e.message : String(e)),
+);
+
+describe('runtime resolution', () => {
+  it('importing the package registers tfjs-node, tfjs-wasm and tfjs-cpu by priority', () => {
+    const tfjs = listBackends().filter((b) => b.name.startsWith('tfjs'));
+    expect(tfjs).toEqual([
+      { name: 'tfjs-node', priority: 30 },
+      { name: 'tfjs-wasm', priority: 20 },
+      { name: 'tfjs-cpu', priority: 10 },
+    ]);
+  });
+
+  it.runIf(nodeFailure !== undefined)(
+    `picks wasm when tfjs-node fails, and says why (here: ${nodeFailure})`,
+    async () => {
+      const { backend, failures } = await resolveBackend('tfjs');
+      expect(backend.name).toBe('tfjs-wasm');
+      expect(backend.runtime).toMatch(/^tfjs 4\.22\.0 wasm \(SIMD, single-threaded\)$/);
+      expect(failures).toHaveLength(1);
+      expect(failures[0].name).toBe('tfjs-node');
+      expect(failures[0].reason).toContain('@tensorflow/tfjs-node does not load');
+      // the native binding is what is missing on this machine
+      expect(failures[0].reason).toMatch(/tfjs_binding\.node/);
+    },
+  );
+
+  it.runIf(nodeFailure === undefined)('picks tfjs-node when it loads', async () => {
+    const { backend } = await resolveBackend('tfjs');
+    expect(backend.name).toBe('tfjs-node');
+  });
+
+  it('a failing tfjs-node import is reported with its reason', async () => {
+    const importer = () =>
+      Promise.reject(new Error('libtensorflow.so: cannot open shared object file\nstack...'));
+    await expect(initRuntime('node', importer)).rejects.toThrow(
+      '@tensorflow/tfjs-node does not load: libtensorflow.so: cannot open shared object file',
+    );
+    const loadsNothing = () => Promise.resolve({});
+    if (tf.findBackendFactory('tensorflow') === null) {
+      await expect(initRuntime('node', loadsNothing)).rejects.toThrow(/registered no "tensorflow" backend/);
+    }
+  });
+
+  it('the cpu runtime is reported as such', async () => {
+    const b = await createTfjsBackend('cpu');
+    expect(b.name).toBe('tfjs-cpu');
+    expect(b.runtime).toBe('tfjs 4.22.0 cpu (plain JavaScript)');
+  });
+});
+
+describe('sessions survive the global tfjs backend switching', () => {
+  it('wasm and cpu sessions interleaved with tf.setBackend calls agree with the reference', async () => {
+    const model = randomEncoder('bert', { seed: 4, numLabels: 2 });
+    const batch = randomBatch(model, { seed: 8, size: 2, seqLen: 5 });
+    const expected = referenceLogits(model, batch);
+    const wasm = await (await createTfjsBackend('wasm')).load(model);
+    const cpu = await (await createTfjsBackend('cpu')).load(model);
+    for (let i = 0; i < 3; i++) {
+      await tf.setBackend(i % 2 ? 'wasm' : 'cpu');
+      const a = await wasm.logits(batch);
+      expect(tf.getBackend()).toBe('wasm');
+      const b = await cpu.logits(batch);
+      expect(tf.getBackend()).toBe('cpu');
+      for (const got of [a, b]) got.forEach((v, k) => expect(Math.abs(v - expected[k])).toBeLessThan(1e-4));
+    }
+    wasm.dispose();
+    cpu.dispose();
+  });
+});
+
+describe('bad input', async () => {
+  const model = randomEncoder('distilbert', { seed: 1, numLabels: 3 });
+  const s = await (await createTfjsBackend('wasm')).load(model);
+  const batch = randomBatch(model, { seed: 2, size: 2, seqLen: 4 });
+
+  it('a token id outside the vocabulary is an FmnError naming it', async () => {
+    const ids = Int32Array.from(batch.inputIds);
+    ids[3] = 40;
+    const err = await s.logits({ ...batch, inputIds: ids }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FmnError);
+    expect((err as Error).message).toBe(
+      'invalid batch: token id 40 at position 3 is outside the vocabulary (size 40)',
+    );
+  });
+
+  it('masks of the wrong size and a missing label are FmnErrors', async () => {
+    const wrong = { head: new Float32Array(3), neuron: new Float32Array(5) };
+    await expect(s.maskGradients(batch, { convention: 'batch', masks: wrong })).rejects.toThrow(FmnError);
+    await expect(
+      s.maskGradients(batch, { convention: 'example', masks: onesMasks(s.layout) }),
+    ).rejects.toThrow(/example convention needs head \[16\] and neuron \[96\]/);
+    await expect(s.loss({ ...batch, labels: Float32Array.of(0, 3) })).rejects.toThrow(
+      'label 3 is not a class index below 3',
+    );
+  });
+
+  it('a disposed session says so', async () => {
+    const t = await (await createTfjsBackend('cpu')).load(model);
+    t.dispose();
+    await expect(t.logits(batch)).rejects.toThrow('the model session was disposed');
+  });
+});
