@@ -1,6 +1,7 @@
-import { describe, it } from 'vitest';
+import { describe } from 'vitest';
+import type { Backend, EncoderModel } from '@fmn/core';
 import { runBackendConformance } from '@fmn/testkit';
-import { createTfjsBackend, initRuntime } from './index.js';
+import { createTfjsBackend, createTrainer, initRuntime, TfjsBackend } from './index.js';
 
 /** Why tfjs-node cannot run here (undefined when it loads). */
 const nodeFailure = await initRuntime('node').then(
@@ -8,20 +9,34 @@ const nodeFailure = await initRuntime('node').then(
   (e: unknown) => (e instanceof Error ? e.message : String(e)),
 );
 
+const trainer = (model: EncoderModel, backend: Backend) => {
+  if (!(backend instanceof TfjsBackend)) throw new Error(`not a tfjs backend: ${backend.name}`);
+  return createTrainer(model, { lr: 1e-3, totalSteps: 5, weightDecay: 0.01, backend });
+};
+
 describe('tfjs-wasm', () => {
-  runBackendConformance({ createBackend: () => createTfjsBackend('wasm'), fullFisher: true });
+  runBackendConformance({
+    createBackend: () => createTfjsBackend('wasm'),
+    fullFisher: true,
+    createTrainer: trainer,
+  });
 });
 
 describe('tfjs-cpu', () => {
-  runBackendConformance({ createBackend: () => createTfjsBackend('cpu'), fullFisher: true });
-});
-
-describe.skipIf(nodeFailure !== undefined)('tfjs-node', () => {
-  runBackendConformance({ createBackend: () => createTfjsBackend('node'), fullFisher: true });
-});
-
-if (nodeFailure !== undefined) {
-  describe('tfjs-node', () => {
-    it.skip(`skipped: ${nodeFailure}`, () => {});
+  runBackendConformance({
+    createBackend: () => createTfjsBackend('cpu'),
+    fullFisher: true,
+    createTrainer: trainer,
   });
-}
+});
+
+describe.skipIf(nodeFailure !== undefined)(
+  `tfjs-node${nodeFailure === undefined ? '' : ` (skipped: ${nodeFailure})`}`,
+  () => {
+    runBackendConformance({
+      createBackend: () => createTfjsBackend('node'),
+      fullFisher: true,
+      createTrainer: trainer,
+    });
+  },
+);

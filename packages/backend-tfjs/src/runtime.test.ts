@@ -33,10 +33,13 @@ describe('runtime resolution', () => {
     },
   );
 
-  it.runIf(nodeFailure === undefined)('picks tfjs-node when it loads', async () => {
-    const { backend } = await resolveBackend('tfjs');
-    expect(backend.name).toBe('tfjs-node');
-  });
+  it.runIf(nodeFailure === undefined)(
+    `picks tfjs-node when it loads${nodeFailure === undefined ? '' : ` (skipped: ${nodeFailure})`}`,
+    async () => {
+      const { backend } = await resolveBackend('tfjs');
+      expect(backend.name).toBe('tfjs-node');
+    },
+  );
 
   it('a failing tfjs-node import is reported with its reason', async () => {
     const importer = () =>

@@ -5,10 +5,22 @@
  * backend under test.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encoderParams, onesMasks, type Backend, type EncoderModel, type ModelSession } from '@fmn/core';
+import {
+  encoderParams,
+  onesMasks,
+  type Backend,
+  type Batch,
+  type EncoderModel,
+  type ModelSession,
+} from '@fmn/core';
 import { padBatch, randomBatch, sliceBatch } from './batches.js';
 import { FLAVOURS, randomEncoder, type Flavour } from './encoders.js';
-import { referenceLogits, referenceLoss, referenceMaskGradients, referenceParamGradient } from './reference.js';
+import {
+  referenceLogits,
+  referenceLoss,
+  referenceMaskGradients,
+  referenceParamGradient,
+} from './reference.js';
 import { Rng } from './rng.js';
 
 export interface ConformanceOptions {
@@ -17,10 +29,27 @@ export interface ConformanceOptions {
   flavours?: readonly Flavour[];
   /** also check squaredParamGradients (full diagonal Fisher) */
   fullFisher?: boolean;
+  /** for backends that can train: a trainer (any optimizer, small fixed learning rate) for the model */
+  createTrainer?: (model: EncoderModel, backend: Backend) => Promise<ConformanceTrainer>;
+}
+
+/** What the suite needs of a backend's trainer. */
+export interface ConformanceTrainer {
+  /** one optimizer step on the batch's mean loss; returns that loss before the update */
+  step(batch: Batch): Promise<number>;
+  /** the batch's mean loss, without updating */
+  evaluate(batch: Batch): Promise<number>;
+  dispose(): void;
 }
 
 /** max |a - b| / (atol + rtol * |b|) <= 1 elementwise, with a readable failure. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0, what = 'values'): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol = 0,
+  what = 'values',
+): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   let worst = 0;
   let at = -1;
@@ -32,7 +61,9 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     }
   }
   if (!(worst <= 1)) {
-    expect.fail(`${what}: index ${at}: got ${actual[at]}, expected ${expected[at]} (atol ${atol}, rtol ${rtol})`);
+    expect.fail(
+      `${what}: index ${at}: got ${actual[at]}, expected ${expected[at]} (atol ${atol}, rtol ${rtol})`,
+    );
   }
 }
 
@@ -110,7 +141,13 @@ export function runBackendConformance(options: ConformanceOptions): void {
       const masks = onesMasks(session.layout);
       for (let i = 0; i < masks.head.length; i++) masks.head[i] = 0.5 + rng.next();
       for (let i = 0; i < masks.neuron.length; i++) masks.neuron[i] = 0.5 + rng.next();
-      expectClose([await session.loss(batch, masks)], [referenceLoss(model, batch, masks)], 1e-4, 1e-4, 'masked loss');
+      expectClose(
+        [await session.loss(batch, masks)],
+        [referenceLoss(model, batch, masks)],
+        1e-4,
+        1e-4,
+        'masked loss',
+      );
     });
 
     it('example convention equals the batch convention on batches of one', async () => {
@@ -122,7 +159,13 @@ export function runBackendConformance(options: ConformanceOptions): void {
       for (let i = 0; i < batch.size; i++) {
         const one = await session.maskGradients(sliceBatch(batch, i), { convention: 'batch' });
         expectClose(g.head.subarray(i * nh, i * nh + nh), one.head, 1e-6, 1e-4, `example ${i} head gradient`);
-        expectClose(g.neuron.subarray(i * nn, i * nn + nn), one.neuron, 1e-6, 1e-4, `example ${i} neuron gradient`);
+        expectClose(
+          g.neuron.subarray(i * nn, i * nn + nn),
+          one.neuron,
+          1e-6,
+          1e-4,
+          `example ${i} neuron gradient`,
+        );
       }
     });
 
@@ -138,6 +181,24 @@ export function runBackendConformance(options: ConformanceOptions): void {
       expectClose(a.neuron, b.neuron, 1e-5 * scale(b.neuron), 1e-5, 'padded neuron gradient');
     });
 
+    if (options.createTrainer) {
+      const createTrainer = options.createTrainer;
+      it('a training step lowers the loss on a fixed batch', async () => {
+        const trainer = await createTrainer(model, backend);
+        try {
+          const before = referenceLoss(model, batch);
+          expectClose([await trainer.evaluate(batch)], [before], 1e-4, 1e-4, 'loss before training');
+          expectClose([await trainer.step(batch)], [before], 1e-4, 1e-4, 'loss returned by the first step');
+          const after1 = await trainer.evaluate(batch);
+          expect(after1).toBeLessThan(before);
+          for (let i = 0; i < 4; i++) await trainer.step(batch);
+          expect(await trainer.evaluate(batch)).toBeLessThan(after1);
+        } finally {
+          trainer.dispose();
+        }
+      });
+    }
+
     if (options.fullFisher) {
       it('full Fisher: per-example squared gradients match finite differences, summed over examples', async () => {
         expect(session.squaredParamGradients).toBeTypeOf('function');
@@ -145,7 +206,8 @@ export function runBackendConformance(options: ConformanceOptions): void {
         const params = encoderParams(model);
         expect([...sum.keys()].sort()).toEqual(params.map((p) => p.name).sort());
         const singles = [];
-        for (let i = 0; i < batch.size; i++) singles.push(await session.squaredParamGradients!(sliceBatch(batch, i)));
+        for (let i = 0; i < batch.size; i++)
+          singles.push(await session.squaredParamGradients!(sliceBatch(batch, i)));
         const rng = new Rng(9);
         for (const p of params) {
           const got = sum.get(p.name)!;
@@ -157,7 +219,8 @@ export function runBackendConformance(options: ConformanceOptions): void {
           // and each single-example entry is the square of the reference gradient
           const k = rng.int(p.data.length);
           let expected = 0;
-          for (let i = 0; i < batch.size; i++) expected += referenceParamGradient(model, sliceBatch(batch, i), p, k) ** 2;
+          for (let i = 0; i < batch.size; i++)
+            expected += referenceParamGradient(model, sliceBatch(batch, i), p, k) ** 2;
           expectClose([got[k]], [expected], 1e-7, 2e-2, `${p.name}[${k}] squared gradient`);
         }
       });
