@@ -12,11 +12,12 @@ import '@fmn/arch-bert';
 import '@fmn/arch-roberta';
 import '@fmn/arch-distilbert';
 import '@fmn/arch-electra';
-import { adapterFor, Checkpoint, writeFileAtomic } from '@fmn/core';
+import { adapterFor, Checkpoint, writeFileAtomic, type EncoderModel } from '@fmn/core';
 import { createTfjsBackend, type TfjsBackend } from '@fmn/backend-tfjs';
 import { loadTokenizer } from '@fmn/data';
 import { buildZoo } from '../src/build/zoo.js';
 import {
+  bertPooler,
   DEFAULT_SHAPE,
   initMlmModel,
   withClassifier,
@@ -27,6 +28,7 @@ import {
 import {
   DEFAULT_FINETUNE,
   DEFAULT_PRETRAIN,
+  TASK_EPOCHS,
   devBatches,
   devLogits,
   finetune,
@@ -76,23 +78,61 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
   if (maskId === undefined) throw new Error(`no mask token in ${tokDir}`);
   console.log(`[${arch}] vocab ${vocabSize}, mask id ${maskId}, runtime ${backend.runtime}`);
 
-  const mlm = initMlmModel(arch, shape, vocabSize, SEED);
-  const batches = mlmBatches(lines, tok, maskId, vocabSize, pre, shape.maxLength, `${SEED}/${arch}`);
-  const pt = await pretrain(mlm, batches, pre, backend, 1, (m) => console.log(`[${arch}]${m}`));
-  console.log(
-    `[${arch}] pre-trained ${pt.log.steps} steps in ${pt.log.seconds.toFixed(0)} s, loss ${pt.log.firstLoss.toFixed(3)} -> ${pt.log.lastLoss.toFixed(3)}`,
-  );
   const root = zooPath('models', arch);
-  await writeZooModel(join(root, 'base'), arch, pt.model, tokDir, tokFiles, undefined, {
-    fmn_zoo: 'masked-lm pre-trained base',
-  });
+  const resultsPath = join(root, 'results.json');
+  let previous: Record<string, unknown> = {};
+  let pretrained: EncoderModel;
+  let pretrainLog: unknown;
+  if (process.argv.includes('--from-base')) {
+    // fine-tune only: start from the shipped base (fp16 weights)
+    const ckpt = await Checkpoint.open(join(root, 'base'));
+    pretrained = await adapterFor(ckpt.config).load(ckpt);
+    await ckpt.close();
+    if (arch === 'bert' && !pretrained.extras?.length) {
+      // a base written before the pooler was stored: add the seeded pooler (encoder weights unchanged)
+      const pooler = bertPooler(shape.hidden, SEED);
+      pretrained = { ...pretrained, extras: [pooler.weight, pooler.bias!] };
+      await writeZooModel(join(root, 'base'), arch, pretrained, tokDir, tokFiles, undefined, {
+        fmn_zoo: 'masked-lm pre-trained base',
+      });
+    }
+    previous = JSON.parse(await readFile(resultsPath, 'utf8')) as Record<string, unknown>;
+    pretrainLog = (previous.pretrain as { log?: unknown } | undefined)?.log;
+    console.log(`[${arch}] fine-tuning from the shipped base`);
+  } else {
+    const mlm = initMlmModel(arch, shape, vocabSize, SEED);
+    const batches = mlmBatches(lines, tok, maskId, vocabSize, pre, shape.maxLength, `${SEED}/${arch}`);
+    const pt = await pretrain(mlm, batches, pre, backend, 1, (m) => console.log(`[${arch}]${m}`));
+    console.log(
+      `[${arch}] pre-trained ${pt.log.steps} steps in ${pt.log.seconds.toFixed(0)} s, loss ${pt.log.firstLoss.toFixed(3)} -> ${pt.log.lastLoss.toFixed(3)}`,
+    );
+    // BERT's base carries the pooler every fine-tuning starts from (BertModel has one)
+    const pooler = bertPooler(shape.hidden, SEED);
+    const base = arch === 'bert' ? { ...pt.model, extras: [pooler.weight, pooler.bias!] } : pt.model;
+    await writeZooModel(join(root, 'base'), arch, base, tokDir, tokFiles, undefined, {
+      fmn_zoo: 'masked-lm pre-trained base',
+    });
+    // fine-tune from the base as shipped (fp16), so task vectors are relative to the shipped base
+    const ckpt = await Checkpoint.open(join(root, 'base'));
+    pretrained = await adapterFor(ckpt.config).load(ckpt);
+    await ckpt.close();
+    pretrainLog = pt.log;
+  }
 
-  const results: Record<string, unknown> = {};
+  const results: Record<string, unknown> = {
+    ...((previous.tasks as Record<string, unknown> | undefined) ?? {}),
+  };
   const only = arg('--tasks')?.split(',');
   for (const task of zooTasks.filter((t) => !only || only.includes(t.name))) {
-    const start = withClassifier(pt.model, arch, task.num_labels, `${SEED}/${task.name}`);
-    const tb = await trainBatches(task, tok, fine, shape.maxLength, SEED);
-    const ft = await finetune(start, tb, fine, backend, 2, (m) => console.log(`[${arch}/${task.name}]${m}`));
+    const start = withClassifier(pretrained, arch, task.num_labels, `${SEED}/${task.name}`, SEED);
+    const settings = {
+      ...fine,
+      epochs: arg('--epochs') ? fine.epochs : (TASK_EPOCHS[task.name] ?? fine.epochs),
+    };
+    const tb = await trainBatches(task, tok, settings, shape.maxLength, SEED);
+    const ft = await finetune(start, tb, settings, backend, 2, (m) =>
+      console.log(`[${arch}/${task.name}]${m}`),
+    );
     const dir = join(root, task.name);
     await writeZooModel(
       dir,
@@ -114,17 +154,17 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
     console.log(
       `[${arch}/${task.name}] ${ft.log.steps} steps in ${ft.log.seconds.toFixed(0)} s, loss ${ft.log.firstLoss.toFixed(3)} -> ${ft.log.lastLoss.toFixed(3)}; dev ${JSON.stringify(score.metrics)}`,
     );
-    results[task.name] = { dev: score.metrics, train: ft.log };
+    results[task.name] = { dev: score.metrics, train: ft.log, settings };
   }
   const summary = {
     arch,
     seed: SEED,
     runtime: backend.runtime,
     shape: { ...shape, vocabSize, electraEmbedding: arch === 'electra' ? shape.electraEmbedding : undefined },
-    pretrain: { ...pre, log: pt.log },
-    finetune: fine,
+    pretrain: { ...pre, log: pretrainLog },
+    finetune: { ...((previous.finetune as Record<string, unknown> | undefined) ?? {}), ...fine },
     tasks: results,
-    seconds: (Date.now() - t0) / 1000,
+    seconds: ((previous.seconds as number | undefined) ?? 0) + (Date.now() - t0) / 1000,
   };
   await writeFileAtomic(join(root, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
   console.log(`[${arch}] done in ${summary.seconds.toFixed(0)} s`);

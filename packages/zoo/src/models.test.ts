@@ -11,6 +11,7 @@ import { adapterFor, Checkpoint, encoderParams, f16ToF32, f32ToF16, type Encoder
 import { createTfjsBackend } from '@fmn/backend-tfjs';
 import { loadTokenizer } from '@fmn/data';
 import {
+  bertPooler,
   DEFAULT_SHAPE,
   initMlmModel,
   withClassifier,
@@ -81,8 +82,39 @@ describe('zoo model files', () => {
       const encoderOnly = encoderParams({ ...mlm, head: undefined });
       expect(encoderParams(base).map((p) => p.data)).toEqual(encoderOnly.map((p) => viaF16(p.data)));
       expect(base.dims).toEqual(back.dims);
+      // fine-tuning from the base as read back (unprefixed names) writes a proper classifier
+      const again = withClassifier(base, arch, 2, 'test2');
+      await writeZooModel(join(dir, 'task2'), arch, again, zooTokenizerFor(arch), TOK_FILES[arch], {
+        numLabels: 2,
+        labels: ['x', 'y'],
+      });
+      const back2 = await open(join(dir, 'task2'));
+      expect(encoderParams(back2).map((p) => p.name)).toEqual(encoderParams(clf).map((p) => p.name));
     },
   );
+
+  it('BERT: the pooler is part of the base and every fine-tuning starts from it', async () => {
+    const mlm = initMlmModel('bert', tiny, 60, 'test');
+    const pooler = bertPooler(tiny.hidden, 'test');
+    const dir = join(tmp, 'bert-pooler');
+    await writeZooModel(
+      join(dir, 'base'),
+      'bert',
+      { ...mlm, extras: [pooler.weight, pooler.bias!] },
+      zooTokenizerFor('bert'),
+      TOK_FILES.bert,
+    );
+    const base = await open(join(dir, 'base'));
+    expect(base.extras?.map((p) => p.name)).toEqual(['pooler.dense.weight', 'pooler.dense.bias']);
+    const first = (m: EncoderModel) =>
+      m.head?.kind === 'classification' ? m.head.steps[0].linear : undefined;
+    const a = first(withClassifier(base, 'bert', 2, 'task-a'))!;
+    const b = first(withClassifier(base, 'bert', 3, 'task-b'))!;
+    expect(a.weight.name).toBe('bert.pooler.dense.weight');
+    expect(a.weight.data).toEqual(viaF16(pooler.weight.data));
+    expect(b.weight.data).toEqual(a.weight.data);
+    expect(b.weight.data).not.toBe(a.weight.data); // a copy: training one task does not move another's start
+  });
 
   it('masked-LM batches select about 15% of the ordinary tokens and never a special token', async () => {
     const tok = await loadTokenizer(zooTokenizerFor('bert'), { model_type: 'bert' });

@@ -136,7 +136,11 @@ export function registerDemo(program: Command): void {
       DEMO_SAMPLES,
     )
     .option('--zoo <dir>', 'zoo folder with data/ and models/ (default: the installed @fmn/zoo)')
-    .addOption(new Option('--backend <name>', 'compute backend').choices([...BACKEND_CHOICES]))
+    .addOption(
+      new Option('--backend <name>', 'compute backend (onnxruntime is the fastest for these small models)')
+        .choices([...BACKEND_CHOICES])
+        .default('onnxruntime'),
+    )
     .action(
       async (
         opts: { arch: string; out: string; samples: number | 'all'; zoo?: string; backend?: string },

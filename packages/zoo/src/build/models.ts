@@ -213,23 +213,54 @@ export const HEAD_ACTIVATION: Record<ZooArch, Activation> = {
   electra: 'gelu', // ElectraClassificationHead
 };
 
-/** The encoder of `model` with a fresh sequence-classification head of `numLabels` outputs. */
+/**
+ * BERT's pooler (`pooler.dense`, part of the base model in HuggingFace: BertModel has one). The
+ * masked-LM pre-training does not train it, so it is initialised once per zoo (seeded), stored in
+ * the base and shared by every fine-tuning start, as fine-tuning a BertModel checkpoint would.
+ */
+export function bertPooler(hidden: number, seed: string): Linear {
+  return new Init(`${seed}/bert/pooler`).linear('bert.pooler.dense', hidden, hidden);
+}
+
+const copyParam = (p: Param, name = p.name): Param => ({
+  name,
+  shape: [...p.shape],
+  data: Float32Array.from(p.data),
+});
+
+/**
+ * The encoder of `model` with a fresh sequence-classification head of `numLabels` outputs (seeded
+ * by `seed`). BERT's pooler is not fresh: it is the base model's (`model.extras`, as read from a
+ * base checkpoint) or else `bertPooler(hidden, poolerSeed)`.
+ */
 export function withClassifier(
   model: EncoderModel,
   arch: ZooArch,
   numLabels: number,
   seed: string,
+  poolerSeed = seed,
 ): EncoderModel {
   const init = new Init(`${seed}/${arch}/head`);
   const H = model.dims.hidden;
-  const [hidden, out] =
-    arch === 'bert'
-      ? ['bert.pooler.dense', 'classifier']
-      : arch === 'distilbert'
-        ? ['pre_classifier', 'classifier']
-        : ['classifier.dense', 'classifier.out_proj'];
+  let first: Linear;
+  let out: string;
+  if (arch === 'bert') {
+    const w = model.extras?.find((p) => /(^|\.)pooler\.dense\.weight$/.test(p.name));
+    const b = model.extras?.find((p) => /(^|\.)pooler\.dense\.bias$/.test(p.name));
+    first =
+      w && b
+        ? { weight: copyParam(w, 'bert.pooler.dense.weight'), bias: copyParam(b, 'bert.pooler.dense.bias') }
+        : bertPooler(H, poolerSeed);
+    out = 'classifier';
+  } else if (arch === 'distilbert') {
+    first = init.linear('pre_classifier', H, H);
+    out = 'classifier';
+  } else {
+    first = init.linear('classifier.dense', H, H);
+    out = 'classifier.out_proj';
+  }
   const steps: HeadStep[] = [
-    { linear: init.linear(hidden, H, H), activation: HEAD_ACTIVATION[arch] },
+    { linear: first, activation: HEAD_ACTIVATION[arch] },
     { linear: init.linear(out, numLabels, H), activation: 'identity' },
   ];
   const { head: _drop, extras: _extras, ...encoder } = model;
@@ -311,8 +342,9 @@ export function configFor(
 
 /**
  * Writes `model` as a HuggingFace folder: config.json, model.safetensors (fp16) and the tokenizer
- * files from `tokenizerDir`. Without a classification head the bare encoder is written as
- * `XModel.save_pretrained` does (no architecture prefix, no pooler). Atomic (temp folder + rename).
+ * files from `tokenizerDir`. Without a classification head the bare encoder (and its `extras`, e.g.
+ * BERT's pooler) is written as `XModel.save_pretrained` does (no architecture prefix). Atomic
+ * (temp folder + rename).
  */
 export async function writeZooModel(
   dir: string,
@@ -324,10 +356,14 @@ export async function writeZooModel(
   metadata: Record<string, string> = {},
 ): Promise<void> {
   const config = configFor(arch, model, model.head?.kind === 'classification' ? head : undefined);
-  let params = encoderParams(model);
+  // a classifier's encoder tensors carry the architecture prefix (a base read from disk has none)
+  const encoderName = /^(embeddings\.|embeddings_project\.|encoder\.|transformer\.)/;
+  let params = encoderParams(model).map((p) =>
+    encoderName.test(p.name) ? { ...p, name: `${arch}.${p.name}` } : p,
+  );
   const bare = model.head?.kind !== 'classification';
   if (bare) {
-    const enc = encoderParams({ ...model, head: undefined });
+    const enc = [...encoderParams({ ...model, head: undefined }), ...(model.extras ?? [])];
     params = enc.map((p) => ({
       ...p,
       name: p.name.startsWith(`${arch}.`) ? p.name.slice(arch.length + 1) : p.name,

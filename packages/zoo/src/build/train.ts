@@ -59,6 +59,12 @@ export const DEFAULT_FINETUNE: FinetuneSettings = {
   maxTrain: 4000,
 };
 
+/**
+ * Tasks fine-tuned longer: the regression task's loss stays on its plateau (predicting the mean)
+ * for about one epoch before it starts to fall.
+ */
+export const TASK_EPOCHS: Readonly<Record<string, number>> = { similarity: 6 };
+
 /** Special token ids of a tokenizer (never masked, never chosen as random replacements). */
 function specialIds(tok: TextTokenizer): Set<number> {
   const out = new Set<number>();
