@@ -4,9 +4,12 @@
  *   models/<arch>/<task>        one fine-tuned XForSequenceClassification per task (fp16)
  *   models/<arch>/results.json  settings, losses, times and dev scores
  *
- *   pnpm --filter @fmn/zoo zoo:models [bert roberta distilbert electra] [--pretrain-steps N] [--epochs N]
+ *   pnpm --filter @fmn/zoo zoo:models [bert roberta distilbert electra] [--jobs N]
+ *     [--tasks a,b] [--from-base] [--pretrain-steps N] [--epochs N] [--lr X] [--runtime wasm|cpu|node]
  */
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import '@fmn/arch-bert';
 import '@fmn/arch-roberta';
@@ -65,10 +68,11 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
     lr: Number(arg('--lr') ?? DEFAULT_FINETUNE.lr),
   };
   const tokDir = zooTokenizerFor(arch);
+  // the vocabulary files, not tokenizer.json (the same tokenizer, 4-6x larger): keeps the zoo under 40 MB
   const tokFiles =
     arch === 'roberta'
-      ? ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt']
-      : ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
+      ? ['tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt']
+      : ['tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
   const config = { model_type: arch, pad_token_id: arch === 'roberta' ? 1 : 0 };
   const tok = await loadTokenizer(tokDir, config);
   const vocab: Record<string, number> = JSON.parse(await readFile(join(tokDir, 'tokenizer.json'), 'utf8'))
@@ -78,7 +82,7 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
   if (maskId === undefined) throw new Error(`no mask token in ${tokDir}`);
   console.log(`[${arch}] vocab ${vocabSize}, mask id ${maskId}, runtime ${backend.runtime}`);
 
-  const root = zooPath('models', arch);
+  const root = join(arg('--out') ?? zooPath('models'), arch);
   const resultsPath = join(root, 'results.json');
   let previous: Record<string, unknown> = {};
   let pretrained: EncoderModel;
@@ -170,14 +174,41 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
   console.log(`[${arch}] done in ${summary.seconds.toFixed(0)} s`);
 }
 
+/** Runs this script for each group of architectures in a child process; fails if any fails. */
+async function parallel(groups: ZooArch[][]): Promise<void> {
+  const script = fileURLToPath(import.meta.url);
+  const rest = process.argv.slice(2).filter((a) => !(ZOO_ARCHS as readonly string[]).includes(a));
+  const i = rest.indexOf('--jobs');
+  if (i >= 0) rest.splice(i, 2);
+  const codes = await Promise.all(
+    groups.map(
+      (g) =>
+        new Promise<number>((done) => {
+          const child = spawn(process.execPath, [...process.execArgv, script, ...g, ...rest], {
+            stdio: 'inherit',
+          });
+          child.on('exit', (code) => done(code ?? 1));
+        }),
+    ),
+  );
+  if (codes.some((c) => c !== 0)) throw new Error(`a model build failed (exit codes ${codes.join(', ')})`);
+}
+
 async function main(): Promise<void> {
-  const archs = process.argv
+  const picked = process.argv
     .slice(2)
     .filter((a): a is ZooArch => (ZOO_ARCHS as readonly string[]).includes(a));
+  const archs = picked.length > 0 ? picked : [...ZOO_ARCHS];
+  // --jobs N: N processes (tfjs wasm is single-threaded), architectures dealt round-robin
+  const jobs = Math.min(archs.length, Number(arg('--jobs') ?? 1));
+  if (jobs > 1) {
+    await parallel(Array.from({ length: jobs }, (_, j) => archs.filter((_, k) => k % jobs === j)));
+    return;
+  }
   const kind = (arg('--runtime') ?? 'wasm') as 'wasm' | 'node' | 'cpu';
   const backend = await createTfjsBackend(kind);
   const lines = await corpusLines();
-  for (const arch of archs.length > 0 ? archs : ZOO_ARCHS) await buildArch(arch, lines, backend);
+  for (const arch of archs) await buildArch(arch, lines, backend);
 }
 
 await main();

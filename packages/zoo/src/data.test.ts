@@ -95,3 +95,33 @@ describe('zoo tokenizers', () => {
     expect(vocab.length).toBe(Object.keys(vocabObj).length);
   });
 });
+
+describe('model folders', () => {
+  it.each([
+    ['bert', zooTokenizers.wordpiece, 'vocab.txt'],
+    ['roberta', zooTokenizers.bpe, 'vocab.json+merges.txt'],
+  ] as const)(
+    '%s: the vocabulary files alone (as in the model folders) tokenize as tokenizer.json does',
+    async (arch, dir, source) => {
+      const full = await loadTokenizer(dir, { model_type: arch });
+      const { mkdtemp, copyFile, rm } = await import('node:fs/promises');
+      const { tmpdir } = await import('node:os');
+      const tmp = await mkdtemp(join(tmpdir(), 'fmn-zoo-tok-'));
+      try {
+        const files = arch === 'roberta' ? ['vocab.json', 'merges.txt'] : ['vocab.txt'];
+        for (const f of [...files, 'tokenizer_config.json', 'special_tokens_map.json'])
+          await copyFile(join(dir, f), join(tmp, f));
+        const bare = await loadTokenizer(tmp, { model_type: arch });
+        expect(bare.source).toBe(source);
+        const task = zooTasks.find((t) => t.name === 'nli')!;
+        const ds = (await loadDataset(join(task.folder, 'dev.tsv'), {
+          columns: { a: 'sentence1', b: 'sentence2', label: 'label' },
+        })) as TextDataset;
+        for (const e of ds.examples.slice(0, 100))
+          expect(bare.encode(e.a, e.b)).toEqual(full.encode(e.a, e.b));
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    },
+  );
+});
