@@ -72,6 +72,17 @@ describe('sessions', () => {
         }
       }
       expect(create).toHaveBeenCalledTimes(3);
+      // masks given as views into a larger buffer (non-zero byte offset) are read correctly
+      const b = randomBatch(model, { seed: 9, size: 2, seqLen: 6 });
+      const { layers: L, heads: H, intermediate: I } = session.layout;
+      const big = Float32Array.from({ length: 5 + 2 * L * (H + I) }, (_, k) => 0.5 + ((k * 7) % 11) / 10);
+      const views = { head: big.subarray(5, 5 + 2 * L * H), neuron: big.subarray(5 + 2 * L * H) };
+      const copies = { head: Float32Array.from(views.head), neuron: Float32Array.from(views.neuron) };
+      const fromViews = await session.maskGradients(b, { convention: 'example', masks: views });
+      const fromCopies = await session.maskGradients(b, { convention: 'example', masks: copies });
+      expect(Array.from(fromViews.head)).toEqual(Array.from(fromCopies.head));
+      expect(Array.from(fromViews.neuron)).toEqual(Array.from(fromCopies.neuron));
+      expect(await session.loss(b, views)).toBe(await session.loss(b, copies));
     } finally {
       create.mockRestore();
       await session.dispose();
