@@ -30,6 +30,13 @@ export interface ForwardOptions {
   readonly paramGrads: boolean;
   /** training-time dropout (0 or absent: eval mode, as METHOD.md) */
   readonly dropout?: { readonly rate: number; nextSeed: () => number };
+  /**
+   * Persistent [out, in] copies of linear weights, by weight key (input gradients then multiply by
+   * a tensor the wasm backend has already packed, instead of a fresh transpose every call).
+   */
+  readonly transposed?: (key: string) => tf.Tensor2D | undefined;
+  /** how attention products run (default 'auto') */
+  readonly attention?: AttentionMode;
 }
 
 /** Mask tensors: head [L,H] or per-example [B,L,H]; neuron [L,I] or [B,L,I]. */
@@ -152,9 +159,10 @@ export function linear(x: tf.Tensor, lin: CLinear, W: Lookup, opts: ForwardOptio
   const bias = lin.b ? W(lin.b) : undefined;
   const x2 = x as tf.Tensor2D;
   if (!opts.paramGrads) {
+    const w = opts.transposed?.(lin.wt);
     const f = customGrad((xi: tf.Tensor) => ({
       value: tf.fused.matMul({ a: xi as tf.Tensor2D, b: wt, bias }),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.matMul(dy as tf.Tensor2D, tf.transpose(wt)),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.matMul(dy as tf.Tensor2D, w ?? tf.transpose(wt)),
     }));
     return f(x2) as tf.Tensor2D;
   }
@@ -184,6 +192,94 @@ export function linear(x: tf.Tensor, lin: CLinear, W: Lookup, opts: ForwardOptio
     };
   });
   return f(x2, wt) as tf.Tensor2D;
+}
+
+/** Rows [i*n, (i+1)*n) of a 2D tensor. */
+function rows(x: tf.Tensor2D, i: number, n: number): tf.Tensor2D {
+  return tf.slice(x, [i * n, 0], [n, x.shape[1]]);
+}
+
+/** [G*r, c] -> [G*c, r]: each of the G row blocks transposed. */
+function blockT(x: tf.Tensor2D, G: number): tf.Tensor2D {
+  const [gr, c] = x.shape;
+  return tf.reshape(tf.transpose(tf.reshape(x, [G, gr / G, c]), [0, 2, 1]), [G * c, gr / G]);
+}
+
+/** out_i = a_i b_i for the G blocks of a [G*m, k] and b [G*k, n]: one 2D matmul per block. */
+function blockMatMul(a: tf.Tensor2D, b: tf.Tensor2D, G: number): tf.Tensor2D {
+  const m = a.shape[0] / G;
+  const k = b.shape[0] / G;
+  const out: tf.Tensor2D[] = [];
+  for (let i = 0; i < G; i++) out.push(tf.matMul(rows(a, i, m), rows(b, i, k)));
+  return tf.concat(out, 0);
+}
+
+/** How attention products run: batched matmuls, or one 2D matmul per (example, head). */
+export type AttentionMode = 'auto' | 'batched' | 'per-head';
+
+/**
+ * 'auto' uses per-head matmuls on wasm from this many multiply-adds per head product (T*T*d):
+ * below it the per-op overhead of G small matmuls outweighs the slow batched loop (measured with
+ * forward + backward: 16 x 4 heads x 16 tokens x d 8, batched 3x faster; 8 x 4 x 32 x 16, even;
+ * 32 x 4 x 64 x 32, per-head 2x faster; 16 x 12 x 128 x 64, per-head 4x faster).
+ */
+const PER_HEAD_MIN = 16384;
+
+/**
+ * softmax(q k^T + maskAdd) v for every (example, head); q, k, v [B, H, T, d], q already scaled.
+ *
+ * tfjs-backend-wasm runs batched matmuls ([B*H, T, d] @ ...) through a naive scalar loop, ten
+ * times slower than its XNNPACK path for plain 2D matmuls, so on wasm every head's products are
+ * separate 2D matmuls (with hand-written gradients, also made of 2D matmuls); other runtimes
+ * use batched matmuls.
+ */
+export function attention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  maskAdd: tf.Tensor4D,
+  mode: AttentionMode = 'auto',
+): tf.Tensor4D {
+  const [B, H, T, d] = q.shape;
+  if (mode === 'auto')
+    mode = tf.engine().backendName === 'wasm' && T * T * d >= PER_HEAD_MIN ? 'per-head' : 'batched';
+  if (mode === 'batched') {
+    const G = B * H;
+    const scores = tf.add(
+      tf.reshape(tf.matMul(tf.reshape(q, [G, T, d]), tf.reshape(k, [G, T, d]), false, true), [B, H, T, T]),
+      maskAdd,
+    );
+    return tf.reshape(tf.matMul(tf.reshape(tf.softmax(scores), [G, T, T]), tf.reshape(v, [G, T, d])), [
+      B,
+      H,
+      T,
+      d,
+    ]);
+  }
+  const G = B * H;
+  const f = customGrad((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const q2 = tf.reshape(qi, [G * T, d]) as tf.Tensor2D;
+    const k2 = tf.reshape(ki, [G * T, d]) as tf.Tensor2D;
+    const v2 = tf.reshape(vi, [G * T, d]) as tf.Tensor2D;
+    const scores = tf.add(tf.reshape(blockMatMul(q2, blockT(k2, G), G), [B, H, T, T]), maskAdd);
+    const p2 = tf.reshape(tf.softmax(scores), [G * T, T]) as tf.Tensor2D;
+    save([q2, k2, v2, p2]);
+    return {
+      value: tf.reshape(blockMatMul(p2, v2, G), [B, H, T, d]),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [qs, ks, vs, ps] = saved as tf.Tensor2D[];
+        const g = tf.reshape(dy as tf.Tensor, [G * T, d]) as tf.Tensor2D;
+        const dp = blockMatMul(g, blockT(vs, G), G);
+        const dv = blockMatMul(blockT(ps, G), g, G);
+        // softmax: dS = P * (dP - rowsum(dP * P))
+        const ds = tf.mul(ps, tf.sub(dp, tf.sum(tf.mul(dp, ps), -1, true))) as tf.Tensor2D;
+        const dq = blockMatMul(ds, ks, G);
+        const dk = blockMatMul(blockT(ds, G), qs, G);
+        return [dq, dk, dv].map((t) => tf.reshape(t, [B, H, T, d]));
+      },
+    };
+  });
+  return f(q, k, v) as tf.Tensor4D;
 }
 
 export function layerNorm(x: tf.Tensor, n: CNorm, W: Lookup): tf.Tensor {
@@ -238,14 +334,26 @@ export function encode(
   const scale = 1 / Math.sqrt(d);
   plan.layers.forEach((layer, l) => {
     const qkv = linear(x, layer.qkv, W, opts); // [N, 3*Hd]
+    // (a rank-4 transpose: rank 5 is many times slower on wasm)
     const heads = tf.transpose(tf.reshape(qkv, [B, T, 3 * H, d]), [0, 2, 1, 3]); // [B, 3H, T, d]
-    const part = (i: number) => tf.reshape(tf.slice(heads, [0, i * H, 0, 0], [B, H, T, d]), [B * H, T, d]);
-    const q = tf.mul(part(0), scale);
-    const k = part(1);
-    const v = part(2);
-    const scores = tf.add(tf.reshape(tf.matMul(q, k, false, true), [B, H, T, T]), inp.maskAdd);
-    const probs = dropout(tf.softmax(scores), opts);
-    let ctx = tf.reshape(tf.matMul(tf.reshape(probs, [B * H, T, T]), v), [B, H, T, d]);
+    const part = (i: number) => tf.slice(heads, [0, i * H, 0, 0], [B, H, T, d]);
+    const q = tf.mul(part(0), scale) as tf.Tensor4D;
+    let ctx: tf.Tensor;
+    if (opts.dropout && opts.dropout.rate > 0) {
+      // training with attention dropout: batched, as dropout sits between softmax and the product
+      const G = B * H;
+      const scores = tf.add(
+        tf.reshape(tf.matMul(tf.reshape(q, [G, T, d]), tf.reshape(part(1), [G, T, d]), false, true), [
+          B,
+          H,
+          T,
+          T,
+        ]),
+        inp.maskAdd,
+      );
+      const probs = dropout(tf.softmax(scores), opts);
+      ctx = tf.reshape(tf.matMul(tf.reshape(probs, [G, T, T]), tf.reshape(part(2), [G, T, d])), [B, H, T, d]);
+    } else ctx = attention(q, part(1) as tf.Tensor4D, part(2) as tf.Tensor4D, inp.maskAdd, opts.attention);
     if (masks) {
       // multiplying the context equals multiplying the probabilities (METHOD.md 2)
       const m = masks.perExample

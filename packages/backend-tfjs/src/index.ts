@@ -13,6 +13,7 @@ registerBackend('tfjs-cpu', { init: () => createTfjsBackend('cpu') }, 10);
 export { createTfjsBackend, TfjsBackend, TfjsSession, type TfjsOptions } from './session.js';
 export { initRuntime, type Runtime, type RuntimeKind, type ModuleImporter } from './runtime.js';
 export { buildLayout, mapModelParams } from './params.js';
+export type { AttentionMode } from './forward.js';
 export {
   createTrainer,
   linearSchedule,

@@ -17,10 +17,12 @@ describe('no tensor leaks across batches (wasm)', async () => {
     expect(tf.memory().numTensors).toBe(after1);
   };
 
-  it('maskGradients, batch convention', async () => {
+  it('maskGradients, batch convention; disposing the session releases its tensors', async () => {
+    const before = tf.memory().numTensors;
     const s = await backend.load(model);
     await leakCheck((i) => s.maskGradients(batches[i], { convention: 'batch' }));
     s.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('maskGradients, example convention (chunked batches too)', async () => {

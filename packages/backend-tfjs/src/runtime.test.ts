@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { FmnError, listBackends, onesMasks, resolveBackend } from '@fmn/core';
-import { randomBatch, randomEncoder, referenceLogits } from '@fmn/testkit';
+import { randomBatch, randomEncoder, referenceLogits, Rng } from '@fmn/testkit';
 import { createTfjsBackend, initRuntime } from './index.js';
 
 const nodeFailure = await initRuntime('node').then(
@@ -110,5 +110,73 @@ describe('bad input', async () => {
     const t = await (await createTfjsBackend('cpu')).load(model);
     t.dispose();
     await expect(t.logits(batch)).rejects.toThrow('the model session was disposed');
+  });
+});
+
+describe('the wasm Slice kernel replacement (reads the heap in place)', () => {
+  it('equals slicing on the host, for contiguous and strided slices of every rank and dtype', async () => {
+    await createTfjsBackend('wasm');
+    expect(tf.getKernel('Slice', 'wasm')).toHaveProperty('fmnHeapSlice', true);
+    const rng = new Rng(5);
+    const cases: [number[], number[], number[]][] = [
+      [[10], [3], [4]],
+      [
+        [6, 5],
+        [2, 0],
+        [3, 5],
+      ],
+      [
+        [6, 5],
+        [1, 2],
+        [4, 2],
+      ],
+      [
+        [4, 6, 3, 5],
+        [0, 2, 0, 0],
+        [4, 3, 3, 5],
+      ],
+      [
+        [4, 6, 3, 5],
+        [1, 0, 1, 2],
+        [2, 6, 2, 3],
+      ],
+      [
+        [2, 3, 4, 5, 2],
+        [1, 1, 0, 2, 0],
+        [1, 2, 4, 3, 2],
+      ],
+      [
+        [3, 4],
+        [0, 0],
+        [0, 4],
+      ],
+    ];
+    for (const [shape, begin, size] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: n }, () => rng.int(1000));
+      // the expected slice, computed on the host from the index arithmetic
+      const strides = shape.map((_, a) => shape.slice(a + 1).reduce((x, y) => x * y, 1));
+      const expected: number[] = [];
+      const count = size.reduce((a, b) => a * b, 1);
+      for (let o = 0; o < count; o++) {
+        let rest = o;
+        let off = 0;
+        for (let a = shape.length - 1; a >= 0; a--) {
+          off += (begin[a] + (rest % size[a])) * strides[a];
+          rest = Math.floor(rest / size[a]);
+        }
+        expected.push(values[off]);
+      }
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const x = tf.tensor(dtype === 'bool' ? values.map((v) => v % 2) : values, shape, dtype);
+        const y = tf.slice(x, begin, size);
+        expect(y.shape).toEqual(size);
+        expect(Array.from(y.dataSync()), `${dtype} [${shape}] from [${begin}] size [${size}]`).toEqual(
+          dtype === 'bool' ? expected.map((v) => v % 2) : expected,
+        );
+        tf.dispose([x, y]);
+      }
+    }
+    expect(tf.getBackend()).toBe('wasm');
   });
 });

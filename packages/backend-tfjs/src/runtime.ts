@@ -42,6 +42,66 @@ function currentBackend(): string | undefined {
   }
 }
 
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * tfjs-backend-wasm's Slice kernel copies the whole input out of the wasm heap (readSync) on
+ * every call, so slicing one head out of a [B*H*T, d] tensor costs as much as copying all of
+ * it. This drop-in replacement copies only the slice, reading the heap in place (strings go to
+ * the original kernel).
+ */
+function installWasmSlice(): void {
+  const original = tf.getKernel('Slice', 'wasm');
+  if (!original || (original as { fmnHeapSlice?: boolean }).fmnHeapSlice) return;
+  const kernelFunc = (args: {
+    inputs: { x: tf.TensorInfo };
+    attrs: { begin: number[]; size: number[] };
+    backend: unknown;
+  }) => {
+    const { x } = args.inputs;
+    if (x.dtype === 'string' || x.shape.length === 0)
+      return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+    const backend = args.backend as WasmHeapBackend;
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, args.attrs.begin, args.attrs.size);
+    const out = backend.makeOutput(size, x.dtype);
+    const n = tf.util.sizeFromShape(size);
+    if (n === 0) return out;
+    // views taken after makeOutput: an allocation may grow (and detach) the heap
+    const src = backend.typedArrayFromHeap(x);
+    const dst = backend.typedArrayFromHeap(out);
+    const rank = x.shape.length;
+    const strides = tf.util.computeStrides(x.shape);
+    const stride = (a: number) => (a < rank - 1 ? strides[a] : 1);
+    // the axes after `inner` are taken whole, so every index over axes [0, inner) is one
+    // contiguous run of the source
+    let inner = rank - 1;
+    while (inner > 0 && size[inner] === x.shape[inner]) inner--;
+    let run = 1;
+    for (let a = inner; a < rank; a++) run *= size[a];
+    const base = begin[inner] * stride(inner);
+    const idx = new Array<number>(inner).fill(0);
+    for (let o = 0; o < n; o += run) {
+      let off = base;
+      for (let a = 0; a < inner; a++) off += (begin[a] + idx[a]) * stride(a);
+      dst.set(src.subarray(off, off + run), o);
+      for (let a = inner - 1; a >= 0; a--) {
+        if (++idx[a] < size[a]) break;
+        idx[a] = 0;
+      }
+    }
+    return out;
+  };
+  tf.unregisterKernel('Slice', 'wasm');
+  tf.registerKernel({
+    ...original,
+    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    fmnHeapSlice: true,
+  } as tf.KernelConfig);
+}
+
 function makeRuntime(kind: RuntimeKind, tfBackend: string, description: string): Runtime {
   return { kind, tfBackend, description, activate: () => select(tfBackend) };
 }
@@ -76,6 +136,7 @@ export async function initRuntime(
     }
     case 'wasm': {
       try {
+        installWasmSlice();
         await select('wasm');
       } catch (e) {
         throw new Error(`the tfjs wasm backend does not start: ${firstLine(e)}`, { cause: e });

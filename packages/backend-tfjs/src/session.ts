@@ -17,11 +17,12 @@ import {
   exampleLosses,
   makeInputs,
   validateBatch,
+  type AttentionMode,
   type ForwardOptions,
   type Lookup,
   type MaskTensors,
 } from './forward.js';
-import { buildLayout, extractParam, type Layout } from './params.js';
+import { buildLayout, extractParam, type CLinear, type Layout } from './params.js';
 import { initRuntime, tf, type ModuleImporter, type Runtime, type RuntimeKind } from './runtime.js';
 
 export interface TfjsOptions {
@@ -30,12 +31,15 @@ export interface TfjsOptions {
    * bigger batches are split into chunks with identical results (default 2048).
    */
   readonly maxChunkTokens?: number;
+  /**
+   * How attention products run: 'auto' (default) uses one 2D matmul per (example, head) on wasm
+   * when heads are big enough to gain from it (wasm's batched matmul is a slow scalar loop), else
+   * batched matmuls; 'batched' and 'per-head' force one way.
+   */
+  readonly attention?: AttentionMode;
   /** how @tensorflow/tfjs-node is imported (tests replace it) */
   readonly importer?: ModuleImporter;
 }
-
-const EVAL: ForwardOptions = { paramGrads: false };
-const WITH_PARAMS: ForwardOptions = { paramGrads: true };
 
 /** Examples [start, end) of a batch. */
 export function sliceExamples(batch: Batch, start: number, end: number): Batch {
@@ -79,11 +83,16 @@ export function uploadLayout(layout: Layout, variables: boolean): Map<string, tf
   return out;
 }
 
+/** Largest number of linear-weight values whose transposed copies a session keeps (BERT-base: 85M). */
+const TRANSPOSED_MAX = 128 * 1024 * 1024;
+
 export class TfjsSession implements ModelSession {
   readonly layout: MaskLayout;
   private readonly model: Layout;
   private weights: Map<string, tf.Tensor> | undefined;
   private readonly chunkTokens: number;
+  private readonly eval: ForwardOptions;
+  private readonly withParams: ForwardOptions;
 
   constructor(
     private readonly rt: Runtime,
@@ -94,6 +103,33 @@ export class TfjsSession implements ModelSession {
     this.model = buildLayout(model);
     this.weights = uploadLayout(this.model, false);
     this.chunkTokens = options.maxChunkTokens ?? 2048;
+    this.eval = { paramGrads: false, attention: options.attention };
+    this.withParams = { paramGrads: true, attention: options.attention };
+  }
+
+  private transposedW: Map<string, tf.Tensor2D> | undefined;
+
+  /**
+   * Forward options for mask gradients, with [out, in] copies of the linear weights made once on
+   * the first call: the input gradients then multiply by a persistent matrix the wasm backend has
+   * already packed, instead of transposing and packing every weight on every backward pass (the
+   * backward matmuls ran at half the forward speed). Skipped for models whose linear weights
+   * exceed TRANSPOSED_MAX values (BERT-large), where the copies would crowd the wasm heap.
+   */
+  private maskOptions(): ForwardOptions {
+    const W = this.W();
+    if (!this.transposedW) {
+      const plan = this.model.plan;
+      const lins: CLinear[] = plan.layers.flatMap((l) => [l.qkv, l.out, l.ffn1, l.ffn2]);
+      if (plan.emb.project) lins.push(plan.emb.project);
+      if (plan.head?.kind === 'classification') lins.push(...plan.head.steps.map((s) => s.lin));
+      const total = lins.reduce((n, l) => n + l.inDim * l.outDim, 0);
+      this.transposedW = new Map(
+        total <= TRANSPOSED_MAX ? lins.map((l) => [l.wt, tf.transpose(W(l.wt)) as tf.Tensor2D]) : [],
+      );
+    }
+    const m = this.transposedW;
+    return { ...this.eval, transposed: (key) => m.get(key) };
   }
 
   private W(): Lookup {
@@ -158,9 +194,9 @@ export class TfjsSession implements ModelSession {
         return classify(
           this.model.plan,
           W,
-          encode(this.model.plan, W, inp, undefined, EVAL),
+          encode(this.model.plan, W, inp, undefined, this.eval),
           inp,
-          EVAL,
+          this.eval,
         ).dataSync();
       });
       out.set(part as Float32Array, s * C);
@@ -180,7 +216,13 @@ export class TfjsSession implements ModelSession {
         const part = sliceExamples(batch, s, e);
         const inp = makeInputs(this.model.plan, part);
         const m = masks ? this.maskTensors(masks, perExample, s, e) : undefined;
-        const logits = classify(this.model.plan, W, encode(this.model.plan, W, inp, m, EVAL), inp, EVAL);
+        const logits = classify(
+          this.model.plan,
+          W,
+          encode(this.model.plan, W, inp, m, this.eval),
+          inp,
+          this.eval,
+        );
         return tf.sum(exampleLosses(logits, part.labels!)).dataSync()[0];
       });
     }
@@ -210,14 +252,15 @@ export class TfjsSession implements ModelSession {
     let lossSum = 0;
     // batch: d(mean loss)/dm = sum over chunks of d(chunk loss sum / B)/dm
     const weight = perExample ? 1 : 1 / B;
+    const opts = this.maskOptions();
     for (const [s, e] of this.chunks(batch)) {
       tf.tidy(() => {
         const part = sliceExamples(batch, s, e);
         const inp = makeInputs(this.model.plan, part);
         const m = this.maskTensors(masks, perExample, s, e);
         const f = (mh: tf.Tensor, mn: tf.Tensor) => {
-          const hidden = encode(this.model.plan, W, inp, { head: mh, neuron: mn, perExample }, EVAL);
-          const losses = exampleLosses(classify(this.model.plan, W, hidden, inp, EVAL), part.labels!);
+          const hidden = encode(this.model.plan, W, inp, { head: mh, neuron: mn, perExample }, opts);
+          const losses = exampleLosses(classify(this.model.plan, W, hidden, inp, opts), part.labels!);
           return tf.mul(tf.sum(losses), weight) as tf.Scalar;
         };
         const { value, grads } = tf.valueAndGrads(f)([m.head, m.neuron]);
@@ -251,9 +294,9 @@ export class TfjsSession implements ModelSession {
           const f = (...ts: tf.Tensor[]) => {
             const byKey = new Map(keys.map((k, j) => [k, ts[j]]));
             const W: Lookup = (key) => byKey.get(key)!;
-            const hidden = encode(this.model.plan, W, inp, undefined, WITH_PARAMS);
+            const hidden = encode(this.model.plan, W, inp, undefined, this.withParams);
             return tf.sum(
-              exampleLosses(classify(this.model.plan, W, hidden, inp, WITH_PARAMS), one.labels!),
+              exampleLosses(classify(this.model.plan, W, hidden, inp, this.withParams), one.labels!),
             ) as tf.Scalar;
           };
           const grads = tf.grads(f)(xs);
@@ -278,7 +321,9 @@ export class TfjsSession implements ModelSession {
 
   dispose(): void {
     if (this.weights) tf.dispose([...this.weights.values()]);
+    if (this.transposedW) tf.dispose([...this.transposedW.values()]);
     this.weights = undefined;
+    this.transposedW = undefined;
   }
 }
 
@@ -287,7 +332,7 @@ export class TfjsBackend implements Backend {
   readonly runtime: string;
   constructor(
     readonly rt: Runtime,
-    private readonly options: TfjsOptions = {},
+    readonly options: TfjsOptions = {},
   ) {
     this.name = `tfjs-${rt.kind}`;
     this.runtime = rt.description;

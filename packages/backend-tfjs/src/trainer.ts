@@ -145,7 +145,7 @@ class TfjsTrainer implements Trainer {
 
   async evaluate(batch: TrainBatch): Promise<number> {
     this.live();
-    const f = this.lossFn(batch, { paramGrads: false });
+    const f = this.lossFn(batch, { paramGrads: false, attention: this.backend.options.attention });
     await this.backend.rt.activate();
     return tf.tidy(() => f(...this.keys.map((k) => this.vars.get(k)!)).dataSync()[0]);
   }
@@ -155,6 +155,7 @@ class TfjsTrainer implements Trainer {
     const rate = this.o.dropout ?? 0;
     const opts: ForwardOptions = {
       paramGrads: true,
+      attention: this.backend.options.attention,
       dropout:
         rate > 0
           ? { rate, nextSeed: () => (this.seed = (Math.imul(this.seed, 1664525) + 1013904223) >>> 0) }
