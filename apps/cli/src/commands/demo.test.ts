@@ -23,7 +23,11 @@ async function tinyZoo(root: string): Promise<void> {
     heads: 2,
     intermediate: 32,
   });
-  const tasks = FAMILY_TASKS.map((t) => ({ name: t.name, folder: `data/${t.name}` }));
+  // a data-only task (no models) is listed too: the demo leaves it out
+  const tasks = [
+    ...FAMILY_TASKS.map((t) => ({ name: t.name, folder: `data/${t.name}` })),
+    { name: 'data-only', folder: 'data/data-only', models: false },
+  ];
   await mkdir(join(root, 'data'), { recursive: true });
   await writeFile(join(root, 'data', 'tasks.json'), JSON.stringify({ tasks }));
   for (const t of FAMILY_TASKS) {

