@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { computeMaskFisher, type Batch, type FisherConvention } from '@fmn/core';
 import { randomBatch, randomEncoder } from '@fmn/testkit';
-import { createTfjsBackend, type RuntimeKind } from '../src/index.js';
+import { createTfjsBackend, defaultChunkTokens, type RuntimeKind } from '../src/index.js';
 import { tf } from '../src/runtime.js';
 
 function arg(name: string, fallback: string): string {
@@ -37,7 +37,7 @@ const vocab = small ? 4000 : 30522;
 const T = num('seq', small ? 64 : 128);
 const examples = num('examples', 32);
 const batchSize = num('batch', 32);
-const chunk = num('chunk', 2048);
+const chunkArg = process.argv.includes('--chunk') ? num('chunk', 0) : undefined;
 const runs = num('runs', 1);
 const full = num('full', small ? examples : 0);
 const only = arg('convention', '');
@@ -87,6 +87,19 @@ function split(all: Batch): Batch[] {
 }
 
 async function main() {
+  let t0 = performance.now();
+  const model = randomEncoder('bert', {
+    seed: 1,
+    vocabSize: vocab,
+    hidden,
+    numHeads: heads,
+    numLayers: L,
+    intermediate: I,
+    maxPositions: 512,
+    numLabels: 2,
+    std: 0.02,
+  });
+  const chunk = chunkArg ?? defaultChunkTokens(model);
   const backend = await createTfjsBackend(kind, { maxChunkTokens: chunk });
   console.log(
     `${backend.runtime}; load average ${loadavg()
@@ -110,18 +123,6 @@ async function main() {
   const matmul = w.reduce((a, b) => a + b, 0) / w.reduce((a, wi, i) => a + wi / rates[i], 0);
   console.log(`matmul throughput (encoder mix): ${matmul.toFixed(1)} GFLOP/s`);
 
-  let t0 = performance.now();
-  const model = randomEncoder('bert', {
-    seed: 1,
-    vocabSize: vocab,
-    hidden,
-    numHeads: heads,
-    numLayers: L,
-    intermediate: I,
-    maxPositions: 512,
-    numLabels: 2,
-    std: 0.02,
-  });
   const batches = split(randomBatch(model, { seed: 2, size: examples, seqLen: T, ragged: false }));
   const session = await backend.load(model);
   console.log(
@@ -170,6 +171,9 @@ async function main() {
       `full Fisher: ${secs.toFixed(2)} s for ${full} examples (${(secs / full).toFixed(4)} s per example); load average ${before} -> ${load()}`,
     );
   }
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.byteLength;
+  if (heap)
+    console.log(`wasm heap at the end (its peak: it never shrinks): ${(heap / 2 ** 20).toFixed(0)} MB`);
   session.dispose();
 }
 

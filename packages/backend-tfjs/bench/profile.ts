@@ -18,7 +18,10 @@ const L = Number(arg('layers', '2'));
 const B = Number(arg('batch', '16'));
 const T = Number(arg('seq', '128'));
 const convention = arg('convention', 'batch') as FisherConvention;
-const backend = await createTfjsBackend(arg('runtime', 'wasm') as RuntimeKind, { maxChunkTokens: B * T });
+const backend = await createTfjsBackend(arg('runtime', 'wasm') as RuntimeKind, {
+  maxChunkTokens: B * T,
+  attention: arg('attention', 'auto') as 'auto',
+});
 const model = randomEncoder('bert', {
   seed: 1,
   vocabSize: 30522,
@@ -51,6 +54,8 @@ for (const k of info.kernels) {
   }
   total += ms;
 }
+const heap = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.byteLength;
+if (heap) console.log(`wasm heap (its peak: it never shrinks): ${(heap / 2 ** 20).toFixed(0)} MB`);
 console.log(
   `${backend.runtime}; ${L} layers, batch ${B} x ${T}, ${convention}: wall ${wall.toFixed(0)} ms, kernels ${total.toFixed(0)} ms`,
 );

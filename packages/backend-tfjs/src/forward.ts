@@ -282,17 +282,60 @@ export function attention(
   return f(q, k, v) as tf.Tensor4D;
 }
 
+/**
+ * LayerNorm over the last axis, with a hand-written gradient that keeps only the normalised
+ * input and the reciprocal standard deviations (tfjs's own keeps about eight tensors of x's size).
+ */
 export function layerNorm(x: tf.Tensor, n: CNorm, W: Lookup): tf.Tensor {
-  const mean = tf.mean(x, -1, true);
-  const xc = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(xc), -1, true);
-  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, n.eps))), W(n.g)), W(n.b));
+  const f = customGrad((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const xc = tf.sub(xi, tf.mean(xi, -1, true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), n.eps));
+    const xhat = tf.mul(xc, rstd);
+    save([xhat, rstd, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xh, rs, gs] = saved;
+        const d = dy as tf.Tensor;
+        const D = xh.shape[xh.rank - 1];
+        const rowsOf = (t: tf.Tensor) => tf.reshape(t, [-1, D]);
+        // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * g
+        const dxh = tf.mul(d, gs);
+        const dx = tf.mul(
+          rs,
+          tf.sub(tf.sub(dxh, tf.mean(dxh, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxh, xh), -1, true))),
+        );
+        return [dx, tf.sum(rowsOf(tf.mul(d, xh)), 0), tf.sum(rowsOf(d), 0)];
+      },
+    };
+  });
+  return f(x, W(n.g), W(n.b));
+}
+
+/**
+ * x Φ(x) (erf GELU) with a hand-written gradient Φ(x) + x φ(x) that keeps only x for the
+ * backward pass (tfjs's own keeps every intermediate: five [tokens, intermediate] tensors a layer).
+ */
+function gelu(x: tf.Tensor): tf.Tensor {
+  const f = customGrad((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([xi]);
+    return {
+      value: tf.mul(tf.mul(xi, 0.5), tf.add(tf.erf(tf.mul(xi, Math.SQRT1_2)), 1)),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xs] = saved;
+        const cdf = tf.mul(tf.add(tf.erf(tf.mul(xs, Math.SQRT1_2)), 1), 0.5);
+        const pdf = tf.mul(tf.exp(tf.mul(tf.square(xs), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+        return tf.mul(dy as tf.Tensor, tf.add(cdf, tf.mul(xs, pdf)));
+      },
+    };
+  });
+  return f(x);
 }
 
 export function activate(x: tf.Tensor, act: Activation): tf.Tensor {
   switch (act) {
     case 'gelu':
-      return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+      return gelu(x);
     case 'gelu_new': {
       const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
       return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));

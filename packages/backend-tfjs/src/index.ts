@@ -10,7 +10,13 @@ registerBackend('tfjs-node', { init: () => createTfjsBackend('node') }, 30);
 registerBackend('tfjs-wasm', { init: () => createTfjsBackend('wasm') }, 20);
 registerBackend('tfjs-cpu', { init: () => createTfjsBackend('cpu') }, 10);
 
-export { createTfjsBackend, TfjsBackend, TfjsSession, type TfjsOptions } from './session.js';
+export {
+  createTfjsBackend,
+  defaultChunkTokens,
+  TfjsBackend,
+  TfjsSession,
+  type TfjsOptions,
+} from './session.js';
 export { initRuntime, type Runtime, type RuntimeKind, type ModuleImporter } from './runtime.js';
 export { buildLayout, mapModelParams } from './params.js';
 export type { AttentionMode } from './forward.js';

@@ -180,3 +180,18 @@ describe('the wasm Slice kernel replacement (reads the heap in place)', () => {
     expect(tf.getBackend()).toBe('wasm');
   });
 });
+
+describe('the wasm Identity kernel replacement (shares the buffer)', () => {
+  it('a clone keeps its values after the original is disposed, and both release their memory', async () => {
+    await createTfjsBackend('wasm');
+    expect(tf.getKernel('Identity', 'wasm')).toHaveProperty('fmnShared', true);
+    const before = tf.memory().numDataBuffers;
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const y = tf.clone(x);
+    expect(tf.memory().numDataBuffers).toBe(before + 1);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    y.dispose();
+    expect(tf.memory().numDataBuffers).toBe(before);
+  });
+});

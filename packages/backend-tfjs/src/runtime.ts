@@ -102,6 +102,29 @@ function installWasmSlice(): void {
   } as tf.KernelConfig);
 }
 
+/**
+ * tfjs-backend-wasm's Identity kernel copies its input, and tfjs clones (Identity) every tensor a
+ * gradient keeps for the backward pass: on wasm each saved activation, and the word-embedding
+ * table behind a gather, was stored twice. This replacement shares the buffer (reference-counted,
+ * as wasm's own Reshape and the cpu backend's Identity do); tfjs kernels never write to inputs.
+ */
+function installWasmIdentity(): void {
+  const original = tf.getKernel('Identity', 'wasm');
+  if (!original || (original as { fmnShared?: boolean }).fmnShared) return;
+  const kernelFunc = (args: { inputs: { x: tf.TensorInfo }; backend: unknown }) => {
+    const { x } = args.inputs;
+    if (x.dtype === 'string') return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+    (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    ...original,
+    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    fmnShared: true,
+  } as tf.KernelConfig);
+}
+
 function makeRuntime(kind: RuntimeKind, tfBackend: string, description: string): Runtime {
   return { kind, tfBackend, description, activate: () => select(tfBackend) };
 }
@@ -137,6 +160,7 @@ export async function initRuntime(
     case 'wasm': {
       try {
         installWasmSlice();
+        installWasmIdentity();
         await select('wasm');
       } catch (e) {
         throw new Error(`the tfjs wasm backend does not start: ${firstLine(e)}`, { cause: e });

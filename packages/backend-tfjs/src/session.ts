@@ -28,7 +28,9 @@ import { initRuntime, tf, type ModuleImporter, type Runtime, type RuntimeKind } 
 export interface TfjsOptions {
   /**
    * Largest number of tokens (examples x sequence length) put through one forward/backward pass;
-   * bigger batches are split into chunks with identical results (default 2048).
+   * bigger batches are split into chunks with identical results. Default: what keeps a gradient
+   * pass's activations near 1.5 GB (measured on wasm: about 100 bytes per token, layer and unit
+   * of hidden + intermediate size), at most 2048; BERT-base gets 349 tokens.
    */
   readonly maxChunkTokens?: number;
   /**
@@ -86,6 +88,13 @@ export function uploadLayout(layout: Layout, variables: boolean): Map<string, tf
 /** Largest number of linear-weight values whose transposed copies a session keeps (BERT-base: 85M). */
 const TRANSPOSED_MAX = 128 * 1024 * 1024;
 
+/** See TfjsOptions.maxChunkTokens. */
+export function defaultChunkTokens(model: EncoderModel): number {
+  const { numLayers, hidden, intermediate } = model.dims;
+  const perToken = 100 * Math.max(1, numLayers) * (hidden + intermediate);
+  return Math.max(1, Math.min(2048, Math.floor((1.5 * 2 ** 30) / perToken)));
+}
+
 export class TfjsSession implements ModelSession {
   readonly layout: MaskLayout;
   private readonly model: Layout;
@@ -102,7 +111,7 @@ export class TfjsSession implements ModelSession {
     this.layout = maskLayoutOf(model);
     this.model = buildLayout(model);
     this.weights = uploadLayout(this.model, false);
-    this.chunkTokens = options.maxChunkTokens ?? 2048;
+    this.chunkTokens = options.maxChunkTokens ?? defaultChunkTokens(model);
     this.eval = { paramGrads: false, attention: options.attention };
     this.withParams = { paramGrads: true, attention: options.attention };
   }
