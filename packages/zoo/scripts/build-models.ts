@@ -32,6 +32,7 @@ import {
   DEFAULT_FINETUNE,
   DEFAULT_PRETRAIN,
   TASK_EPOCHS,
+  TASK_OVERRIDES,
   devBatches,
   devLogits,
   finetune,
@@ -129,9 +130,11 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
   const only = arg('--tasks')?.split(',');
   for (const task of zooTasks.filter((t) => !only || only.includes(t.name))) {
     const start = withClassifier(pretrained, arch, task.num_labels, `${SEED}/${task.name}`, SEED);
+    // command-line --epochs / --lr win over the per-task settings
     const settings = {
       ...fine,
       epochs: arg('--epochs') ? fine.epochs : (TASK_EPOCHS[task.name] ?? fine.epochs),
+      ...(arg('--epochs') || arg('--lr') ? {} : TASK_OVERRIDES[`${arch}/${task.name}`]),
     };
     const tb = await trainBatches(task, tok, settings, shape.maxLength, SEED);
     const ft = await finetune(start, tb, settings, backend, 2, (m) =>
