@@ -154,10 +154,8 @@ async function main() {
   const flops = flopsPerExample() * examples;
   const conventions = (only === 'none' ? [] : only ? [only] : ['batch', 'example']) as FisherConvention[];
   for (const convention of conventions) {
-    await session.maskGradients(
-      split(randomBatch(model, { seed: 3, size: 1, seqLen: T, ragged: false }))[0],
-      { convention },
-    ); // warm-up
+    // warm-up on a full batch: the first pass at a shape grows the wasm heap and packs weights
+    await session.maskGradients(batches[0], { convention });
     let best = Infinity;
     for (let r = 0; r < runs; r++) {
       const before = load();
