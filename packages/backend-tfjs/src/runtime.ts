@@ -175,6 +175,17 @@ export async function initRuntime(
     }
     case 'cpu':
       await select('cpu');
+      silenceCpuBanner();
       return makeRuntime('cpu', 'cpu', `tfjs ${version} cpu (plain JavaScript)`);
   }
+}
+
+/**
+ * tfjs's cpu backend prints a "install tfjs-node" banner on stderr at its first tensor. fmn
+ * reports the runtime it picked (and why tfjs-node did not load) itself, and `--quiet` must keep
+ * stderr clean, so the banner is marked as already shown.
+ */
+function silenceCpuBanner(): void {
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu && typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
 }
