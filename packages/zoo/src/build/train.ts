@@ -149,30 +149,28 @@ const tailMean = (xs: number[], n: number): number => {
   return t.reduce((a, b) => a + b, 0) / Math.max(1, t.length);
 };
 
-/** Masked-LM pre-training; returns the trained model (MLM head included) and a log. */
-export async function pretrain(
+/**
+ * One pass of Adam steps over `batches` (pre-training and fine-tuning alike), reporting the mean
+ * loss of the last 50 steps every `report.every` steps.
+ */
+async function runTraining(
   model: EncoderModel,
-  batches: readonly TrainBatch[],
-  s: PretrainSettings,
+  batches: readonly (TrainBatch | Batch)[],
+  opts: { lr: number; warmupSteps: number; weightDecay: number },
   backend: TfjsBackend,
   seed: number,
-  progress: (msg: string) => void = () => {},
+  report: { every: number; label: string; progress: (msg: string) => void },
 ): Promise<{ model: EncoderModel; log: TrainLog }> {
   const t0 = Date.now();
-  const trainer = await createTrainer(model, {
-    lr: s.lr,
-    totalSteps: batches.length,
-    warmupSteps: Math.min(s.warmupSteps, Math.floor(batches.length / 10)),
-    weightDecay: s.weightDecay,
-    seed,
-    backend,
-  });
+  const trainer = await createTrainer(model, { ...opts, totalSteps: batches.length, seed, backend });
   const losses: number[] = [];
   try {
     for (const b of batches) {
       losses.push(await trainer.step(b));
-      if (trainer.steps % 50 === 0)
-        progress(`  mlm step ${trainer.steps}/${batches.length} loss ${tailMean(losses, 50).toFixed(3)}`);
+      if (trainer.steps % report.every === 0)
+        report.progress(
+          `  ${report.label} ${trainer.steps}/${batches.length} loss ${tailMean(losses, 50).toFixed(3)}`,
+        );
     }
     return {
       model: trainer.model(),
@@ -186,6 +184,23 @@ export async function pretrain(
   } finally {
     trainer.dispose();
   }
+}
+
+/** Masked-LM pre-training; returns the trained model (MLM head included) and a log. */
+export async function pretrain(
+  model: EncoderModel,
+  batches: readonly TrainBatch[],
+  s: PretrainSettings,
+  backend: TfjsBackend,
+  seed: number,
+  progress: (msg: string) => void = () => {},
+): Promise<{ model: EncoderModel; log: TrainLog }> {
+  const warmupSteps = Math.min(s.warmupSteps, Math.floor(batches.length / 10));
+  return runTraining(model, batches, { lr: s.lr, warmupSteps, weightDecay: s.weightDecay }, backend, seed, {
+    every: 50,
+    label: 'mlm step',
+    progress,
+  });
 }
 
 export interface TaskData {
@@ -273,34 +288,12 @@ export async function finetune(
   seed: number,
   progress: (msg: string) => void = () => {},
 ): Promise<{ model: EncoderModel; log: TrainLog }> {
-  const t0 = Date.now();
-  const trainer = await createTrainer(model, {
-    lr: s.lr,
-    totalSteps: batches.length,
-    warmupSteps: Math.round(s.warmupFraction * batches.length),
-    weightDecay: s.weightDecay,
-    seed,
-    backend,
+  const warmupSteps = Math.round(s.warmupFraction * batches.length);
+  return runTraining(model, batches, { lr: s.lr, warmupSteps, weightDecay: s.weightDecay }, backend, seed, {
+    every: 100,
+    label: 'step',
+    progress,
   });
-  const losses: number[] = [];
-  try {
-    for (const b of batches) {
-      losses.push(await trainer.step(b));
-      if (trainer.steps % 100 === 0)
-        progress(`  step ${trainer.steps}/${batches.length} loss ${tailMean(losses, 50).toFixed(3)}`);
-    }
-    return {
-      model: trainer.model(),
-      log: {
-        steps: batches.length,
-        seconds: (Date.now() - t0) / 1000,
-        firstLoss: tailMean(losses.slice(0, 20), 20),
-        lastLoss: tailMean(losses, 20),
-      },
-    };
-  } finally {
-    trainer.dispose();
-  }
 }
 
 export interface DevScore {
