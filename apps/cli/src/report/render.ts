@@ -14,6 +14,19 @@ function tableCells(t: SummaryTable, tasks: readonly string[]): string[][] {
   return t.rows.map((r) => [r.label, ...tasks.map((n) => score(r.scores[n])), score(r.average)]);
 }
 
+/** One row per model with a measured Fisher time: task, examples, mask, full, full / mask. */
+function fisherTimeCells(r: Report): string[][] {
+  return fisherTimes(r)
+    .filter((f) => f.mask !== undefined || f.full !== undefined)
+    .map((f) => [
+      f.task,
+      String(f.examples ?? '-'),
+      secs(f.mask),
+      secs(f.full),
+      f.ratio === undefined ? '-' : `${f.ratio.toFixed(1)}x`,
+    ]);
+}
+
 // ------------------------------------------------------------------------------------------ text
 
 function textTable(head: string[], rows: string[][]): string {
@@ -34,21 +47,10 @@ export function renderText(r: Report): string {
     parts.push(textTable(['method', ...tasks, 'average'], tableCells(t, tasks)));
     parts.push('');
   }
-  const ft = fisherTimes(r).filter((f) => f.mask !== undefined || f.full !== undefined);
+  const ft = fisherTimeCells(r);
   if (ft.length) {
     parts.push('Fisher time per model (seconds, same examples):');
-    parts.push(
-      textTable(
-        ['task', 'examples', 'mask nodes', 'full Fisher', 'full / mask'],
-        ft.map((f) => [
-          f.task,
-          String(f.examples ?? '-'),
-          secs(f.mask),
-          secs(f.full),
-          f.ratio === undefined ? '-' : `${f.ratio.toFixed(1)}x`,
-        ]),
-      ),
-    );
+    parts.push(textTable(['task', 'examples', 'mask nodes', 'full Fisher', 'full / mask'], ft));
     parts.push('');
   }
   parts.push(`Time per stage: ${r.stages.map((s) => `${s.stage} ${secs(s.seconds)} s`).join(', ')}`);
@@ -111,22 +113,10 @@ export function renderMarkdown(r: Report): string {
       '',
     );
   }
-  const ft = fisherTimes(r).filter((f) => f.mask !== undefined || f.full !== undefined);
+  const ft = fisherTimeCells(r);
   if (ft.length) {
     out.push('## Fisher time', '');
-    out.push(
-      mdTable(
-        ['task', 'examples', 'mask nodes (s)', 'full Fisher (s)', 'full / mask'],
-        ft.map((f) => [
-          f.task,
-          String(f.examples ?? '-'),
-          secs(f.mask),
-          secs(f.full),
-          f.ratio === undefined ? '-' : `${f.ratio.toFixed(1)}x`,
-        ]),
-      ),
-      '',
-    );
+    out.push(mdTable(['task', 'examples', 'mask nodes (s)', 'full Fisher (s)', 'full / mask'], ft), '');
     const cached = r.fisher.filter((f) => f.cached);
     if (cached.length)
       out.push(
@@ -323,21 +313,10 @@ export function renderHtml(r: Report): string {
       ),
     );
   }
-  const ft = fisherTimes(r).filter((f) => f.mask !== undefined || f.full !== undefined);
+  const ft = fisherTimeCells(r);
   if (ft.length) {
     body.push('<h2>Fisher time</h2>');
-    body.push(
-      htmlTable(
-        ['task', 'examples', 'mask nodes (s)', 'full Fisher (s)', 'full / mask'],
-        ft.map((f) => [
-          f.task,
-          String(f.examples ?? '-'),
-          secs(f.mask),
-          secs(f.full),
-          f.ratio === undefined ? '-' : `${f.ratio.toFixed(1)}x`,
-        ]),
-      ),
-    );
+    body.push(htmlTable(['task', 'examples', 'mask nodes (s)', 'full Fisher (s)', 'full / mask'], ft));
   }
   if (r.maskFisher.length) {
     body.push('<h2>Mask Fisher per model</h2>');
