@@ -31,6 +31,7 @@ import {
   maskGradientGraph,
   squaredGradientGraph,
 } from './encoder-graph.js';
+import { removeTelemetryLog } from './telemetry-log.js';
 
 export interface OnnxRuntimeBackendOptions {
   /** execution provider: 'cpu' (default) or e.g. 'cuda' when onnxruntime's CUDA binaries are installed */
@@ -108,7 +109,9 @@ async function createSession(
   options: OnnxRuntimeBackendOptions,
 ): Promise<ort.InferenceSession> {
   const { bytes, files } = externalDataOf(graph);
-  return ort.InferenceSession.create(bytes, { ...sessionOptions(options), externalData: files });
+  const session = await ort.InferenceSession.create(bytes, { ...sessionOptions(options), externalData: files });
+  removeTelemetryLog();
+  return session;
 }
 
 type Kind = 'logits' | 'loss-shared' | 'loss-example' | 'grad-shared' | 'grad-example' | 'full-fisher';
