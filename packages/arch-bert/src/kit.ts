@@ -67,7 +67,7 @@ export const HF_ACTIVATIONS: Readonly<Record<string, Activation>> = {
 /** Maps a config activation (hidden_act, activation) to fmn's, with a clear error when unsupported. */
 export function configActivation(config: HfConfig, key: string, fallback: string, file?: string): Activation {
   const v = config[key] ?? fallback;
-  const act = typeof v === 'string' ? HF_ACTIVATIONS[v] : undefined;
+  const act = typeof v === 'string' && Object.hasOwn(HF_ACTIVATIONS, v) ? HF_ACTIVATIONS[v] : undefined;
   if (!act) {
     throw new FmnError(
       `unsupported "${key}" ${JSON.stringify(v)} in config.json (supported: ${Object.keys(HF_ACTIVATIONS).join(', ')})`,

@@ -2,7 +2,13 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectFmnError, handFile, tempDir, u64le } from '../test/helpers.js';
-import { findDuplicateKey, MAX_HEADER_BYTES, SafetensorsFile, writeSafetensors } from './safetensors.js';
+import {
+  findDuplicateKey,
+  MAX_HEADER_BYTES,
+  parseSafetensorsHeader,
+  SafetensorsFile,
+  writeSafetensors,
+} from './safetensors.js';
 import type { DType } from './tensor.js';
 
 /** Little-endian bytes of values, written with DataView (independent of tensor.ts). */
@@ -520,5 +526,16 @@ describe('writeSafetensors failures leave nothing behind', () => {
     expect(f.names()).toEqual(['__proto__']);
     expect([...(await f.readFloat32('__proto__'))]).toEqual([9]);
     await f.close();
+  });
+});
+
+describe('metadata keys that are Object.prototype member names', () => {
+  it('are kept as plain string entries', () => {
+    const header = Buffer.from('{"__metadata__":{"__proto__":"p","constructor":"c","toString":"t"}}');
+    const { metadata } = parseSafetensorsHeader(header, 0, '/x.safetensors');
+    expect(Object.keys(metadata)).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(Object.getPrototypeOf(metadata)).toBe(Object.prototype);
+    expect(metadata['__proto__']).toBe('p');
+    expect(metadata.constructor).toBe('c');
   });
 });

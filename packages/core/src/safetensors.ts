@@ -100,7 +100,8 @@ export function parseSafetensorsHeader(
       for (const [k, v] of Object.entries(value)) {
         if (typeof v !== 'string')
           throw new FmnError(`corrupt safetensors: metadata "${k}" is not a string`, file);
-        metadata[k] = v;
+        // defineProperty: a key named __proto__ is kept as data, never taken as the prototype
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }

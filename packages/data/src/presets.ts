@@ -139,5 +139,5 @@ function normalizeTaskName(name: string): string {
 /** The preset for a GLUE task name ("sst2", "SST-2", "sts-b", "MNLI", ...), or undefined. */
 export function findTaskPreset(name: string): TaskPreset | undefined {
   const n = normalizeTaskName(name);
-  return (PRESETS as Record<string, TaskPreset>)[n];
+  return Object.hasOwn(PRESETS, n) ? (PRESETS as Record<string, TaskPreset>)[n] : undefined;
 }

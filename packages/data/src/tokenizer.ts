@@ -234,13 +234,13 @@ async function readTextFile(path: string): Promise<string> {
 
 /** tokenizer.json equivalent of a BERT WordPiece `vocab.txt` (transformers' BertConverter). */
 export function wordPieceTokenizerJson(vocabText: string, tokConfig: Json, s: SpecialStrings): Json {
-  const vocab: Record<string, number> = {};
+  const vocab: Record<string, number> = Object.create(null) as Record<string, number>;
   const lines = vocabText.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   lines.forEach((t, i) => {
     vocab[t] = i;
   });
-  const specials = [s.pad, s.unk, s.cls, s.sep, s.mask].filter((t, i, all) => t in vocab && all.indexOf(t) === i);
+  const specials = [s.pad, s.unk, s.cls, s.sep, s.mask].filter((t, i, all) => Object.hasOwn(vocab, t) && all.indexOf(t) === i);
   const lowercase = typeof tokConfig.do_lower_case === 'boolean' ? tokConfig.do_lower_case : true;
   const stripAccents = typeof tokConfig.strip_accents === 'boolean' ? tokConfig.strip_accents : null;
   return {
@@ -280,7 +280,7 @@ export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, mergesT
     .split('\n')
     .map((l) => l.replace(/\r$/, ''))
     .filter((l) => l.trim() !== '' && !l.startsWith('#version'));
-  const specials = [s.cls, s.pad, s.sep, s.unk, s.mask].filter((t, i, all) => t in vocab && all.indexOf(t) === i);
+  const specials = [s.cls, s.pad, s.sep, s.unk, s.mask].filter((t, i, all) => Object.hasOwn(vocab, t) && all.indexOf(t) === i);
   const addPrefixSpace = tokConfig.add_prefix_space === true;
   return {
     version: '1.0',
