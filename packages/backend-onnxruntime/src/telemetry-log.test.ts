@@ -46,7 +46,7 @@ describe("onnxruntime's telemetry log", () => {
     expect(telemetryLogPath(42, '/x')).toBe('/x/mat-debug-42.log');
   });
 
-  it('raw onnxruntime-node leaves mat-debug-<pid>.log behind; a backend session does not', () => {
+  it('raw onnxruntime-node leaves mat-debug-<pid>.log behind; a backend session does not', (ctx) => {
     // A one-node graph (Identity) is enough to make onnxruntime create its telemetry log.
     const raw = `
       import * as ort from 'onnxruntime-node';
@@ -58,7 +58,13 @@ describe("onnxruntime's telemetry log", () => {
       const session = await new OnnxRuntimeBackend({ intraOpNumThreads: 1 }).load(model);
       await session.logits(randomBatch(model, { seed: 1, size: 2, seqLen: 4 }));
       await session.dispose();`;
-    expect(tempFilesAfter(raw)).toHaveLength(1);
+    const leftByRaw = tempFilesAfter(raw);
+    // Whether the telemetry SDK writes its log depends on the machine (some sandboxes never get
+    // one); without it the backend's half would pass vacuously, so the test says so and stops.
+    if (leftByRaw.length === 0) {
+      ctx.skip('onnxruntime-node writes no mat-debug-<pid>.log on this machine, nothing to remove');
+    }
+    expect(leftByRaw).toHaveLength(1);
     expect(tempFilesAfter(viaBackend)).toEqual([]);
   }, 60_000);
 });
