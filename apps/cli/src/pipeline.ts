@@ -154,6 +154,7 @@ export async function prepareData(m: OpenedModel, o: DataOptions): Promise<Prepa
     maxLength,
     examples: idx.map((i) => dataset.examples[i]),
     labels,
+    vocabSize: m.model.dims.vocabSize,
   });
   return {
     dataset,

@@ -18,6 +18,19 @@ export interface EncodeOptions {
   maxLength?: number;
   /** labels for every example of the dataset (from `resolveLabels`), in example order */
   labels?: ArrayLike<number>;
+  /** the model's vocabulary size: every token id must be below it (an error names the example) */
+  vocabSize?: number;
+}
+
+function checkIds(ids: readonly number[], vocabSize: number | undefined, where: () => string, file: string): void {
+  if (vocabSize === undefined) return;
+  for (let t = 0; t < ids.length; t++) {
+    if (ids[t]! >= vocabSize)
+      throw new FmnError(
+        `${where()}: token id ${ids[t]} at position ${t} is outside the model's vocabulary (size ${vocabSize})`,
+        file,
+      );
+  }
 }
 
 /**
@@ -45,6 +58,7 @@ export function encodeExamples(
           ex.file,
         );
       }
+      checkIds(ex.inputIds, options.vocabSize, () => `${dataset.unit} ${ex.line}`, ex.file);
       return {
         inputIds: ex.inputIds,
         attentionMask: ex.attentionMask,
@@ -53,6 +67,12 @@ export function encodeExamples(
       };
     }
     const enc = tokenizer.encode(ex.a, ex.b, maxLength);
+    checkIds(
+      enc.inputIds,
+      options.vocabSize,
+      () => `${dataset.unit} ${ex.line}: the tokenizer (${tokenizer.source} in ${tokenizer.dir}) gave an id the model cannot embed`,
+      ex.file,
+    );
     return {
       inputIds: enc.inputIds,
       tokenTypeIds: tokenizer.usesTokenTypes ? enc.tokenTypeIds : undefined,

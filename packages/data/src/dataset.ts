@@ -167,16 +167,26 @@ function labelValue(table: Table, row: TableRow, column: string): RawLabel {
   );
 }
 
+/** Ids and masks are int32 in every runtime fmn feeds. */
+const MAX_ID = 2 ** 31 - 1;
+
 function intArray(table: Table, row: TableRow, column: string, required: boolean): number[] | undefined {
   const v = row.values[column];
   if (v === undefined || v === null) {
     if (!required) return undefined;
   } else if (Array.isArray(v) || ArrayBuffer.isView(v)) {
-    const out = Array.from(v as ArrayLike<number | bigint>, (x) => Number(x));
-    if (out.every((x) => Number.isInteger(x) && x >= 0)) return out;
+    const raw = Array.from(v as ArrayLike<unknown>);
+    // numbers (or int64 bigints from Parquet) only: "5" is not an id, and 2^32 + 134 is not 134
+    const ok = raw.every(
+      (x) =>
+        (typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= MAX_ID) ||
+        (typeof x === 'bigint' && x >= 0n && x <= BigInt(MAX_ID)),
+    );
+    if (ok && (raw.length > 0 || column !== 'input_ids')) return raw.map((x) => Number(x));
+    if (ok) throw new FmnError(`${where(table, row)}: malformed line, "input_ids" is empty`, table.file);
   }
   throw new FmnError(
-    `${where(table, row)}: malformed line, "${column}" must be an array of non-negative integers`,
+    `${where(table, row)}: malformed line, "${column}" must be an array of integers 0..${MAX_ID}`,
     table.file,
   );
 }

@@ -22,6 +22,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { FmnError, readJsonFile, type HfConfig } from '@fmn/core';
+import { checkJsonObject, checkTokenizerJson, checkVocabObject, checkVocabText } from './tokenizer-checks.js';
 
 type Json = Record<string, unknown>;
 
@@ -319,9 +320,13 @@ export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, mergesT
 export async function loadTokenizer(modelDir: string, config: HfConfig = {}): Promise<TextTokenizer> {
   const modelType = typeof config.model_type === 'string' ? config.model_type : '';
   const tokConfigPath = join(modelDir, 'tokenizer_config.json');
-  const tokConfig: Json = (await exists(tokConfigPath)) ? await readJsonFile<Json>(tokConfigPath, 'tokenizer config') : {};
+  const tokConfig: Json = (await exists(tokConfigPath))
+    ? checkJsonObject(await readJsonFile(tokConfigPath, 'tokenizer config'), tokConfigPath, 'tokenizer_config.json')
+    : {};
   const mapPath = join(modelDir, 'special_tokens_map.json');
-  const specialMap: Json = (await exists(mapPath)) ? await readJsonFile<Json>(mapPath, 'special tokens map') : {};
+  const specialMap: Json = (await exists(mapPath))
+    ? checkJsonObject(await readJsonFile(mapPath, 'special tokens map'), mapPath, 'special_tokens_map.json')
+    : {};
 
   let json: Json;
   let source: string;
@@ -329,20 +334,23 @@ export async function loadTokenizer(modelDir: string, config: HfConfig = {}): Pr
   let robertaLike = ROBERTA_LIKE.has(modelType);
   if (await exists(join(modelDir, 'tokenizer.json'))) {
     file = join(modelDir, 'tokenizer.json');
-    json = await readJsonFile<Json>(file, 'tokenizer');
+    json = checkTokenizerJson(await readJsonFile(file, 'tokenizer'), file);
     source = 'tokenizer.json';
     if (!modelType) robertaLike = (json.model as Json | undefined)?.type === 'BPE';
   } else if (await exists(join(modelDir, 'vocab.txt'))) {
     file = join(modelDir, 'vocab.txt');
     if (!modelType) robertaLike = false;
     const s = specialStrings(robertaLike, tokConfig, specialMap);
-    json = wordPieceTokenizerJson(await readTextFile(file), tokConfig, s);
+    const text = await readTextFile(file);
+    checkVocabText(text, file);
+    json = wordPieceTokenizerJson(text, tokConfig, s);
     source = 'vocab.txt';
   } else if ((await exists(join(modelDir, 'vocab.json'))) && (await exists(join(modelDir, 'merges.txt')))) {
     file = join(modelDir, 'vocab.json');
     if (!modelType) robertaLike = true;
     const s = specialStrings(robertaLike, tokConfig, specialMap);
     const vocab = await readJsonFile<Record<string, number>>(file, 'BPE vocabulary');
+    checkVocabObject(vocab, file, 'vocab.json');
     json = byteLevelBpeTokenizerJson(vocab, await readTextFile(join(modelDir, 'merges.txt')), tokConfig, s);
     source = 'vocab.json+merges.txt';
   } else {
