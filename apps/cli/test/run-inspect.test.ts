@@ -14,13 +14,14 @@ interface Report {
   tasks: {
     name: string;
     metricNames: string[];
-    finetuned: { score: number; metrics: Record<string, number> };
+    finetuned: { score: number; metrics: Record<string, number>; ci95: [number | null, number | null] };
   }[];
   merges: {
     method: string;
     tasks: string[];
-    scores: Record<string, { score: number; metrics: Record<string, number> }>;
+    scores: Record<string, { score: number; metrics: Record<string, number>; ci95: [number | null, number | null] }>;
   }[];
+  comparisons: { method: string; k: number; baseline: string; delta: number; ci95: [number, number]; significant: boolean }[];
   fisher: { task: string; kind: string; cached: boolean; seconds: number; examples: number }[];
   maskFisher: { task: string; head: number[]; layers: number; heads: number }[];
   stages: { stage: string; seconds: number }[];
@@ -88,6 +89,7 @@ describe('fmn run CONFIG', () => {
       Array(3).fill([DIMS.layers, DIMS.heads, DIMS.layers * DIMS.heads]),
     );
     expect(report.stages.map((s) => s.stage).sort()).toEqual([
+      'bootstrap intervals',
       'evaluate fine-tuned',
       'evaluate merged',
       'full Fisher',
@@ -95,8 +97,16 @@ describe('fmn run CONFIG', () => {
       'merge',
     ]);
 
+    // a 95% interval for every score; each method against average for k = 2 and 3
+    for (const s of [...report.tasks.map((t) => t.finetuned), ...report.merges.flatMap((m) => Object.values(m.scores))])
+      expect(s.ci95).toHaveLength(2);
+    expect(report.comparisons.map((c) => `${c.method}@${c.k}`)).toEqual(
+      report.methods.slice(1).flatMap((m) => [`${m}@2`, `${m}@3`]),
+    );
+    expect(stdout).toMatch(/minus average/);
     const md = await readFile(join(out, 'report.md'), 'utf8');
     expect(md).toContain('| method | two | three | reg | average |');
+    expect(md).toContain('| method | minus average | 95% interval | verdict |');
     expect(md).toContain('## Time per stage');
     const html = await readFile(join(out, 'report.html'), 'utf8');
     expect(html.startsWith('<!doctype html>')).toBe(true);

@@ -3,15 +3,56 @@
  * scripts or external assets) and as a plain-text table for the terminal.
  */
 import { fmt, scaler } from '../heatmap.js';
+import { comparisonsOfK, noiseLine, signedInterval, signedPoints, standing } from './comparisons.js';
 import { fisherTimes, summaryTables, type SummaryTable } from './summary.js';
-import { QUANTILES, type Report, type ReportMaskFisher } from './types.js';
+import { QUANTILES, type Interval, type Report, type ReportMaskFisher } from './types.js';
 
 const score = (v: number | null | undefined) =>
   v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2);
 const secs = (v: number | undefined) => (v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
+const interval = (ci: Interval | null | undefined) =>
+  ci ? `[${score(ci[0])}, ${score(ci[1])}]` : '-';
+
+/** Half the width of a 95% interval, x 100; undefined when the interval is not known. */
+function halfWidth(ci: Interval | null | undefined): string | undefined {
+  if (!ci || !Number.isFinite(ci[0]) || !Number.isFinite(ci[1])) return undefined;
+  return ((100 * (ci[1] - ci[0])) / 2).toFixed(2);
+}
+
+/** A score x 100 with +/- half its interval's width: "83.12 ±2.10". */
+function scorePm(v: number | null | undefined, ci: Interval | null | undefined): string {
+  const s = score(v);
+  const h = halfWidth(ci);
+  return h === undefined || s === '-' ? s : `${s} ±${h}`;
+}
 
 function tableCells(t: SummaryTable, tasks: readonly string[]): string[][] {
-  return t.rows.map((r) => [r.label, ...tasks.map((n) => score(r.scores[n])), score(r.average)]);
+  return t.rows.map((r) => [
+    r.label,
+    ...tasks.map((n) => scorePm(r.scores[n], r.ci95[n])),
+    scorePm(r.average, r.averageCi95),
+  ]);
+}
+
+/** One row per method compared with average at k: method, delta, 95% interval, standing. */
+function comparisonCells(r: Report, k: number): string[][] {
+  return comparisonsOfK(r.comparisons ?? [], k).map((c) => [
+    c.method,
+    signedPoints(c.delta),
+    signedInterval(c.ci95),
+    standing(c),
+  ]);
+}
+
+const COMPARISON_HEAD = ['method', 'minus average', '95% interval', 'verdict'];
+
+const PM_NOTE =
+  "± is half the width of the score's 95% paired-bootstrap interval over the task's evaluation examples (1000 resamples, seed 0)";
+
+function comparisonNote(t: SummaryTable, r: Report): string {
+  const cs = comparisonsOfK(r.comparisons ?? [], t.k);
+  const pairs = cs[0]?.pairs;
+  return `Each method minus average (x 100): the mean of its ${pairs ?? ''} task-score differences over the ${t.combinations} combination${t.combinations === 1 ? '' : 's'}, with a 95% paired-bootstrap interval (the same resampled examples for both methods):`;
 }
 
 /** One row per model with a measured Fisher time: task, examples, mask, full, full / mask. */
@@ -46,7 +87,15 @@ export function renderText(r: Report): string {
     );
     parts.push(textTable(['method', ...tasks, 'average'], tableCells(t, tasks)));
     parts.push('');
+    const cmp = comparisonCells(r, t.k);
+    if (cmp.length) {
+      parts.push(comparisonNote(t, r));
+      parts.push(textTable(COMPARISON_HEAD, cmp));
+      parts.push(noiseLine(comparisonsOfK(r.comparisons, t.k)));
+      parts.push('');
+    }
   }
+  if (summaryTables(r).length) parts.push(`(${PM_NOTE}.)`, '');
   const ft = fisherTimeCells(r);
   if (ft.length) {
     parts.push('Fisher time per model (seconds, same examples):');
@@ -79,12 +128,13 @@ export function renderMarkdown(r: Report): string {
   out.push('## Tasks', '');
   out.push(
     mdTable(
-      ['task', 'model', 'metrics', 'fine-tuned score', 'eval examples'],
+      ['task', 'model', 'metrics', 'fine-tuned score', '95% interval', 'eval examples'],
       r.tasks.map((t) => [
         t.name,
         t.model,
         t.metricNames.join(', '),
         score(t.finetuned.score),
+        interval(t.finetuned.ci95),
         String(t.finetuned.examples),
       ]),
     ),
@@ -93,10 +143,16 @@ export function renderMarkdown(r: Report): string {
   for (const t of summaryTables(r)) {
     out.push(`## Results: ${t.k} tasks merged at once`, '');
     out.push(
-      `Scores x 100 (a task's score is the mean of its metrics), averaged over the ${t.combinations} combination${t.combinations === 1 ? '' : 's'} of ${t.k} tasks that contain the task; each task is evaluated with its own head.`,
+      `Scores x 100 (a task's score is the mean of its metrics), averaged over the ${t.combinations} combination${t.combinations === 1 ? '' : 's'} of ${t.k} tasks that contain the task; each task is evaluated with its own head. ${PM_NOTE}.`,
       '',
     );
     out.push(mdTable(['method', ...tasks, 'average'], tableCells(t, tasks)), '');
+    const cmp = comparisonCells(r, t.k);
+    if (cmp.length) {
+      out.push(comparisonNote(t, r), '');
+      out.push(mdTable(COMPARISON_HEAD, cmp), '');
+      out.push(`**${noiseLine(comparisonsOfK(r.comparisons, t.k))}**`, '');
+    }
   }
   if (r.merges.length) {
     out.push('## Every merge', '');
@@ -106,7 +162,7 @@ export function renderMarkdown(r: Report): string {
         r.merges.map((m) => [
           m.method,
           m.tasks.join(' + '),
-          ...tasks.map((t) => score(m.scores[t]?.score)),
+          ...tasks.map((t) => scorePm(m.scores[t]?.score, m.scores[t]?.ci95)),
           secs(m.seconds),
         ]),
       ),
@@ -245,12 +301,12 @@ function fisherFigures(m: ReportMaskFisher): string {
   return `<figure><div class="figs">${head}${neuron}</div><figcaption>${esc(m.task)}: mean neuron Fisher per layer: ${esc(means)}</figcaption></figure>`;
 }
 
-function htmlTable(head: string[], rows: string[][], best?: number[]): string {
+function htmlTable(head: string[], rows: string[][], isBest?: (row: number, col: number) => boolean): string {
   const th = head.map((h, i) => `<th${i ? ' class="n"' : ''}>${esc(h)}</th>`).join('');
   const tr = rows
     .map(
-      (r) =>
-        `<tr>${r.map((c, i) => `<td${i ? ' class="n"' : ''}${best && best[i] !== undefined && c === rows[best[i]]?.[i] && i ? ' data-best' : ''}>${esc(c)}</td>`).join('')}</tr>`,
+      (r, ri) =>
+        `<tr>${r.map((c, i) => `<td${i ? ' class="n"' : ''}${isBest?.(ri, i) ? ' data-best' : ''}>${esc(c)}</td>`).join('')}</tr>`,
     )
     .join('');
   return `<table><thead><tr>${th}</tr></thead><tbody>${tr}</tbody></table>`;
@@ -272,12 +328,13 @@ export function renderHtml(r: Report): string {
   body.push('<h2>Tasks</h2>');
   body.push(
     htmlTable(
-      ['task', 'model', 'metrics', 'fine-tuned score', 'eval examples'],
+      ['task', 'model', 'metrics', 'fine-tuned score', '95% interval', 'eval examples'],
       r.tasks.map((t) => [
         t.name,
         t.model,
         t.metricNames.join(', '),
         score(t.finetuned.score),
+        interval(t.finetuned.ci95),
         String(t.finetuned.examples),
       ]),
     ),
@@ -285,19 +342,28 @@ export function renderHtml(r: Report): string {
   for (const t of summaryTables(r)) {
     body.push(`<h2>Results: ${t.k} tasks merged at once</h2>`);
     body.push(
-      `<p>Scores &times; 100, averaged over the ${t.combinations} combination${t.combinations === 1 ? '' : 's'} of ${t.k} tasks that contain the task; each task is evaluated with its own head. Bold: the best merge in the column.</p>`,
+      `<p>Scores &times; 100, averaged over the ${t.combinations} combination${t.combinations === 1 ? '' : 's'} of ${t.k} tasks that contain the task; each task is evaluated with its own head. Bold: the best merge in the column. ${esc(PM_NOTE)}.</p>`,
     );
     const cells = tableCells(t, tasks);
-    const best = cells[0].map((_, i) => {
-      if (i === 0) return undefined;
-      let b: number | undefined;
-      for (let k = 1; k < cells.length; k++) {
-        const v = Number(cells[k][i]);
-        if (Number.isFinite(v) && (b === undefined || v > Number(cells[b][i]))) b = k;
-      }
-      return b;
-    });
-    body.push(htmlTable(['method', ...tasks, 'average'], cells, best as number[]));
+    // per column: the merge rows (row 0 is fine-tuned) with the highest score, ties included
+    const value = (row: number, col: number) => {
+      const x = t.rows[row];
+      return col <= tasks.length ? x.scores[tasks[col - 1]] : x.average;
+    };
+    const isBest = (row: number, col: number) => {
+      if (row === 0 || col === 0) return false;
+      const v = value(row, col);
+      if (v === null || !Number.isFinite(v)) return false;
+      for (let k = 1; k < t.rows.length; k++) if ((value(k, col) ?? -Infinity) > v) return false;
+      return true;
+    };
+    body.push(htmlTable(['method', ...tasks, 'average'], cells, isBest));
+    const cmp = comparisonCells(r, t.k);
+    if (cmp.length) {
+      body.push(`<p>${esc(comparisonNote(t, r))}</p>`);
+      body.push(htmlTable(COMPARISON_HEAD, cmp));
+      body.push(`<p class="noise">${esc(noiseLine(comparisonsOfK(r.comparisons, t.k)))}</p>`);
+    }
   }
   if (r.merges.length) {
     body.push('<h2>Every merge</h2>');
@@ -307,7 +373,7 @@ export function renderHtml(r: Report): string {
         r.merges.map((m) => [
           m.method,
           m.tasks.join(' + '),
-          ...tasks.map((t) => score(m.scores[t]?.score)),
+          ...tasks.map((t) => scorePm(m.scores[t]?.score, m.scores[t]?.ci95)),
           secs(m.seconds),
         ]),
       ),
