@@ -60,6 +60,7 @@ export function renderHtml(r: Report): string {
     `<h1>${esc(r.title)}</h1>`,
     `<p class="muted">${esc(`${r.architecture} models, backend ${r.backend}, ${r.created}`)}</p>`,
   ];
+  if (r.merges.length) body.push(`<p class="verdict"><strong>Verdict.</strong> ${esc(verdict(r.comparisons ?? []))}</p>`);
   body.push('<h2>Tasks</h2>');
   body.push(
     htmlTable(
