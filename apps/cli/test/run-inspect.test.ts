@@ -112,7 +112,9 @@ describe('fmn run CONFIG', () => {
     expect(html.startsWith('<!doctype html>')).toBe(true);
     // self-contained: inline SVG and CSS, no scripts, links or external resources
     expect(html).not.toMatch(/<script|<link|<img|\ssrc=|\shref=|url\(/i);
-    expect((html.match(/<svg /g) ?? []).length).toBe(6);
+    // a scores plot per k; two heatmaps per model, on its own and on shared colour scales
+    expect((html.match(/<svg [^>]*class="fmn-scores-plot"/g) ?? []).length).toBe(2);
+    expect((html.match(/<svg /g) ?? []).length).toBe(2 + 2 * 6);
     expect(html).toContain('<th>method</th>');
     expect(html).toContain('Time per stage');
   });
@@ -199,7 +201,7 @@ describe('fmn run CONFIG', () => {
     // no Fisher-based method, yet the report still has each model's mask Fisher heatmaps
     expect(r.fisher.map((f) => f.kind)).toEqual(['mask', 'mask']);
     const html = await readFile(join(dir, 'json-out', 'report.html'), 'utf8');
-    expect((html.match(/<svg /g) ?? []).length).toBe(4);
+    expect((html.match(/<svg /g) ?? []).length).toBe(1 + 2 * 4);
   });
 
   it('an invalid configuration is a one-line error naming the file', async () => {

@@ -29,7 +29,17 @@ export function color(x: number): string {
   return `#${mix.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
 
-/** An SVG heatmap: rows x cols, labelled, with a colour legend. */
+export type Scale = ReturnType<typeof scaler>;
+
+/** Rough widths of a character in the heatmaps' 12px bold title and 10px labels. */
+const TITLE_CHAR = 7.2;
+const LABEL_CHAR = 5.8;
+
+/**
+ * An SVG heatmap: rows x cols, labelled, with a colour legend. Its width grows to hold the title
+ * and the legend's labels. `scale` maps values to colours (default: `scaler(values)`; pass one
+ * built from several heatmaps' values for a shared colour scale).
+ */
 export function svgHeatmap(
   values: readonly number[],
   rows: number,
@@ -40,18 +50,27 @@ export function svgHeatmap(
     colLabel: (c: number) => string;
     xTitle: string;
     cell?: number;
+    scale?: Scale;
   },
 ): string {
   const cell = o.cell ?? Math.max(8, Math.min(28, Math.floor(420 / Math.max(cols, 1))));
   const ch = Math.max(10, Math.min(22, cell));
   const left = 44;
   const top = 30;
-  const w = left + cols * cell + 90;
-  const h = top + rows * ch + 42;
-  const { scale, log, min, max } = scaler(values);
+  const { scale, log, min, max } = o.scale ?? scaler(values);
+  const legendText = Math.max(fmt(max).length, (log ? fmt(min) : '0').length, 9) * LABEL_CHAR;
+  const w = Math.ceil(
+    Math.max(
+      left + cols * cell + 14 + Math.max(16 + legendText, 9 * LABEL_CHAR) + 8,
+      4 + o.title.length * TITLE_CHAR + 8,
+      left + (cols * cell) / 2 + (o.xTitle.length * LABEL_CHAR) / 2 + 8,
+    ),
+  );
+  const lh = Math.max(40, rows * ch);
+  const h = top + Math.max(rows * ch + 42, lh + 20);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="${esc(o.title)}">`,
-    `<text x="${left}" y="16" class="t">${esc(o.title)}</text>`,
+    `<text x="4" y="16" class="t">${esc(o.title)}</text>`,
   ];
   for (let r = 0; r < rows; r++) {
     parts.push(
@@ -75,7 +94,6 @@ export function svgHeatmap(
   );
   // legend
   const lx = left + cols * cell + 14;
-  const lh = Math.max(40, rows * ch);
   for (let i = 0; i < 20; i++) {
     parts.push(
       `<rect x="${lx}" y="${top + lh - ((i + 1) * lh) / 20}" width="12" height="${lh / 20 + 0.5}" fill="${color(i / 19)}"/>`,
