@@ -177,6 +177,20 @@ describe('PairedBootstrap: replicates and intervals', () => {
     }
   });
 
+  it("Spearman's fast path equals the metric on each gathered resample exactly, ties included", () => {
+    const n = 60;
+    // few distinct values on both sides: many ties, and resamples repeat examples
+    const y = Array.from({ length: n }, (_, i) => ((i * 7) % 5) / 2);
+    const yhat = Array.from({ length: n }, (_, i) => ((i * 11) % 9) - 4 + (i % 3 === 0 ? 0.5 : 0));
+    const b = new PairedBootstrap(n, { resamples: 200, key: 'stsb' });
+    const fast = b.spearmanReplicates(yhat, y);
+    const slow = b.replicates(spearman, yhat, y);
+    for (let r = 0; r < 200; r++) expect(fast[r]).toBe(slow[r]);
+    // a constant resample side gives NaN in both
+    const c = new PairedBootstrap(1, { resamples: 3 });
+    expect(Array.from(c.spearmanReplicates([1], [2]))).toEqual(Array.from(c.replicates(spearman, [1], [2])));
+  });
+
   it('scoreReplicates is the mean of the named metrics', () => {
     const y = [1, 0, 1, 1, 0, 0, 1, 0];
     const p = [1, 0, 0, 1, 1, 0, 1, 0];
@@ -184,7 +198,11 @@ describe('PairedBootstrap: replicates and intervals', () => {
     const acc = b.replicates(accuracy, p, y);
     const f = b.replicates(f1, p, y);
     const s = b.scoreReplicates(['accuracy', 'f1'], p, y);
-    for (let r = 0; r < 50; r++) expect(s[r]).toBeCloseTo((acc[r]! + f[r]!) / 2, 14);
+    for (let r = 0; r < 50; r++) expect(s[r]).toBe((acc[r]! + f[r]!) / 2);
+    const rho = b.scoreReplicates(['pearson', 'spearman'], p, y);
+    const pr = b.replicates(pearson, p, y);
+    const sr = b.replicates(spearman, p, y);
+    for (let r = 0; r < 50; r++) expect(rho[r]).toBe((pr[r]! + sr[r]!) / 2);
     expect(isFmnError(catchErr(() => b.scoreReplicates([], p, y)))).toBe(true);
   });
 });

@@ -13,7 +13,7 @@
  * replicates, with linear interpolation between order statistics (numpy's default).
  */
 import { FmnError } from '@fmn/core';
-import { metricValue } from './metrics.js';
+import { metricValue, pearson } from './metrics.js';
 import type { MetricName } from './presets.js';
 import { mulberry32 } from './sampling.js';
 
@@ -92,12 +92,79 @@ export class PairedBootstrap {
   /** Replicates of a task score: the mean of the named metrics (as `metricsForTask` scores a task). */
   scoreReplicates(metrics: readonly MetricName[], predictions: Values, labels: Values): Float64Array {
     if (metrics.length === 0) throw new FmnError('a task score needs at least one metric');
-    return this.replicates(
-      (p, l) => metrics.reduce((s, m) => s + metricValue(m, p, l), 0) / metrics.length,
-      predictions,
-      labels,
+    const each = metrics.map((m) =>
+      m === 'spearman'
+        ? this.spearmanReplicates(predictions, labels)
+        : this.replicates((p, l) => metricValue(m, p, l), predictions, labels),
     );
+    const out = new Float64Array(this.resamples);
+    for (let b = 0; b < this.resamples; b++) {
+      let sum = 0;
+      for (const r of each) sum += r[b]!;
+      out[b] = sum / metrics.length;
+    }
+    return out;
   }
+
+  /**
+   * Spearman's rho of every replicate, equal to `replicates(spearman, ...)` but in O(n) per
+   * replicate: the examples are sorted once; a resample's average ranks follow from how often it
+   * draws each group of tied values (a group drawn C times after S earlier draws ranks S + (C+1)/2,
+   * exactly the rank `averageRanks` gives it).
+   */
+  spearmanReplicates(predictions: Values, labels: Values): Float64Array {
+    if (predictions.length !== this.n || labels.length !== this.n)
+      throw new FmnError(
+        `bootstrap over ${this.n} examples given ${predictions.length} predictions and ${labels.length} labels`,
+      );
+    const px = tieGroups(predictions);
+    const ly = tieGroups(labels);
+    const count = new Int32Array(this.n);
+    const rx = new Float64Array(this.n);
+    const ry = new Float64Array(this.n);
+    const out = new Float64Array(this.resamples);
+    for (let b = 0; b < this.resamples; b++) {
+      const ix = this.idx.subarray(b * this.n, (b + 1) * this.n);
+      count.fill(0);
+      for (let i = 0; i < this.n; i++) count[ix[i]!]++;
+      const rankX = px.ranks(count);
+      const rankY = ly.ranks(count);
+      for (let i = 0; i < this.n; i++) {
+        rx[i] = rankX[px.group[ix[i]!]!]!;
+        ry[i] = rankY[ly.group[ix[i]!]!]!;
+      }
+      out[b] = pearson(rx, ry);
+    }
+    return out;
+  }
+}
+
+/** The examples' groups of equal values, in ascending order, and each group's average rank in a resample. */
+function tieGroups(x: Values): { group: Int32Array; ranks: (count: Int32Array) => Float64Array } {
+  const n = x.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a]! - x[b]!);
+  const group = new Int32Array(n);
+  let g = -1;
+  for (let k = 0; k < n; k++) {
+    if (k === 0 || x[order[k]!] !== x[order[k - 1]!]) g++;
+    group[order[k]!] = g;
+  }
+  const groups = g + 1;
+  const drawn = new Float64Array(groups);
+  const rank = new Float64Array(groups);
+  return {
+    group,
+    ranks(count) {
+      drawn.fill(0);
+      for (let i = 0; i < n; i++) drawn[group[i]!] += count[i]!;
+      let before = 0;
+      for (let k = 0; k < groups; k++) {
+        rank[k] = before + (drawn[k]! + 1) / 2;
+        before += drawn[k]!;
+      }
+      return rank;
+    },
+  };
 }
 
 /** Quantile q of sorted values, interpolating linearly between order statistics. */
