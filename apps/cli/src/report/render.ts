@@ -23,10 +23,14 @@ export { color, svgHeatmap } from './svg-heatmap.js';
 
 // ------------------------------------------------------------------------------------------ text
 
-function textTable(head: string[], rows: string[][]): string {
+/** Columns padded to a common width: the first (and any in `left`) left-aligned, the rest right-aligned. */
+function textTable(head: string[], rows: string[][], left: number[] = []): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+    cells
+      .map((c, i) => (i === 0 || left.includes(i) ? c.padEnd(w[i]) : c.padStart(w[i])))
+      .join('  ')
+      .trimEnd();
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -43,7 +47,7 @@ export function renderText(r: Report): string {
     const cmp = comparisonCells(r, t.k);
     if (cmp.length) {
       parts.push(comparisonNote(t, r));
-      parts.push(textTable(COMPARISON_HEAD, cmp));
+      parts.push(textTable(COMPARISON_HEAD, cmp, [3]));
       parts.push(noiseLine(comparisonsOfK(r.comparisons, t.k)));
       parts.push('');
     }
