@@ -206,6 +206,11 @@ export interface EvalResult {
   /** the task's score: mean of its metrics */
   readonly score: number;
   readonly examples: number;
+  /** the metrics the score averages, in order */
+  readonly metricNames: readonly MetricName[];
+  /** per example, in data order: the predicted class (or value, for regression) and the label */
+  readonly predictions: ArrayLike<number>;
+  readonly labels: ArrayLike<number>;
 }
 
 /**
@@ -218,7 +223,8 @@ export function scoreLogits(d: PreparedData, logits: Float32Array, numLabels: nu
   const task = d.dataset.task;
   if (task) {
     const r = metricsForTask(task, preds, labels);
-    return { metrics: r.metrics, score: r.score, examples: labels.length };
+    const metricNames = Object.keys(r.metrics) as MetricName[];
+    return { metrics: r.metrics, score: r.score, examples: labels.length, metricNames, predictions: preds, labels };
   }
   const names: MetricName[] =
     numLabels === 1 ? ['pearson', 'spearman'] : numLabels === 2 ? ['accuracy', 'f1'] : ['accuracy'];
@@ -226,7 +232,7 @@ export function scoreLogits(d: PreparedData, logits: Float32Array, numLabels: nu
   const metrics: Partial<Record<MetricName, number>> = {};
   for (const n of names) metrics[n] = fns[n as keyof typeof fns](preds, labels);
   const score = names.reduce((s, n) => s + metrics[n]!, 0) / names.length;
-  return { metrics, score, examples: labels.length };
+  return { metrics, score, examples: labels.length, metricNames: names, predictions: preds, labels };
 }
 
 export { configNumLabels };

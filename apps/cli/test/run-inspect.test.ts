@@ -14,13 +14,14 @@ interface Report {
   tasks: {
     name: string;
     metricNames: string[];
-    finetuned: { score: number; metrics: Record<string, number> };
+    finetuned: { score: number; metrics: Record<string, number>; ci95: [number | null, number | null] };
   }[];
   merges: {
     method: string;
     tasks: string[];
-    scores: Record<string, { score: number; metrics: Record<string, number> }>;
+    scores: Record<string, { score: number; metrics: Record<string, number>; ci95: [number | null, number | null] }>;
   }[];
+  comparisons: { method: string; k: number; baseline: string; delta: number; ci95: [number, number]; significant: boolean }[];
   fisher: { task: string; kind: string; cached: boolean; seconds: number; examples: number }[];
   maskFisher: { task: string; head: number[]; layers: number; heads: number }[];
   stages: { stage: string; seconds: number }[];
@@ -88,6 +89,7 @@ describe('fmn run CONFIG', () => {
       Array(3).fill([DIMS.layers, DIMS.heads, DIMS.layers * DIMS.heads]),
     );
     expect(report.stages.map((s) => s.stage).sort()).toEqual([
+      'bootstrap intervals',
       'evaluate fine-tuned',
       'evaluate merged',
       'full Fisher',
@@ -95,14 +97,24 @@ describe('fmn run CONFIG', () => {
       'merge',
     ]);
 
+    // a 95% interval for every score; each method against average for k = 2 and 3
+    for (const s of [...report.tasks.map((t) => t.finetuned), ...report.merges.flatMap((m) => Object.values(m.scores))])
+      expect(s.ci95).toHaveLength(2);
+    expect(report.comparisons.map((c) => `${c.method}@${c.k}`)).toEqual(
+      report.methods.slice(1).flatMap((m) => [`${m}@2`, `${m}@3`]),
+    );
+    expect(stdout).toMatch(/minus average/);
     const md = await readFile(join(out, 'report.md'), 'utf8');
     expect(md).toContain('| method | two | three | reg | average |');
+    expect(md).toContain('| method | minus average | 95% interval | verdict |');
     expect(md).toContain('## Time per stage');
     const html = await readFile(join(out, 'report.html'), 'utf8');
     expect(html.startsWith('<!doctype html>')).toBe(true);
     // self-contained: inline SVG and CSS, no scripts, links or external resources
     expect(html).not.toMatch(/<script|<link|<img|\ssrc=|\shref=|url\(/i);
-    expect((html.match(/<svg /g) ?? []).length).toBe(6);
+    // a scores plot per k; two heatmaps per model, on its own and on shared colour scales
+    expect((html.match(/<svg [^>]*class="fmn-scores-plot"/g) ?? []).length).toBe(2);
+    expect((html.match(/<svg /g) ?? []).length).toBe(2 + 2 * 6);
     expect(html).toContain('<th>method</th>');
     expect(html).toContain('Time per stage');
   });
@@ -189,7 +201,7 @@ describe('fmn run CONFIG', () => {
     // no Fisher-based method, yet the report still has each model's mask Fisher heatmaps
     expect(r.fisher.map((f) => f.kind)).toEqual(['mask', 'mask']);
     const html = await readFile(join(dir, 'json-out', 'report.html'), 'utf8');
-    expect((html.match(/<svg /g) ?? []).length).toBe(4);
+    expect((html.match(/<svg /g) ?? []).length).toBe(1 + 2 * 4);
   });
 
   it('an invalid configuration is a one-line error naming the file', async () => {

@@ -1,7 +1,7 @@
 /**
  * @fmn/data: local GLUE-style datasets (TSV, CSV, JSONL, Parquet, pre-tokenized JSONL),
  * HuggingFace tokenizers, batching to core's `Batch`, seeded sampling (METHOD.md section 3) and
- * GLUE metrics (METHOD.md section 6).
+ * GLUE metrics with a seeded paired bootstrap for their intervals (METHOD.md section 6).
  *
  * Typical use:
  * ```ts
@@ -25,3 +25,4 @@ export * from './tokenizer.js';
 export * from './batches.js';
 export * from './sampling.js';
 export * from './metrics.js';
+export * from './bootstrap.js';

@@ -137,6 +137,13 @@ const METRIC_FNS: Record<MetricName, (p: Values, l: Values) => number> = {
   spearman,
 };
 
+/** One metric by name (accuracy, f1, matthews, pearson, spearman). */
+export function metricValue(name: MetricName, predictions: Values, labels: Values): number {
+  const fn = METRIC_FNS[name];
+  if (!fn) throw new FmnError(`unknown metric "${String(name)}"`);
+  return fn(predictions, labels);
+}
+
 export interface TaskMetrics {
   /** each of the task's metrics by name */
   readonly metrics: Partial<Record<MetricName, number>>;

@@ -93,7 +93,24 @@ describe('fmn demo', () => {
       expect(report.fisher.filter((f) => f.kind === 'mask')).toHaveLength(n);
       expect(report.fisher.filter((f) => f.kind === 'full')).toHaveLength(n);
       for (const f of report.fisher) expect(f.examples).toBe(8);
+      // intervals (METHOD.md section 6): every score, and each method against average for every k
+      const scores = [...report.tasks.map((t) => t.finetuned), ...report.merges.flatMap((m) => Object.values(m.scores))];
+      for (const s of scores) {
+        expect(s.ci95).toHaveLength(2);
+        if (!Number.isNaN(s.ci95[0])) expect(s.ci95[0]).toBeLessThanOrEqual(s.ci95[1]);
+      }
+      expect(report.comparisons.map((c) => `${c.method}@${c.k}`)).toEqual(
+        DEMO_METHODS.slice(1).flatMap((m) => [`${m.label}@2`, `${m.label}@3`]),
+      );
+      for (const c of report.comparisons) {
+        expect(c.baseline).toBe('average');
+        expect(c.significant).toBe(c.ci95[0] > 0 || c.ci95[1] < 0);
+        // 3 pairs x 2 tasks, or 1 triple x 3 tasks
+        expect(c.pairs).toBe(c.k === 2 ? 6 : 3);
+      }
       const table = renderText(report);
+      expect(table).toMatch(/\d ±\d/);
+      expect(table).toMatch(/^(Beyond noise: |No method differs from average beyond noise)/m);
       expect(table).toContain('full / mask');
       for (const m of DEMO_METHODS) expect(table).toContain(m.label);
       expect(await readFile(join(output, 'report.html'), 'utf8')).toContain('<html');

@@ -5,11 +5,13 @@ import { FmnError, SafetensorsFile, readMaskFisher } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { dataHash, hashJson, modelHash } from '../hash.js';
 import { quantiles } from '../heatmap.js';
-import { startBackend } from '../pipeline.js';
+import { startBackend, type EvalResult } from '../pipeline.js';
 import { note, type ProgressOptions } from '../progress.js';
 import {
   QUANTILES,
   renderText,
+  runIntervals,
+  type Interval,
   writeReport,
   type Report,
   type ReportFisher,
@@ -118,8 +120,8 @@ async function cachedFisher(
   };
 }
 
-function toScore(r: { metrics: Partial<Record<string, number>>; score: number; examples: number }): Score {
-  return { metrics: r.metrics as Record<string, number>, score: r.score, examples: r.examples };
+function toScore(r: EvalResult, ci95: Interval): Score {
+  return { metrics: r.metrics as Record<string, number>, score: r.score, examples: r.examples, ci95 };
 }
 
 export interface ExecuteOptions extends ProgressOptions {
@@ -152,18 +154,11 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
   });
 
   // 1. fine-tuned models alone
-  const tasks: ReportTask[] = [];
+  const evaluated: { name: string; finetuned: EvalResult }[] = [];
   await stages.time('evaluate fine-tuned', async () => {
     for (const t of plan.tasks) {
       const r = await evaluateModel(evalSettings(t.model, t), { ...g, label: `eval ${t.name}` });
-      tasks.push({
-        name: t.name,
-        model: t.model,
-        evalData: t.evalData,
-        fisherData: t.fisherData,
-        metricNames: Object.keys(r.metrics),
-        finetuned: toScore(r),
-      });
+      evaluated.push({ name: t.name, finetuned: r });
       note(
         g,
         `fmn: ${t.name} fine-tuned: ${Object.entries(r.metrics)
@@ -209,7 +204,7 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
     fisher.find((f) => f.task === t.name && f.kind === kind)?.path;
 
   // 3. merge every combination with every method; evaluate each task with its own head
-  const merges: ReportMerge[] = [];
+  const merged: { method: string; tasks: string[]; evals: Record<string, EvalResult>; seconds: number }[] = [];
   const workRoot = plan.keepModels
     ? join(plan.output, 'merges')
     : join(plan.output, `.merges-tmp-${process.pid}`);
@@ -247,20 +242,19 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
             ),
           );
           const mergeSeconds = (performance.now() - t0) / 1000;
-          const scores: Record<string, Score> = {};
+          const evals: Record<string, EvalResult> = {};
           await stages.time('evaluate merged', async () => {
             for (const [i, t] of combo.entries()) {
-              const r = await evaluateModel(evalSettings(join(dir, rep.inputs[i].output), t), {
+              evals[t.name] = await evaluateModel(evalSettings(join(dir, rep.inputs[i].output), t), {
                 ...g,
                 label: `eval ${t.name}`,
               });
-              scores[t.name] = toScore(r);
             }
           });
-          merges.push({ method: m.label, tasks: combo.map((t) => t.name), scores, seconds: mergeSeconds });
+          merged.push({ method: m.label, tasks: combo.map((t) => t.name), evals, seconds: mergeSeconds });
           note(
             g,
-            `fmn: ${label}: ${combo.map((t) => `${t.name} ${(100 * scores[t.name].score).toFixed(2)}`).join(', ')}`,
+            `fmn: ${label}: ${combo.map((t) => `${t.name} ${(100 * evals[t.name].score).toFixed(2)}`).join(', ')}`,
           );
           if (!plan.keepModels) await rm(dir, { recursive: true, force: true });
         }
@@ -269,6 +263,24 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
   } finally {
     if (!plan.keepModels) await rm(workRoot, { recursive: true, force: true });
   }
+
+  // 4. 95% paired-bootstrap intervals of every score and of each method's difference from average
+  const methods = plan.methods.map((m) => m.label);
+  const iv = await stages.time('bootstrap intervals', async () => runIntervals(evaluated, merged, methods));
+  const tasks: ReportTask[] = plan.tasks.map((t, i) => ({
+    name: t.name,
+    model: t.model,
+    evalData: t.evalData,
+    fisherData: t.fisherData,
+    metricNames: Object.keys(evaluated[i].finetuned.metrics),
+    finetuned: toScore(evaluated[i].finetuned, iv.finetuned[t.name]),
+  }));
+  const merges: ReportMerge[] = merged.map((m, i) => ({
+    method: m.method,
+    tasks: m.tasks,
+    scores: Object.fromEntries(m.tasks.map((t) => [t, toScore(m.evals[t], iv.merges[i][t])])),
+    seconds: m.seconds,
+  }));
 
   const archs = new Set<string>();
   for (const t of plan.tasks) {
@@ -283,9 +295,12 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
     created: new Date().toISOString(),
     architecture: [...archs].join(', '),
     backend: `${backend.name} (${backend.runtime})`,
-    methods: plan.methods.map((m) => m.label),
+    methods,
     tasks,
     merges,
+    bootstrap: iv.bootstrap,
+    comparisons: iv.comparisons,
+    tableIntervals: iv.tableIntervals,
     fisher: fisher.map(({ path: _path, ...f }) => ({ ...f, file: relative(plan.output, f.file) || f.file })),
     maskFisher,
     stages: stages.list,

@@ -6,6 +6,8 @@ import type { Report } from './types.js';
 export * from './types.js';
 export * from './summary.js';
 export * from './render.js';
+export * from './intervals.js';
+export * from './comparisons.js';
 
 /** Writes report.json, report.md and report.html into `dir`; returns their paths. */
 export async function writeReport(

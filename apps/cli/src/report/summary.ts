@@ -1,4 +1,4 @@
-import type { Report } from './types.js';
+import type { Interval, Report } from './types.js';
 
 export interface SummaryRow {
   readonly label: string;
@@ -8,6 +8,9 @@ export interface SummaryRow {
   readonly average: number | null;
   /** merges averaged into each cell */
   readonly merges: number;
+  /** task -> 95% interval of the cell (from report.tableIntervals); null when not known */
+  readonly ci95: Record<string, Interval | null>;
+  readonly averageCi95: Interval | null;
 }
 
 export interface SummaryTable {
@@ -28,15 +31,23 @@ function mean(xs: number[]): number | null {
 export function summaryTables(r: Report): SummaryTable[] {
   const ks = [...new Set(r.merges.map((m) => m.tasks.length))].sort((a, b) => a - b);
   const taskNames = r.tasks.map((t) => t.name);
-  const finetuned: SummaryRow = {
-    label: 'fine-tuned',
-    scores: Object.fromEntries(r.tasks.map((t) => [t.name, t.finetuned.score])),
-    average: mean(r.tasks.map((t) => t.finetuned.score)),
-    merges: 0,
+  const intervals = (k: number, row: string) => {
+    const iv = (r.tableIntervals ?? []).find((x) => x.k === k && x.row === row);
+    return {
+      ci95: Object.fromEntries(taskNames.map((t) => [t, iv?.tasks[t] ?? null])),
+      averageCi95: iv?.average ?? null,
+    };
   };
   return ks.map((k) => {
     const ofK = r.merges.filter((m) => m.tasks.length === k);
     const combos = new Set(ofK.map((m) => m.tasks.join('+')));
+    const finetuned: SummaryRow = {
+      label: 'fine-tuned',
+      scores: Object.fromEntries(r.tasks.map((t) => [t.name, t.finetuned.score])),
+      average: mean(r.tasks.map((t) => t.finetuned.score)),
+      merges: 0,
+      ...intervals(k, 'fine-tuned'),
+    };
     const rows: SummaryRow[] = [finetuned];
     for (const method of r.methods) {
       const ms = ofK.filter((m) => m.method === method);
@@ -45,7 +56,7 @@ export function summaryTables(r: Report): SummaryTable[] {
       for (const t of taskNames)
         scores[t] = mean(ms.filter((m) => m.scores[t]).map((m) => m.scores[t].score));
       const present = Object.values(scores).filter((v): v is number => v !== null);
-      rows.push({ label: method, scores, average: mean(present), merges: ms.length });
+      rows.push({ label: method, scores, average: mean(present), merges: ms.length, ...intervals(k, method) });
     }
     return { k, combinations: combos.size, rows };
   });

@@ -1,11 +1,16 @@
 /** The data of a `fmn run` / `fmn demo` report, as written to report.json. */
 
+/** [lo, hi]; NaN ends (null in report.json) when no resample had a defined score */
+export type Interval = readonly [number, number];
+
 export interface Score {
   /** metric name -> value */
   readonly metrics: Record<string, number>;
   /** the task's score: the mean of its metrics */
   readonly score: number;
   readonly examples: number;
+  /** 95% paired-bootstrap percentile interval of the score (METHOD.md section 6) */
+  readonly ci95: Interval;
 }
 
 export interface ReportTask {
@@ -54,6 +59,39 @@ export interface ReportStage {
   readonly seconds: number;
 }
 
+/** A method against `average` over all merges of k tasks (METHOD.md section 6). */
+export interface ReportComparison {
+  readonly method: string;
+  readonly baseline: 'average';
+  readonly k: number;
+  /** mean over the combinations of k tasks and their tasks of score(method) - score(average) */
+  readonly delta: number;
+  /** 95% paired-bootstrap interval of delta */
+  readonly ci95: Interval;
+  /** the interval excludes 0 */
+  readonly significant: boolean;
+  /** (combination, task) score pairs in the mean */
+  readonly pairs: number;
+}
+
+/** 95% intervals of one row of a results table: each task's cell and the average over tasks. */
+export interface ReportTableIntervals {
+  readonly k: number;
+  /** 'fine-tuned' or a method label */
+  readonly row: string;
+  /** task -> interval of the cell (the mean over the merges of k tasks containing the task) */
+  readonly tasks: Record<string, Interval>;
+  readonly average: Interval;
+}
+
+/** How the intervals were computed. */
+export interface ReportBootstrap {
+  readonly method: 'paired percentile bootstrap over each task\'s evaluation examples';
+  readonly resamples: number;
+  readonly seed: number;
+  readonly level: number;
+}
+
 export interface Report {
   readonly format: 'fmn-report';
   readonly version: 1;
@@ -64,6 +102,10 @@ export interface Report {
   readonly methods: readonly string[];
   readonly tasks: readonly ReportTask[];
   readonly merges: readonly ReportMerge[];
+  readonly bootstrap: ReportBootstrap;
+  /** every method other than average, for every k */
+  readonly comparisons: readonly ReportComparison[];
+  readonly tableIntervals: readonly ReportTableIntervals[];
   readonly fisher: readonly ReportFisher[];
   readonly maskFisher: readonly ReportMaskFisher[];
   readonly stages: readonly ReportStage[];
