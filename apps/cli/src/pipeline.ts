@@ -136,15 +136,34 @@ export interface PreparedData {
 
 /** Loads a dataset for a model: tokenized with the model's tokenizer, labels mapped through its config. */
 export async function prepareData(m: OpenedModel, o: DataOptions): Promise<PreparedData> {
+  checkMaxLength(m, o.maxLength);
+  const dataset = await loadDataset(o.data, {
+    task: o.task,
+    split: o.split,
+    ...(o.labels ? {} : { columns: { label: null } }),
+  });
+  return prepareDataset(m, dataset, o);
+}
+
+function checkMaxLength(m: OpenedModel, requested: number | undefined): number {
   const limit = modelMaxLength(m.model);
-  const maxLength = o.maxLength ?? Math.min(128, limit);
+  const maxLength = requested ?? Math.min(128, limit);
   if (maxLength > limit) {
     throw new FmnError(
       `--max-length ${maxLength} is longer than the model's position embeddings allow (${limit})`,
       m.dir,
     );
   }
-  const dataset = await loadDataset(o.data, { task: o.task, split: o.split });
+  return maxLength;
+}
+
+/** Tokenizes a dataset already read (e.g. texts from the command line) for a model. */
+export async function prepareDataset(
+  m: OpenedModel,
+  dataset: Dataset,
+  o: Omit<DataOptions, 'data' | 'task' | 'split'>,
+): Promise<PreparedData> {
+  const maxLength = checkMaxLength(m, o.maxLength);
   if (dataset.examples.length === 0) throw new FmnError('the dataset has no examples', dataset.file);
   const allLabels = o.labels ? resolveLabels(dataset, m.config, { model: m.dir }) : undefined;
   const idx = sampleIndices(dataset.examples.length, o.samples ?? 'all', o.seed ?? 0);

@@ -29,7 +29,7 @@ describe('fmn: help and usage errors', () => {
       'fisher combine': ['--out'],
       merge: ['--method', '--model', '--fisher', '--base', '--mapping', '--lambda', '--force', '--out'],
       eval: ['--model', '--data', '--task', '--json'],
-      predict: ['--model', '--data', '--out'],
+      predict: ['--model', '--data', '--text', '--text-pair', '--out', '--force', '--json'],
       'export-onnx': ['--model', '--out'],
       run: ['<config>'],
       inspect: ['<path>'],
