@@ -49,7 +49,7 @@ export async function openModel(dir: string, progress: ProgressOptions = {}): Pr
   try {
     const adapter = adapterFor(ckpt.config, dir);
     const model = await adapter.load(ckpt, {
-      onWarning: (m) => note(progress, `fmn: warning: ${dir}: ${m}`),
+      onWarning: (m) => note(progress, `warning: ${dir}: ${m}`),
     });
     if (model.head?.kind !== 'classification') {
       throw new FmnError(
@@ -100,7 +100,7 @@ export async function startBackend(
   // only with --debug; every command reports the runtime it used
   if (progress.debug) {
     for (const f of failures)
-      note(progress, `fmn: note: backend ${f.name} unavailable (${f.reason}); using the next one`);
+      note(progress, `note: backend ${f.name} unavailable (${f.reason}); using the next one`);
   }
   return backend;
 }

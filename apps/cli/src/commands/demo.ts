@@ -157,7 +157,7 @@ export function registerDemo(program: Command): void {
         });
         note(
           g,
-          `fmn demo: ${plan.tasks.length} ${opts.arch} models fine-tuned from one base (${plan.tasks.map((t) => t.name).join(', ')}); ` +
+          `demo: ${plan.tasks.length} ${opts.arch} models fine-tuned from one base (${plan.tasks.map((t) => t.name).join(', ')}); ` +
             `mask and full Fisher on ${opts.samples} train examples each; merging every pair and all ${plan.tasks.length} tasks with ${DEMO_METHODS.length} methods`,
         );
         const report = await executePlan(plan, {

@@ -36,7 +36,7 @@ export async function runMerge(
       );
   }
   if (o.mapping && o.method !== 'fisher-nodes') {
-    note(progress, `fmn: warning: --mapping applies to fisher-nodes only; ignored for ${o.method}`);
+    note(progress, `warning: --mapping applies to fisher-nodes only; ignored for ${o.method}`);
   }
   const models: MergeModelInput[] = o.models.map((m, j) => ({
     dir: m.dir,
@@ -56,7 +56,7 @@ export async function runMerge(
       ties: o.tiesK !== undefined ? { k: o.tiesK } : undefined,
       dare: { p: o.dareP, seed: o.dareSeed, ties: o.dareTies },
       dtype: o.dtype,
-      onWarning: (m) => note(progress, `fmn: warning: ${m}`),
+      onWarning: (m) => note(progress, `warning: ${m}`),
       onProgress: (p) => {
         const key = `${p.phase}${p.pass ?? ''}`;
         if (key !== phase) {
@@ -150,7 +150,7 @@ export function registerMerge(program: Command): void {
       const method = opts.method as MergeMethod;
       if (method !== 'fisher-nodes' && method !== 'fisher') {
         const withFisher = chosen.find((m) => m.fisher);
-        if (withFisher) note(g, `fmn: warning: --fisher is not used by ${method}; ignored`);
+        if (withFisher) note(g, `warning: --fisher is not used by ${method}; ignored`);
       }
       const t0 = performance.now();
       const report = await runMerge(

@@ -77,7 +77,7 @@ async function cachedFisher(
     const file = await SafetensorsFile.open(path);
     const md = file.metadata;
     await file.close();
-    note(g, `fmn: ${kind} Fisher of ${t.name} from the cache (${path})`);
+    note(g, `${kind} Fisher of ${t.name} from the cache (${path})`);
     return {
       task: t.name,
       kind,
@@ -166,7 +166,7 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
       });
       note(
         g,
-        `fmn: ${t.name} fine-tuned: ${Object.entries(r.metrics)
+        `${t.name} fine-tuned: ${Object.entries(r.metrics)
           .map(([k, v]) => `${k} ${(v as number).toFixed(4)}`)
           .join(', ')}`,
       );
@@ -260,7 +260,7 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
           merges.push({ method: m.label, tasks: combo.map((t) => t.name), scores, seconds: mergeSeconds });
           note(
             g,
-            `fmn: ${label}: ${combo.map((t) => `${t.name} ${(100 * scores[t.name].score).toFixed(2)}`).join(', ')}`,
+            `${label}: ${combo.map((t) => `${t.name} ${(100 * scores[t.name].score).toFixed(2)}`).join(', ')}`,
           );
           if (!plan.keepModels) await rm(dir, { recursive: true, force: true });
         }
