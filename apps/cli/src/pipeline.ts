@@ -117,7 +117,7 @@ export interface DataOptions {
   /** for a GLUE-style folder: which split (default: train for Fisher, dev for eval) */
   split?: string;
   maxLength?: number;
-  /** `all` (file order) or N examples drawn with `seed` (METHOD.md section 3) */
+  /** `all` (file order) or N examples drawn with `seed` (docs/method.md §3) */
   samples?: number | 'all';
   seed?: number;
   /** labels are required (Fisher, eval) or ignored (predict) */
@@ -227,7 +227,7 @@ export interface EvalResult {
 }
 
 /**
- * Metrics of METHOD.md section 6: the task preset's when the dataset has one; otherwise accuracy
+ * Metrics of docs/method.md §6: the task preset's when the dataset has one; otherwise accuracy
  * (and F1 for two classes) for classification, Pearson and Spearman for regression.
  */
 export function scoreLogits(d: PreparedData, logits: Float32Array, numLabels: number): EvalResult {

@@ -42,6 +42,15 @@ describe('fmn: help and usage errors', () => {
     }
   });
 
+  it('help texts cite the method spec as docs/method.md (the file in the repository)', async () => {
+    const texts = await Promise.all(
+      ['fisher', 'merge', 'eval', 'predict', 'run', 'demo'].map(async (c) => (await fmn([c, '--help'])).stdout),
+    );
+    const all = texts.join('\n');
+    expect(all).not.toContain('METHOD.md');
+    expect(all.match(/docs\/method\.md §\d/g)?.length).toBeGreaterThanOrEqual(4);
+  });
+
   it('an unknown option is one line, exit 1', async () => {
     const line = userError(await fmn(['inspect', 'x', '--bogus']));
     expect(line).toContain("unknown option '--bogus'");

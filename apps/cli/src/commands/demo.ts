@@ -63,7 +63,7 @@ export interface DemoOptions {
   backend?: string;
 }
 
-/** Fisher examples per task in `fmn demo` (METHOD.md: a little task data suffices for the masks). */
+/** Fisher examples per task in `fmn demo` (docs/method.md: a little task data suffices for the masks). */
 export const DEMO_SAMPLES = 256;
 
 export async function demoPlan(arch: string, output: string, options: DemoOptions = {}): Promise<RunPlan> {

@@ -22,7 +22,7 @@ export interface EvalSettings {
   maxLength?: number;
 }
 
-/** Evaluates a model on labelled data (METHOD.md section 6). Shared by `eval` and `run`. */
+/** Evaluates a model on labelled data (docs/method.md §6). Shared by `eval` and `run`. */
 export async function evaluateModel(
   s: EvalSettings,
   progress: ProgressOptions & { label?: string },
@@ -80,7 +80,7 @@ export function registerEval(program: Command): void {
     program
       .command('eval')
       .description(
-        'Evaluate a model on labelled data: accuracy, F1, Matthews, Pearson, Spearman as the task calls for (METHOD.md section 6).',
+        'Evaluate a model on labelled data: accuracy, F1, Matthews, Pearson, Spearman as the task calls for (docs/method.md §6).',
       ),
     'dev',
   )

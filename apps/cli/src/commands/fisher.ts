@@ -346,7 +346,7 @@ export function registerFisher(program: Command): void {
     // `fmn fisher combine ... --out F`: --out belongs to combine, not to fisher
     .enablePositionalOptions()
     .description(
-      'Compute the mask Fisher of a fine-tuned model (METHOD.md section 3: float32 tensors head [L, H] and ' +
+      'Compute the mask Fisher of a fine-tuned model (docs/method.md §3: float32 tensors head [L, H] and ' +
         'neuron [L, I], sums over the sampled examples), or with --full the full diagonal Fisher (section 4).',
     )
     .option('--model <dir>', 'fine-tuned HuggingFace model folder (required)')
@@ -389,7 +389,7 @@ export function registerFisher(program: Command): void {
     )
     .option(
       '--full',
-      'the full diagonal Fisher of every parameter (METHOD.md section 4) instead of the mask Fisher',
+      'the full diagonal Fisher of every parameter (docs/method.md §4) instead of the mask Fisher',
     )
     .option('--out <file>', 'output .safetensors file (required)')
     .action(async (opts: Record<string, unknown>, command: Command) => {

@@ -79,7 +79,7 @@ export function registerMerge(program: Command): void {
   const cmd = program
     .command('merge')
     .description(
-      'Merge fine-tuned checkpoints of one architecture (METHOD.md section 5). Every input keeps its own ' +
+      'Merge fine-tuned checkpoints of one architecture (docs/method.md §5). Every input keeps its own ' +
         'classification head: the output folder gets one HuggingFace model folder per input plus merge-report.json.',
     )
     .addOption(
@@ -111,7 +111,7 @@ export function registerMerge(program: Command): void {
     .addOption(
       new Option(
         '--mapping <mapping>',
-        'fisher-nodes: how mask Fisher maps onto tensors (METHOD.md 5.1 paper, 5.2 block; default paper)',
+        'fisher-nodes: how mask Fisher maps onto tensors (docs/method.md §5.1 paper, §5.2 block; default paper)',
       ).choices(['paper', 'block']),
     )
     .option(
