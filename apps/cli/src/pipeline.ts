@@ -14,6 +14,7 @@ import {
   type EncoderModel,
   type HfConfig,
   type ModelSession,
+  type ResolvedBackend,
 } from '@fmn/core';
 import {
   argmaxRows,
@@ -68,7 +69,7 @@ const loaded = new Map<string, Promise<unknown>>();
 /**
  * Imports the backend packages (they register themselves with @fmn/core); kept lazy so inspect
  * and merge start fast. With a preference only the package that provides it is imported (tfjs
- * alone takes about a second to load); without one, both, so the best available one is chosen.
+ * alone takes about a second to load); with another name, both.
  */
 export async function loadBackends(preference?: string): Promise<void> {
   const load = (name: 'onnxruntime' | 'tfjs') => {
@@ -89,13 +90,43 @@ export async function loadBackends(preference?: string): Promise<void> {
 
 export const BACKEND_CHOICES = ['tfjs', 'tfjs-node', 'tfjs-wasm', 'tfjs-cpu', 'onnxruntime'] as const;
 
-/** Starts the preferred backend (or the best available one), saying which runtime it is. */
+/**
+ * The one default of every command, run configs and the demo when no backend is named: the
+ * fastest that starts here, onnxruntime, else the tfjs family (tfjs-node, tfjs-wasm, tfjs-cpu, by
+ * their registered priority). tfjs is only imported when onnxruntime does not start.
+ */
+export const DEFAULT_BACKENDS = ['onnxruntime', 'tfjs'] as const;
+
+/** The help text of every --backend option. */
+export const BACKEND_HELP = `compute backend (default: the fastest that starts here: ${DEFAULT_BACKENDS.join(', else ')})`;
+
+async function resolveDefaultBackend(): Promise<ResolvedBackend> {
+  const failures: ResolvedBackend['failures'] = [];
+  for (const name of DEFAULT_BACKENDS) {
+    try {
+      await loadBackends(name);
+      const r = await resolveBackend(name);
+      return { backend: r.backend, failures: [...failures, ...r.failures] };
+    } catch (e) {
+      failures.push({ name, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  throw new FmnError(`no backend could start: ${failures.map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
+}
+
+/** Starts the preferred backend (or the default one), saying which runtime it is. */
 export async function startBackend(
   preference: string | undefined,
   progress: ProgressOptions = {},
 ): Promise<Backend> {
-  await loadBackends(preference);
-  const { backend, failures } = await resolveBackend(preference);
+  let resolved: ResolvedBackend;
+  if (preference === undefined) {
+    resolved = await resolveDefaultBackend();
+  } else {
+    await loadBackends(preference);
+    resolved = await resolveBackend(preference);
+  }
+  const { backend, failures } = resolved;
   // a runtime that does not start here (tfjs-node without its native binding) is expected: say so
   // only with --debug; every command reports the runtime it used
   if (progress.debug) {

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { FmnError } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { parseSamples } from '../options.js';
-import { BACKEND_CHOICES } from '../pipeline.js';
+import { BACKEND_CHOICES, BACKEND_HELP } from '../pipeline.js';
 import { note } from '../progress.js';
 import { renderText } from '../report/index.js';
 import type { PlanMethod, RunPlan } from '../runconfig.js';
@@ -139,11 +139,7 @@ export function registerDemo(program: Command): void {
       DEMO_SAMPLES,
     )
     .option('--zoo <dir>', 'zoo folder with data/ and models/ (default: the installed @fmn/zoo)')
-    .addOption(
-      new Option('--backend <name>', 'compute backend (onnxruntime is the fastest for these small models)')
-        .choices([...BACKEND_CHOICES])
-        .default('onnxruntime'),
-    )
+    .addOption(new Option('--backend <name>', BACKEND_HELP).choices([...BACKEND_CHOICES]))
     .action(
       async (
         opts: { arch: string; out: string; samples: number | 'all'; zoo?: string; backend?: string },

@@ -3,6 +3,7 @@ import { globals, out } from '../context.js';
 import { parseIntOption } from '../options.js';
 import {
   BACKEND_CHOICES,
+  BACKEND_HELP,
   openModel,
   predictLogits,
   prepareData,
@@ -65,7 +66,7 @@ export function runtimeOptions(cmd: Command, split: string): Command {
     )
     .option('--split <name>', 'for a task folder: the split to read', split)
     .addOption(
-      new Option('--backend <name>', 'compute backend (default: the best that starts here)').choices([
+      new Option('--backend <name>', BACKEND_HELP).choices([
         ...BACKEND_CHOICES,
       ]),
     )

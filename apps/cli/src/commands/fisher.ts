@@ -16,7 +16,7 @@ import {
 import { globals, out } from '../context.js';
 import { dataHash, modelHash } from '../hash.js';
 import { parseIntOption, parseSamples } from '../options.js';
-import { BACKEND_CHOICES, batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
+import { BACKEND_CHOICES, BACKEND_HELP, batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
 import { progressBar, type ProgressOptions } from '../progress.js';
 import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
 import { VERSION } from '../version.js';
@@ -360,7 +360,7 @@ export function registerFisher(program: Command): void {
     )
     .option('--split <name>', 'for a task folder: the split to read', 'train')
     .addOption(
-      new Option('--backend <name>', 'compute backend (default: the best that starts here)').choices([
+      new Option('--backend <name>', BACKEND_HELP).choices([
         ...BACKEND_CHOICES,
       ]),
     )
