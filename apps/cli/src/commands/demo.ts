@@ -140,9 +140,17 @@ export function registerDemo(program: Command): void {
     )
     .option('--zoo <dir>', 'zoo folder with data/ and models/ (default: the installed @fmn/zoo)')
     .addOption(new Option('--backend <name>', BACKEND_HELP).choices([...BACKEND_CHOICES]))
+    .option('--json', 'print the report (as report.json) instead of the tables')
     .action(
       async (
-        opts: { arch: string; out: string; samples: number | 'all'; zoo?: string; backend?: string },
+        opts: {
+          arch: string;
+          out: string;
+          samples: number | 'all';
+          zoo?: string;
+          backend?: string;
+          json?: boolean;
+        },
         command: Command,
       ) => {
         const g = globals(command);
@@ -163,6 +171,10 @@ export function registerDemo(program: Command): void {
             `Fisher: ${opts.samples} examples per task from its train split (seed 0); mask Fisher in the batch convention, full Fisher per example; evaluation on each task's dev split with its own head.`,
           ],
         });
+        if (opts.json) {
+          out(JSON.stringify(report));
+          return;
+        }
         out(renderText(report));
         out();
         out(`report: ${join(plan.output, 'report.html')} (also report.md, report.json)`);

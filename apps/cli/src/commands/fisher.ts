@@ -392,6 +392,7 @@ export function registerFisher(program: Command): void {
       'the full diagonal Fisher of every parameter (docs/method.md §4) instead of the mask Fisher',
     )
     .option('--out <file>', 'output .safetensors file (required)')
+    .option('--json', 'print one JSON object: kind, model, data, out, examples, shard, backend, runtime, seconds')
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);
       for (const k of ['model', 'data', 'out'] as const) {
@@ -416,6 +417,22 @@ export function registerFisher(program: Command): void {
         opts.out as string,
         g,
       );
+      if (opts.json) {
+        out(
+          JSON.stringify({
+            kind: opts.full ? 'full' : 'mask',
+            model: opts.model,
+            data: opts.data,
+            out: opts.out,
+            examples: r.examples,
+            shard: shard ? formatShard(shard) : null,
+            backend: r.backend,
+            runtime: r.runtime,
+            seconds: r.seconds,
+          }),
+        );
+        return;
+      }
       out(
         `${opts.full ? 'full' : 'mask'} Fisher of ${String(opts.model)} over ${r.examples} examples${shard ? ` (shard ${formatShard(shard)})` : ''} on ${r.backend} [${r.runtime}] in ${r.seconds.toFixed(2)} s -> ${String(opts.out)}`,
       );
@@ -429,8 +446,13 @@ export function registerFisher(program: Command): void {
     )
     .argument('<files...>', 'the shard files, in any order')
     .requiredOption('--out <file>', 'output .safetensors file')
-    .action(async (files: string[], opts: { out: string }) => {
+    .option('--json', 'print one JSON object: kind, shards, examples, out')
+    .action(async (files: string[], opts: { out: string; json?: boolean }) => {
       const r = await combineFisher(files, opts.out);
+      if (opts.json) {
+        out(JSON.stringify({ kind: r.kind, shards: r.shards, examples: r.examples, out: opts.out }));
+        return;
+      }
       out(`combined ${r.shards} ${r.kind} Fisher shards (${r.examples} examples) -> ${opts.out}`);
     });
 }

@@ -141,6 +141,7 @@ export function registerMerge(program: Command): void {
     )
     .option('--force', 'replace the output folder if it exists')
     .requiredOption('--out <dir>', 'output folder')
+    .option('--json', 'print one JSON object: out, seconds and the merge report (method, inputs, lambdas, shares, ...)')
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);
       const chosen = models;
@@ -171,6 +172,10 @@ export function registerMerge(program: Command): void {
         g,
       );
       const secs = (performance.now() - t0) / 1000;
+      if (opts.json) {
+        out(JSON.stringify({ out: opts.out, seconds: secs, ...report }));
+        return;
+      }
       out(
         `merged ${report.inputs.length} ${report.modelType} models with ${method}${report.mapping ? ` (${report.mapping} mapping)` : ''} in ${secs.toFixed(2)} s -> ${String(opts.out)}`,
       );

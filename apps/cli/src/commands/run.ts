@@ -305,10 +305,15 @@ export function registerRun(program: Command): void {
     )
     .argument('<config>', 'run configuration (.json, .yaml or .yml)')
     .addHelpText('after', `\n${CONFIG_HELP}`)
-    .action(async (config: string, _opts: unknown, command: Command) => {
+    .option('--json', 'print the report (as report.json) instead of the tables')
+    .action(async (config: string, opts: { json?: boolean }, command: Command) => {
       const g = globals(command);
       const plan = await readRunConfig(config);
       const report = await executePlan(plan, g);
+      if (opts.json) {
+        out(JSON.stringify(report));
+        return;
+      }
       out(renderText(report));
       out();
       out(`report: ${join(plan.output, 'report.html')} (also report.md, report.json)`);
