@@ -13,15 +13,30 @@ import { executePlan } from './run.js';
 
 export const DEMO_ARCHS = ['bert', 'roberta', 'distilbert', 'electra'] as const;
 
-/** The @fmn/zoo package folder (data/, models/ live there). */
-export async function zooRoot(): Promise<string> {
-  const fromEnv = process.env.FMN_ZOO_DIR;
+/**
+ * Where `fmn demo` finds the zoo (data/, models/): $FMN_ZOO_DIR, else the workspace's
+ * packages/zoo beside this CLI (a checkout of the fmn repository), else an installed @fmn/zoo
+ * package. The CLI does not depend on the zoo: 34 MB of models that only the demo reads.
+ */
+export async function zooRoot(
+  env: Record<string, string | undefined> = process.env,
+  cliDir = fileURLToPath(new URL('../..', import.meta.url)),
+): Promise<string> {
+  const fromEnv = env.FMN_ZOO_DIR;
   if (fromEnv) return resolve(fromEnv);
+  // this file is apps/cli/{src,dist}/commands/demo.*; the workspace root is two levels above apps/cli
+  const workspace = resolve(cliDir, '..', '..', 'packages', 'zoo');
+  if (await isDir(join(workspace, 'models'))) return workspace;
   try {
+    // optional: installed next to the CLI (npm install @fmn/zoo)
     const entry = fileURLToPath(import.meta.resolve('@fmn/zoo'));
     return resolve(dirname(entry), '..');
   } catch {
-    throw new FmnError('the @fmn/zoo package is not installed (it ships the demo data and models)');
+    throw new FmnError(
+      'the demo needs the zoo (its data and models), which is not installed with the CLI: ' +
+        'run it in a checkout of the fmn repository (packages/zoo), install it next to the CLI ' +
+        '(ONNXRUNTIME_NODE_INSTALL=skip npm install @fmn/zoo), or give --zoo DIR (or FMN_ZOO_DIR)',
+    );
   }
 }
 
@@ -58,7 +73,7 @@ export const DEMO_METHODS: PlanMethod[] = [
 export interface DemoOptions {
   /** Fisher examples per task (drawn from its train split with seed 0), the same for mask and full Fisher */
   samples?: number | 'all';
-  /** the zoo folder (default: the installed @fmn/zoo package, or $FMN_ZOO_DIR) */
+  /** the zoo folder (default: see zooRoot) */
   zoo?: string;
   backend?: string;
 }
@@ -138,7 +153,10 @@ export function registerDemo(program: Command): void {
       parseSamples,
       DEMO_SAMPLES,
     )
-    .option('--zoo <dir>', 'zoo folder with data/ and models/ (default: the installed @fmn/zoo)')
+    .option(
+      '--zoo <dir>',
+      "zoo folder with data/ and models/ (default: $FMN_ZOO_DIR, the workspace's packages/zoo, or an installed @fmn/zoo)",
+    )
     .addOption(new Option('--backend <name>', BACKEND_HELP).choices([...BACKEND_CHOICES]))
     .option('--json', 'print the report (as report.json) instead of the tables')
     .action(
