@@ -4,6 +4,7 @@ import { registerFisher } from './commands/fisher.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerMerge } from './commands/merge.js';
 import { registerEval } from './commands/eval.js';
+import { registerPredict } from './commands/predict.js';
 import { registerExportOnnx } from './commands/export-onnx.js';
 import { registerRun } from './commands/run.js';
 import { registerDemo } from './commands/demo.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerFisher(program);
   registerMerge(program);
   registerEval(program);
+  registerPredict(program);
   registerExportOnnx(program);
   registerRun(program);
   registerInspect(program);

@@ -14,6 +14,7 @@ import {
   type EncoderModel,
   type HfConfig,
   type ModelSession,
+  type ResolvedBackend,
 } from '@fmn/core';
 import {
   argmaxRows,
@@ -49,7 +50,7 @@ export async function openModel(dir: string, progress: ProgressOptions = {}): Pr
   try {
     const adapter = adapterFor(ckpt.config, dir);
     const model = await adapter.load(ckpt, {
-      onWarning: (m) => note(progress, `fmn: warning: ${dir}: ${m}`),
+      onWarning: (m) => note(progress, `warning: ${dir}: ${m}`),
     });
     if (model.head?.kind !== 'classification') {
       throw new FmnError(
@@ -68,7 +69,7 @@ const loaded = new Map<string, Promise<unknown>>();
 /**
  * Imports the backend packages (they register themselves with @fmn/core); kept lazy so inspect
  * and merge start fast. With a preference only the package that provides it is imported (tfjs
- * alone takes about a second to load); without one, both, so the best available one is chosen.
+ * alone takes about a second to load); with another name, both.
  */
 export async function loadBackends(preference?: string): Promise<void> {
   const load = (name: 'onnxruntime' | 'tfjs') => {
@@ -89,18 +90,48 @@ export async function loadBackends(preference?: string): Promise<void> {
 
 export const BACKEND_CHOICES = ['tfjs', 'tfjs-node', 'tfjs-wasm', 'tfjs-cpu', 'onnxruntime'] as const;
 
-/** Starts the preferred backend (or the best available one), saying which runtime it is. */
+/**
+ * The one default of every command, run configs and the demo when no backend is named: the
+ * fastest that starts here, onnxruntime, else the tfjs family (tfjs-node, tfjs-wasm, tfjs-cpu, by
+ * their registered priority). tfjs is only imported when onnxruntime does not start.
+ */
+export const DEFAULT_BACKENDS = ['onnxruntime', 'tfjs'] as const;
+
+/** The help text of every --backend option. */
+export const BACKEND_HELP = `compute backend (default: the fastest that starts here: ${DEFAULT_BACKENDS.join(', else ')})`;
+
+async function resolveDefaultBackend(): Promise<ResolvedBackend> {
+  const failures: ResolvedBackend['failures'] = [];
+  for (const name of DEFAULT_BACKENDS) {
+    try {
+      await loadBackends(name);
+      const r = await resolveBackend(name);
+      return { backend: r.backend, failures: [...failures, ...r.failures] };
+    } catch (e) {
+      failures.push({ name, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  throw new FmnError(`no backend could start: ${failures.map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
+}
+
+/** Starts the preferred backend (or the default one), saying which runtime it is. */
 export async function startBackend(
   preference: string | undefined,
   progress: ProgressOptions = {},
 ): Promise<Backend> {
-  await loadBackends(preference);
-  const { backend, failures } = await resolveBackend(preference);
+  let resolved: ResolvedBackend;
+  if (preference === undefined) {
+    resolved = await resolveDefaultBackend();
+  } else {
+    await loadBackends(preference);
+    resolved = await resolveBackend(preference);
+  }
+  const { backend, failures } = resolved;
   // a runtime that does not start here (tfjs-node without its native binding) is expected: say so
   // only with --debug; every command reports the runtime it used
   if (progress.debug) {
     for (const f of failures)
-      note(progress, `fmn: note: backend ${f.name} unavailable (${f.reason}); using the next one`);
+      note(progress, `note: backend ${f.name} unavailable (${f.reason}); using the next one`);
   }
   return backend;
 }
@@ -117,7 +148,7 @@ export interface DataOptions {
   /** for a GLUE-style folder: which split (default: train for Fisher, dev for eval) */
   split?: string;
   maxLength?: number;
-  /** `all` (file order) or N examples drawn with `seed` (METHOD.md section 3) */
+  /** `all` (file order) or N examples drawn with `seed` (docs/method.md §3) */
   samples?: number | 'all';
   seed?: number;
   /** labels are required (Fisher, eval) or ignored (predict) */
@@ -136,15 +167,34 @@ export interface PreparedData {
 
 /** Loads a dataset for a model: tokenized with the model's tokenizer, labels mapped through its config. */
 export async function prepareData(m: OpenedModel, o: DataOptions): Promise<PreparedData> {
+  checkMaxLength(m, o.maxLength);
+  const dataset = await loadDataset(o.data, {
+    task: o.task,
+    split: o.split,
+    ...(o.labels ? {} : { columns: { label: null } }),
+  });
+  return prepareDataset(m, dataset, o);
+}
+
+function checkMaxLength(m: OpenedModel, requested: number | undefined): number {
   const limit = modelMaxLength(m.model);
-  const maxLength = o.maxLength ?? Math.min(128, limit);
+  const maxLength = requested ?? Math.min(128, limit);
   if (maxLength > limit) {
     throw new FmnError(
       `--max-length ${maxLength} is longer than the model's position embeddings allow (${limit})`,
       m.dir,
     );
   }
-  const dataset = await loadDataset(o.data, { task: o.task, split: o.split });
+  return maxLength;
+}
+
+/** Tokenizes a dataset already read (e.g. texts from the command line) for a model. */
+export async function prepareDataset(
+  m: OpenedModel,
+  dataset: Dataset,
+  o: Omit<DataOptions, 'data' | 'task' | 'split'>,
+): Promise<PreparedData> {
+  const maxLength = checkMaxLength(m, o.maxLength);
   if (dataset.examples.length === 0) throw new FmnError('the dataset has no examples', dataset.file);
   const allLabels = o.labels ? resolveLabels(dataset, m.config, { model: m.dir }) : undefined;
   const idx = sampleIndices(dataset.examples.length, o.samples ?? 'all', o.seed ?? 0);
@@ -214,7 +264,7 @@ export interface EvalResult {
 }
 
 /**
- * Metrics of METHOD.md section 6: the task preset's when the dataset has one; otherwise accuracy
+ * Metrics of docs/method.md §6: the task preset's when the dataset has one; otherwise accuracy
  * (and F1 for two classes) for classification, Pearson and Spearman for regression.
  */
 export function scoreLogits(d: PreparedData, logits: Float32Array, numLabels: number): EvalResult {

@@ -1,6 +1,9 @@
 import cliProgress from 'cli-progress';
 
-/** A progress bar on stderr with ETA; a no-op when stderr is not a terminal or when quiet. */
+/**
+ * A progress bar on stderr with ETA, one at a time, erased when it stops (the result lines say
+ * what was done); a no-op when stderr is not a terminal or when quiet.
+ */
 export interface Progress {
   /** advances by `n` units (default 1) */
   increment(n?: number, detail?: string): void;
@@ -29,7 +32,7 @@ export function progressBar(options: ProgressOptions, label: string, total: numb
       format: `${label} [{bar}] {percentage}% | {value}/{total}${unit ? ` ${unit}` : ''} | ETA {eta_formatted} | {detail}`,
       etaBuffer: 20,
       hideCursor: true,
-      clearOnComplete: false,
+      clearOnComplete: true,
       barsize: 28,
     },
     cliProgress.Presets.shades_classic,

@@ -29,7 +29,7 @@ describe('fmn: help and usage errors', () => {
       'fisher combine': ['--out'],
       merge: ['--method', '--model', '--fisher', '--base', '--mapping', '--lambda', '--force', '--out'],
       eval: ['--model', '--data', '--task', '--json'],
-      predict: ['--model', '--data', '--out'],
+      predict: ['--model', '--data', '--text', '--text-pair', '--out', '--force', '--json'],
       'export-onnx': ['--model', '--out'],
       run: ['<config>'],
       inspect: ['<path>'],
@@ -40,6 +40,15 @@ describe('fmn: help and usage errors', () => {
       expect(r.code, cmd).toBe(0);
       for (const o of opts) expect(r.stdout, `${cmd} ${o}`).toContain(o);
     }
+  });
+
+  it('help texts cite the method spec as docs/method.md (the file in the repository)', async () => {
+    const texts = await Promise.all(
+      ['fisher', 'merge', 'eval', 'predict', 'run', 'demo'].map(async (c) => (await fmn([c, '--help'])).stdout),
+    );
+    const all = texts.join('\n');
+    expect(all).not.toContain('METHOD.md');
+    expect(all.match(/docs\/method\.md §\d/g)?.length).toBeGreaterThanOrEqual(4);
   });
 
   it('an unknown option is one line, exit 1', async () => {

@@ -328,11 +328,15 @@ async function predict(
     out,
     ...extra,
   ]);
-  expect(stdout).toContain('wrote the logits');
+  expect(stdout).toContain('wrote the predictions');
   const lines = (await readFile(out, 'utf8')).trimEnd().split('\n');
   return lines.map((l) => {
     const o = JSON.parse(l) as Record<string, unknown>;
-    expect(Object.keys(o)).toEqual(['logits']);
+    if ('score' in o) {
+      expect(Object.keys(o)).toEqual(['score']);
+      return [o.score as number];
+    }
+    expect(Object.keys(o)).toEqual(['label', 'probabilities', 'logits']);
     return o.logits as number[];
   });
 }

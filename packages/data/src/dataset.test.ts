@@ -310,3 +310,21 @@ describe('errors (FmnError naming the file)', () => {
     expect((await fmnError(loadDataset(path, { task: 'squad' }))).message).toMatch(/unknown task "squad"/);
   });
 });
+
+describe('example ids', () => {
+  it('from an "id", "idx" or "index" column, as text or number; none without one', async () => {
+    const tsv = await text(await put('ids/a.tsv', 'index\tsentence\n7\tfirst\nx-2\tsecond\n'), {
+      columns: { label: null },
+    });
+    expect(tsv.examples.map((e) => [e.a, e.id])).toEqual([
+      ['first', '7'],
+      ['second', 'x-2'],
+    ]);
+    const jsonl = await text(
+      await put('ids/b.jsonl', '{"idx": 3, "sentence": "a", "label": 1}\n{"idx": 4, "sentence": "b", "label": 0}\n'),
+    );
+    expect(jsonl.examples.map((e) => e.id)).toEqual([3, 4]);
+    const none = await text(await put('ids/c.tsv', 'sentence\tlabel\na\t1\n'));
+    expect('id' in none.examples[0]!).toBe(false);
+  });
+});

@@ -15,6 +15,8 @@ export interface TextExample {
   readonly a: string;
   readonly b?: string;
   readonly label?: RawLabel;
+  /** the example's id, from an "id", "idx" or "index" column when the file has one */
+  readonly id?: string | number;
   /** the file the example came from */
   readonly file: string;
   /** 1-based line (or Parquet row) in that file */
@@ -26,6 +28,8 @@ export interface TokenizedExample {
   readonly attentionMask?: readonly number[];
   readonly tokenTypeIds?: readonly number[];
   readonly label?: RawLabel;
+  /** the example's id, from an "id", "idx" or "index" column when the file has one */
+  readonly id?: string | number;
   readonly file: string;
   readonly line: number;
 }
@@ -194,6 +198,16 @@ function intArray(table: Table, row: TableRow, column: string, required: boolean
 const DEFAULT_A = ['sentence', 'text', 'sentence1'];
 const DEFAULT_B = ['sentence2'];
 const DEFAULT_LABEL = ['label'];
+const ID_COLUMNS = ['id', 'idx', 'index'];
+
+/** the id of a row: a number or text as found, undefined when the cell is empty */
+function idValue(row: TableRow, column: string | undefined): string | number | undefined {
+  if (column === undefined) return undefined;
+  const v = row.values[column];
+  if (typeof v === 'number' || (typeof v === 'string' && v !== '')) return v;
+  if (typeof v === 'bigint') return Number(v);
+  return undefined;
+}
 
 function toDataset(tables: Table[], task: TaskPreset | undefined, options: LoadDatasetOptions): Dataset {
   const first = tables[0]!;
@@ -216,6 +230,7 @@ function toDataset(tables: Table[], task: TaskPreset | undefined, options: LoadD
   }
 
   const labelCandidates = task?.label ?? DEFAULT_LABEL;
+  const idColumn = ID_COLUMNS.find((c) => first.columns.includes(c));
   if (cols.a === undefined && first.columns.includes('input_ids')) {
     const labelColumn = pickColumn(first, cols.label, labelCandidates, 'label', false);
     const examples: TokenizedExample[] = [];
@@ -240,6 +255,7 @@ function toDataset(tables: Table[], task: TaskPreset | undefined, options: LoadD
           attentionMask,
           tokenTypeIds,
           label: labelColumn !== undefined ? labelValue(t, row, labelColumn) : undefined,
+          ...(idColumn !== undefined && { id: idValue(row, idColumn) }),
           file: t.file,
           line: row.line,
         });
@@ -258,6 +274,7 @@ function toDataset(tables: Table[], task: TaskPreset | undefined, options: LoadD
         a: textValue(t, row, a),
         b: b !== undefined ? textValue(t, row, b) : undefined,
         label: labelColumn !== undefined ? labelValue(t, row, labelColumn) : undefined,
+        ...(idColumn !== undefined && { id: idValue(row, idColumn) }),
         file: t.file,
         line: row.line,
       });

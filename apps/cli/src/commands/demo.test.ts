@@ -6,7 +6,7 @@ import { isFmnError } from '@fmn/core';
 import { FAMILY_TASKS, writeFamily } from '@fmn/testkit';
 import { renderText } from '../report/index.js';
 import { executePlan } from './run.js';
-import { DEMO_METHODS, demoPlan } from './demo.js';
+import { DEMO_METHODS, demoPlan, zooRoot } from './demo.js';
 
 const WORDS = ['good', 'bad', 'movie', 'film', 'great', 'awful', 'the', 'is', 'very', 'not', 'dog', 'cat'];
 const text = (i: number, salt: number) =>
@@ -93,7 +93,7 @@ describe('fmn demo', () => {
       expect(report.fisher.filter((f) => f.kind === 'mask')).toHaveLength(n);
       expect(report.fisher.filter((f) => f.kind === 'full')).toHaveLength(n);
       for (const f of report.fisher) expect(f.examples).toBe(8);
-      // intervals (METHOD.md section 6): every score, and each method against average for every k
+      // intervals (docs/method.md §6): every score, and each method against average for every k
       const scores = [...report.tasks.map((t) => t.finetuned), ...report.merges.flatMap((m) => Object.values(m.scores))];
       for (const s of scores) {
         expect(s.ci95).toHaveLength(2);
@@ -121,5 +121,27 @@ describe('fmn demo', () => {
     const e = await demoPlan('electra', join(root, 'x'), { zoo: join(root, 'zoo') }).catch((x: unknown) => x);
     expect(isFmnError(e)).toBe(true);
     expect((e as Error).message).toMatch(/no electra checkpoints.*pnpm zoo:build/);
+  });
+
+  it('finds the zoo from $FMN_ZOO_DIR, else in the workspace beside the CLI (the CLI does not depend on it)', async () => {
+    expect(await zooRoot({ FMN_ZOO_DIR: join(root, 'zoo') })).toBe(join(root, 'zoo'));
+    // a checkout's layout: <root>/apps/cli and <root>/packages/zoo/models
+    const ws = join(root, 'ws');
+    await mkdir(join(ws, 'apps', 'cli'), { recursive: true });
+    await mkdir(join(ws, 'packages', 'zoo', 'models'), { recursive: true });
+    expect(await zooRoot({}, join(ws, 'apps', 'cli'))).toBe(join(ws, 'packages', 'zoo'));
+    // this repository's own zoo, found without FMN_ZOO_DIR
+    const mine = await zooRoot({});
+    expect(mine.endsWith(join('packages', 'zoo'))).toBe(true);
+    expect(JSON.parse(await readFile(join(mine, 'package.json'), 'utf8'))).toMatchObject({ name: '@fmn/zoo' });
+  });
+
+  it('the CLI package does not depend on the zoo; it is an optional peer', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+    };
+    expect(Object.keys(pkg.dependencies)).not.toContain('@fmn/zoo');
+    expect(pkg.peerDependenciesMeta['@fmn/zoo']?.optional).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { FmnError } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { parseSamples } from '../options.js';
-import { BACKEND_CHOICES } from '../pipeline.js';
+import { BACKEND_CHOICES, BACKEND_HELP } from '../pipeline.js';
 import { note } from '../progress.js';
 import { renderText } from '../report/index.js';
 import type { PlanMethod, RunPlan } from '../runconfig.js';
@@ -13,15 +13,30 @@ import { executePlan } from './run.js';
 
 export const DEMO_ARCHS = ['bert', 'roberta', 'distilbert', 'electra'] as const;
 
-/** The @fmn/zoo package folder (data/, models/ live there). */
-export async function zooRoot(): Promise<string> {
-  const fromEnv = process.env.FMN_ZOO_DIR;
+/**
+ * Where `fmn demo` finds the zoo (data/, models/): $FMN_ZOO_DIR, else the workspace's
+ * packages/zoo beside this CLI (a checkout of the fmn repository), else an installed @fmn/zoo
+ * package. The CLI does not depend on the zoo: 34 MB of models that only the demo reads.
+ */
+export async function zooRoot(
+  env: Record<string, string | undefined> = process.env,
+  cliDir = fileURLToPath(new URL('../..', import.meta.url)),
+): Promise<string> {
+  const fromEnv = env.FMN_ZOO_DIR;
   if (fromEnv) return resolve(fromEnv);
+  // this file is apps/cli/{src,dist}/commands/demo.*; the workspace root is two levels above apps/cli
+  const workspace = resolve(cliDir, '..', '..', 'packages', 'zoo');
+  if (await isDir(join(workspace, 'models'))) return workspace;
   try {
+    // optional: installed next to the CLI (npm install @fmn/zoo)
     const entry = fileURLToPath(import.meta.resolve('@fmn/zoo'));
     return resolve(dirname(entry), '..');
   } catch {
-    throw new FmnError('the @fmn/zoo package is not installed (it ships the demo data and models)');
+    throw new FmnError(
+      'the demo needs the zoo (its data and models), which is not installed with the CLI: ' +
+        'run it in a checkout of the fmn repository (packages/zoo), install it next to the CLI ' +
+        '(ONNXRUNTIME_NODE_INSTALL=skip npm install @fmn/zoo), or give --zoo DIR (or FMN_ZOO_DIR)',
+    );
   }
 }
 
@@ -58,12 +73,12 @@ export const DEMO_METHODS: PlanMethod[] = [
 export interface DemoOptions {
   /** Fisher examples per task (drawn from its train split with seed 0), the same for mask and full Fisher */
   samples?: number | 'all';
-  /** the zoo folder (default: the installed @fmn/zoo package, or $FMN_ZOO_DIR) */
+  /** the zoo folder (default: see zooRoot) */
   zoo?: string;
   backend?: string;
 }
 
-/** Fisher examples per task in `fmn demo` (METHOD.md: a little task data suffices for the masks). */
+/** Fisher examples per task in `fmn demo` (docs/method.md: a little task data suffices for the masks). */
 export const DEMO_SAMPLES = 256;
 
 export async function demoPlan(arch: string, output: string, options: DemoOptions = {}): Promise<RunPlan> {
@@ -138,15 +153,22 @@ export function registerDemo(program: Command): void {
       parseSamples,
       DEMO_SAMPLES,
     )
-    .option('--zoo <dir>', 'zoo folder with data/ and models/ (default: the installed @fmn/zoo)')
-    .addOption(
-      new Option('--backend <name>', 'compute backend (onnxruntime is the fastest for these small models)')
-        .choices([...BACKEND_CHOICES])
-        .default('onnxruntime'),
+    .option(
+      '--zoo <dir>',
+      "zoo folder with data/ and models/ (default: $FMN_ZOO_DIR, the workspace's packages/zoo, or an installed @fmn/zoo)",
     )
+    .addOption(new Option('--backend <name>', BACKEND_HELP).choices([...BACKEND_CHOICES]))
+    .option('--json', 'print the report (as report.json) instead of the tables')
     .action(
       async (
-        opts: { arch: string; out: string; samples: number | 'all'; zoo?: string; backend?: string },
+        opts: {
+          arch: string;
+          out: string;
+          samples: number | 'all';
+          zoo?: string;
+          backend?: string;
+          json?: boolean;
+        },
         command: Command,
       ) => {
         const g = globals(command);
@@ -157,7 +179,7 @@ export function registerDemo(program: Command): void {
         });
         note(
           g,
-          `fmn demo: ${plan.tasks.length} ${opts.arch} models fine-tuned from one base (${plan.tasks.map((t) => t.name).join(', ')}); ` +
+          `demo: ${plan.tasks.length} ${opts.arch} models fine-tuned from one base (${plan.tasks.map((t) => t.name).join(', ')}); ` +
             `mask and full Fisher on ${opts.samples} train examples each; merging every pair and all ${plan.tasks.length} tasks with ${DEMO_METHODS.length} methods`,
         );
         const report = await executePlan(plan, {
@@ -167,6 +189,10 @@ export function registerDemo(program: Command): void {
             `Fisher: ${opts.samples} examples per task from its train split (seed 0); mask Fisher in the batch convention, full Fisher per example; evaluation on each task's dev split with its own head.`,
           ],
         });
+        if (opts.json) {
+          out(JSON.stringify(report));
+          return;
+        }
         out(renderText(report));
         out();
         out(`report: ${join(plan.output, 'report.html')} (also report.md, report.json)`);

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
-import { FmnError, atomicFile } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { parseIntOption } from '../options.js';
 import {
   BACKEND_CHOICES,
+  BACKEND_HELP,
   openModel,
   predictLogits,
   prepareData,
@@ -23,7 +23,7 @@ export interface EvalSettings {
   maxLength?: number;
 }
 
-/** Evaluates a model on labelled data (METHOD.md section 6). Shared by `eval` and `run`. */
+/** Evaluates a model on labelled data (docs/method.md §6). Shared by `eval` and `run`. */
 export async function evaluateModel(
   s: EvalSettings,
   progress: ProgressOptions & { label?: string },
@@ -49,16 +49,24 @@ export async function evaluateModel(
 }
 
 function commonDataOptions(cmd: Command, split: string): Command {
+  return runtimeOptions(
+    cmd
+      .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder')
+      .requiredOption('--data <file>', 'a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder'),
+    split,
+  );
+}
+
+/** The options of eval and predict besides the model and the data. */
+export function runtimeOptions(cmd: Command, split: string): Command {
   return cmd
-    .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder')
-    .requiredOption('--data <file>', 'a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder')
     .option(
       '--task <name>',
       'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)',
     )
     .option('--split <name>', 'for a task folder: the split to read', split)
     .addOption(
-      new Option('--backend <name>', 'compute backend (default: the best that starts here)').choices([
+      new Option('--backend <name>', BACKEND_HELP).choices([
         ...BACKEND_CHOICES,
       ]),
     )
@@ -73,7 +81,7 @@ export function registerEval(program: Command): void {
     program
       .command('eval')
       .description(
-        'Evaluate a model on labelled data: accuracy, F1, Matthews, Pearson, Spearman as the task calls for (METHOD.md section 6).',
+        'Evaluate a model on labelled data: accuracy, F1, Matthews, Pearson, Spearman as the task calls for (docs/method.md §6).',
       ),
     'dev',
   )
@@ -98,51 +106,5 @@ export function registerEval(program: Command): void {
       }
       out(`${String(opts.model)} on ${String(opts.data)} (${r.examples} examples, ${r.backend}):`);
       for (const [k, v] of Object.entries(r.metrics)) out(`  ${k.padEnd(9)} ${(v as number).toFixed(4)}`);
-    });
-
-  commonDataOptions(
-    program
-      .command('predict')
-      .description(
-        'Write the logits of every example as JSON lines {"logits": [...]}, in input order (labels are not needed).',
-      ),
-    'dev',
-  )
-    .requiredOption('--out <file>', 'output .jsonl file')
-    .action(async (opts: Record<string, unknown>, command: Command) => {
-      const g = globals(command);
-      const m = await openModel(opts.model as string, g);
-      const data = await prepareData(m, {
-        data: opts.data as string,
-        task: opts.task as string | undefined,
-        split: opts.split as string,
-        maxLength: opts.maxLength as number | undefined,
-        labels: false,
-      });
-      const backend = await startBackend(opts.backend as string | undefined, g);
-      const session = await backend.load(m.model);
-      let logits: Float32Array;
-      try {
-        logits = await predictLogits(session, data, m.numLabels, opts.batchSize as number, {
-          ...g,
-          label: 'predict',
-        });
-      } finally {
-        await session.dispose();
-      }
-      const n = data.encoded.length;
-      const k = m.numLabels;
-      if (!Number.isFinite(n)) throw new FmnError('no examples');
-      await atomicFile(opts.out as string, async (fh) => {
-        const chunk: string[] = [];
-        for (let i = 0; i < n; i++) {
-          chunk.push(JSON.stringify({ logits: Array.from(logits.subarray(i * k, (i + 1) * k)) }));
-          if (chunk.length === 1000 || i === n - 1) {
-            await fh.write(chunk.join('\n') + '\n');
-            chunk.length = 0;
-          }
-        }
-      });
-      out(`wrote the logits of ${n} examples (${k} per example, ${backend.name}) -> ${String(opts.out)}`);
     });
 }

@@ -16,7 +16,7 @@ import {
 import { globals, out } from '../context.js';
 import { dataHash, modelHash } from '../hash.js';
 import { parseIntOption, parseSamples } from '../options.js';
-import { BACKEND_CHOICES, batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
+import { BACKEND_CHOICES, BACKEND_HELP, batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
 import { progressBar, type ProgressOptions } from '../progress.js';
 import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
 import { VERSION } from '../version.js';
@@ -346,7 +346,7 @@ export function registerFisher(program: Command): void {
     // `fmn fisher combine ... --out F`: --out belongs to combine, not to fisher
     .enablePositionalOptions()
     .description(
-      'Compute the mask Fisher of a fine-tuned model (METHOD.md section 3: float32 tensors head [L, H] and ' +
+      'Compute the mask Fisher of a fine-tuned model (docs/method.md §3: float32 tensors head [L, H] and ' +
         'neuron [L, I], sums over the sampled examples), or with --full the full diagonal Fisher (section 4).',
     )
     .option('--model <dir>', 'fine-tuned HuggingFace model folder (required)')
@@ -360,7 +360,7 @@ export function registerFisher(program: Command): void {
     )
     .option('--split <name>', 'for a task folder: the split to read', 'train')
     .addOption(
-      new Option('--backend <name>', 'compute backend (default: the best that starts here)').choices([
+      new Option('--backend <name>', BACKEND_HELP).choices([
         ...BACKEND_CHOICES,
       ]),
     )
@@ -389,9 +389,10 @@ export function registerFisher(program: Command): void {
     )
     .option(
       '--full',
-      'the full diagonal Fisher of every parameter (METHOD.md section 4) instead of the mask Fisher',
+      'the full diagonal Fisher of every parameter (docs/method.md §4) instead of the mask Fisher',
     )
     .option('--out <file>', 'output .safetensors file (required)')
+    .option('--json', 'print one JSON object: kind, model, data, out, examples, shard, backend, runtime, seconds')
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);
       for (const k of ['model', 'data', 'out'] as const) {
@@ -416,6 +417,22 @@ export function registerFisher(program: Command): void {
         opts.out as string,
         g,
       );
+      if (opts.json) {
+        out(
+          JSON.stringify({
+            kind: opts.full ? 'full' : 'mask',
+            model: opts.model,
+            data: opts.data,
+            out: opts.out,
+            examples: r.examples,
+            shard: shard ? formatShard(shard) : null,
+            backend: r.backend,
+            runtime: r.runtime,
+            seconds: r.seconds,
+          }),
+        );
+        return;
+      }
       out(
         `${opts.full ? 'full' : 'mask'} Fisher of ${String(opts.model)} over ${r.examples} examples${shard ? ` (shard ${formatShard(shard)})` : ''} on ${r.backend} [${r.runtime}] in ${r.seconds.toFixed(2)} s -> ${String(opts.out)}`,
       );
@@ -429,8 +446,13 @@ export function registerFisher(program: Command): void {
     )
     .argument('<files...>', 'the shard files, in any order')
     .requiredOption('--out <file>', 'output .safetensors file')
-    .action(async (files: string[], opts: { out: string }) => {
+    .option('--json', 'print one JSON object: kind, shards, examples, out')
+    .action(async (files: string[], opts: { out: string; json?: boolean }) => {
       const r = await combineFisher(files, opts.out);
+      if (opts.json) {
+        out(JSON.stringify({ kind: r.kind, shards: r.shards, examples: r.examples, out: opts.out }));
+        return;
+      }
       out(`combined ${r.shards} ${r.kind} Fisher shards (${r.examples} examples) -> ${opts.out}`);
     });
 }

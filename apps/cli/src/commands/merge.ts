@@ -36,7 +36,7 @@ export async function runMerge(
       );
   }
   if (o.mapping && o.method !== 'fisher-nodes') {
-    note(progress, `fmn: warning: --mapping applies to fisher-nodes only; ignored for ${o.method}`);
+    note(progress, `warning: --mapping applies to fisher-nodes only; ignored for ${o.method}`);
   }
   const models: MergeModelInput[] = o.models.map((m, j) => ({
     dir: m.dir,
@@ -56,7 +56,7 @@ export async function runMerge(
       ties: o.tiesK !== undefined ? { k: o.tiesK } : undefined,
       dare: { p: o.dareP, seed: o.dareSeed, ties: o.dareTies },
       dtype: o.dtype,
-      onWarning: (m) => note(progress, `fmn: warning: ${m}`),
+      onWarning: (m) => note(progress, `warning: ${m}`),
       onProgress: (p) => {
         const key = `${p.phase}${p.pass ?? ''}`;
         if (key !== phase) {
@@ -79,7 +79,7 @@ export function registerMerge(program: Command): void {
   const cmd = program
     .command('merge')
     .description(
-      'Merge fine-tuned checkpoints of one architecture (METHOD.md section 5). Every input keeps its own ' +
+      'Merge fine-tuned checkpoints of one architecture (docs/method.md §5). Every input keeps its own ' +
         'classification head: the output folder gets one HuggingFace model folder per input plus merge-report.json.',
     )
     .addOption(
@@ -111,7 +111,7 @@ export function registerMerge(program: Command): void {
     .addOption(
       new Option(
         '--mapping <mapping>',
-        'fisher-nodes: how mask Fisher maps onto tensors (METHOD.md 5.1 paper, 5.2 block; default paper)',
+        'fisher-nodes: how mask Fisher maps onto tensors (docs/method.md §5.1 paper, §5.2 block; default paper)',
       ).choices(['paper', 'block']),
     )
     .option(
@@ -141,6 +141,7 @@ export function registerMerge(program: Command): void {
     )
     .option('--force', 'replace the output folder if it exists')
     .requiredOption('--out <dir>', 'output folder')
+    .option('--json', 'print one JSON object: out, seconds and the merge report (method, inputs, lambdas, shares, ...)')
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);
       const chosen = models;
@@ -150,7 +151,7 @@ export function registerMerge(program: Command): void {
       const method = opts.method as MergeMethod;
       if (method !== 'fisher-nodes' && method !== 'fisher') {
         const withFisher = chosen.find((m) => m.fisher);
-        if (withFisher) note(g, `fmn: warning: --fisher is not used by ${method}; ignored`);
+        if (withFisher) note(g, `warning: --fisher is not used by ${method}; ignored`);
       }
       const t0 = performance.now();
       const report = await runMerge(
@@ -171,6 +172,10 @@ export function registerMerge(program: Command): void {
         g,
       );
       const secs = (performance.now() - t0) / 1000;
+      if (opts.json) {
+        out(JSON.stringify({ out: opts.out, seconds: secs, ...report }));
+        return;
+      }
       out(
         `merged ${report.inputs.length} ${report.modelType} models with ${method}${report.mapping ? ` (${report.mapping} mapping)` : ''} in ${secs.toFixed(2)} s -> ${String(opts.out)}`,
       );

@@ -79,7 +79,7 @@ async function cachedFisher(
     const file = await SafetensorsFile.open(path);
     const md = file.metadata;
     await file.close();
-    note(g, `fmn: ${kind} Fisher of ${t.name} from the cache (${path})`);
+    note(g, `${kind} Fisher of ${t.name} from the cache (${path})`);
     return {
       task: t.name,
       kind,
@@ -161,7 +161,7 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
       evaluated.push({ name: t.name, finetuned: r });
       note(
         g,
-        `fmn: ${t.name} fine-tuned: ${Object.entries(r.metrics)
+        `${t.name} fine-tuned: ${Object.entries(r.metrics)
           .map(([k, v]) => `${k} ${(v as number).toFixed(4)}`)
           .join(', ')}`,
       );
@@ -254,7 +254,7 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
           merged.push({ method: m.label, tasks: combo.map((t) => t.name), evals, seconds: mergeSeconds });
           note(
             g,
-            `fmn: ${label}: ${combo.map((t) => `${t.name} ${(100 * evals[t.name].score).toFixed(2)}`).join(', ')}`,
+            `${label}: ${combo.map((t) => `${t.name} ${(100 * evals[t.name].score).toFixed(2)}`).join(', ')}`,
           );
           if (!plan.keepModels) await rm(dir, { recursive: true, force: true });
         }
@@ -320,10 +320,15 @@ export function registerRun(program: Command): void {
     )
     .argument('<config>', 'run configuration (.json, .yaml or .yml)')
     .addHelpText('after', `\n${CONFIG_HELP}`)
-    .action(async (config: string, _opts: unknown, command: Command) => {
+    .option('--json', 'print the report (as report.json) instead of the tables')
+    .action(async (config: string, opts: { json?: boolean }, command: Command) => {
       const g = globals(command);
       const plan = await readRunConfig(config);
       const report = await executePlan(plan, g);
+      if (opts.json) {
+        out(JSON.stringify(report));
+        return;
+      }
       out(renderText(report));
       out();
       out(`report: ${join(plan.output, 'report.html')} (also report.md, report.json)`);

@@ -1,5 +1,5 @@
 /**
- * The uncertainty of a run's scores (METHOD.md section 6): a 95% paired-bootstrap interval for
+ * The uncertainty of a run's scores (docs/method.md §6): a 95% paired-bootstrap interval for
  * every score, for every cell of the results tables, and for each method's difference from
  * `average`. Each task's evaluation examples are resampled once (`PairedBootstrap`, keyed by the
  * task's name) and every model evaluated on the task is scored on those same resamples.

@@ -9,7 +9,7 @@ export interface Score {
   /** the task's score: the mean of its metrics */
   readonly score: number;
   readonly examples: number;
-  /** 95% paired-bootstrap percentile interval of the score (METHOD.md section 6) */
+  /** 95% paired-bootstrap percentile interval of the score (docs/method.md §6) */
   readonly ci95: Interval;
 }
 
@@ -59,7 +59,7 @@ export interface ReportStage {
   readonly seconds: number;
 }
 
-/** A method against `average` over all merges of k tasks (METHOD.md section 6). */
+/** A method against `average` over all merges of k tasks (docs/method.md §6). */
 export interface ReportComparison {
   readonly method: string;
   readonly baseline: 'average';
