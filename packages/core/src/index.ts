@@ -7,3 +7,4 @@ export * from './encoder.js';
 export * from './adapter.js';
 export * from './backend.js';
 export * from './fisher.js';
+export { TorchFile, type TorchTensorInfo } from './torch/torch-file.js';
