@@ -40,6 +40,64 @@ def save(name, sd, legacy=False, exp=None):
         f.write('\n')
 
 
+TINY_WORDS = ['good', 'bad', 'movie', 'film', 'great', 'awful', 'fun', 'boring', 'the', 'is', 'very', 'not',
+              'dog', 'cat', 'a', 'and']
+
+
+def write_tiny_bert(folder, rnd):
+    os.makedirs(folder, exist_ok=True)
+    vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] + TINY_WORDS
+    h, inter, layers, positions, labels = 16, 32, 2, 32, 2
+    config = {'architectures': ['BertForSequenceClassification'], 'model_type': 'bert',
+              'vocab_size': len(vocab), 'hidden_size': h, 'num_hidden_layers': layers,
+              'num_attention_heads': 2, 'intermediate_size': inter, 'hidden_act': 'gelu',
+              'hidden_dropout_prob': 0.1, 'attention_probs_dropout_prob': 0.1,
+              'max_position_embeddings': positions, 'type_vocab_size': 2, 'initializer_range': 0.02,
+              'layer_norm_eps': 1e-12, 'pad_token_id': 0, 'position_embedding_type': 'absolute',
+              'id2label': {'0': 'negative', '1': 'positive'}, 'label2id': {'negative': 0, 'positive': 1}}
+    sd = collections.OrderedDict()
+    w = lambda *shape: rnd(*shape) * 0.2
+    sd['bert.embeddings.position_ids'] = torch.arange(positions, dtype=torch.int64).reshape(1, positions)
+    sd['bert.embeddings.word_embeddings.weight'] = w(len(vocab), h)
+    sd['bert.embeddings.position_embeddings.weight'] = w(positions, h)
+    sd['bert.embeddings.token_type_embeddings.weight'] = w(2, h)
+    sd['bert.embeddings.LayerNorm.weight'] = 1 + w(h) * 0.1
+    sd['bert.embeddings.LayerNorm.bias'] = w(h) * 0.1
+    for i in range(layers):
+        p = 'bert.encoder.layer.%d.' % i
+        # the three projections as views of one fused [3h, h] storage, as some exporters write them
+        qkv = w(3 * h, h)
+        for k, name in enumerate(['query', 'key', 'value']):
+            sd[p + 'attention.self.%s.weight' % name] = qkv[k * h:(k + 1) * h]
+            sd[p + 'attention.self.%s.bias' % name] = w(h)
+        sd[p + 'attention.output.dense.weight'] = w(h, h).t().contiguous().t()  # non-contiguous
+        sd[p + 'attention.output.dense.bias'] = w(h)
+        sd[p + 'attention.output.LayerNorm.weight'] = 1 + w(h) * 0.1
+        sd[p + 'attention.output.LayerNorm.bias'] = w(h) * 0.1
+        sd[p + 'intermediate.dense.weight'] = w(inter, h)
+        sd[p + 'intermediate.dense.bias'] = w(inter)
+        sd[p + 'output.dense.weight'] = w(h, inter)
+        sd[p + 'output.dense.bias'] = w(h)
+        sd[p + 'output.LayerNorm.weight'] = 1 + w(h) * 0.1
+        sd[p + 'output.LayerNorm.bias'] = w(h) * 0.1
+    sd['bert.pooler.dense.weight'] = w(h, h)
+    sd['bert.pooler.dense.bias'] = w(h)
+    sd['classifier.weight'] = w(h, labels).t()  # a transposed view
+    sd['classifier.bias'] = w(labels)
+    torch.save(sd, os.path.join(folder, 'pytorch_model.bin'))
+    with open(os.path.join(folder, 'config.json'), 'w') as f:
+        json.dump(config, f, indent=2)
+        f.write('\n')
+    with open(os.path.join(folder, 'vocab.txt'), 'w') as f:
+        f.write('\n'.join(vocab) + '\n')
+    with open(os.path.join(folder, 'tokenizer_config.json'), 'w') as f:
+        json.dump({'do_lower_case': True, 'model_max_length': positions, 'tokenizer_class': 'BertTokenizer'}, f)
+        f.write('\n')
+    with open(os.path.join(folder, 'expected.json'), 'w') as f:
+        json.dump(expected(sd), f)
+        f.write('\n')
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     g = torch.Generator().manual_seed(0)
@@ -111,6 +169,10 @@ def main():
     with open(os.path.join(shard_dir, 'expected.json'), 'w') as f:
         json.dump(exp, f)
         f.write('\n')
+
+    # a tiny BertForSequenceClassification folder as transformers writes it with
+    # save_pretrained(safe_serialization=False): config.json, vocab.txt, pytorch_model.bin
+    write_tiny_bert(os.path.join(OUT, 'tiny-bert'), rnd)
 
     # malicious: a pickle whose __reduce__ calls os.system to create a file, and one calling
     # builtins.eval; both in the zip layout so they go through the same reader as real checkpoints.

@@ -8,3 +8,4 @@ export * from './adapter.js';
 export * from './backend.js';
 export * from './fisher.js';
 export { TorchFile, type TorchTensorInfo } from './torch/torch-file.js';
+export * from './convert.js';
