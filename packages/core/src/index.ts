@@ -9,3 +9,4 @@ export * from './backend.js';
 export * from './fisher.js';
 export { TorchFile, type TorchTensorInfo } from './torch/torch-file.js';
 export * from './convert.js';
+export * from './hub-cache.js';

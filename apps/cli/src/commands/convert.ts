@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { convertToSafetensors } from '@fmn/core';
 import { out } from '../context.js';
+import { modelDir } from '../model-path.js';
 
 export function registerConvert(program: Command): void {
   program
@@ -10,7 +11,7 @@ export function registerConvert(program: Command): void {
         'them is run) into one with model.safetensors: same tensor names, shapes and dtypes; config.json and ' +
         'the tokenizer files are copied.',
     )
-    .argument('<model>', 'a model folder')
+    .argument('<model>', 'a model folder, or org/name[@revision] from the HuggingFace hub cache', modelDir)
     .requiredOption('--out <dir>', 'output folder (written atomically)')
     .option('--force', 'replace an existing output folder')
     .action(async (model: string, opts: { out: string; force?: boolean }) => {

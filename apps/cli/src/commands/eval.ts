@@ -12,6 +12,7 @@ import {
   type EvalResult,
 } from '../pipeline.js';
 import type { ProgressOptions } from '../progress.js';
+import { modelDir } from '../model-path.js';
 
 export interface EvalSettings {
   model: string;
@@ -50,7 +51,7 @@ export async function evaluateModel(
 
 function commonDataOptions(cmd: Command, split: string): Command {
   return cmd
-    .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder')
+    .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder, or org/name[@revision] from the hub cache', modelDir)
     .requiredOption('--data <file>', 'a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder')
     .option(
       '--task <name>',

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { FmnError, encoderParams, type ClassificationHead, type EncoderModel } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { openModel, type OpenedModel } from '../pipeline.js';
+import { modelDir } from '../model-path.js';
 
 /** The encoder's own tensors (embeddings and layers, not the task head). */
 function encoderTensors(m: EncoderModel) {
@@ -80,7 +81,7 @@ export function registerExportOnnx(program: Command): void {
     .requiredOption(
       '--model <dir>',
       'a model folder; repeat for every task head (the encoders must be identical, as after a merge)',
-      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), modelDir(v)],
     )
     .requiredOption('--out <file>', 'output .onnx file')
     .action(async (opts: { model: string[]; out: string }, command: Command) => {

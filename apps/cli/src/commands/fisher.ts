@@ -20,6 +20,7 @@ import { BACKEND_CHOICES, batchesOf, openModel, prepareData, startBackend } from
 import { progressBar, type ProgressOptions } from '../progress.js';
 import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
 import { VERSION } from '../version.js';
+import { modelDir } from '../model-path.js';
 
 export const FULL_FISHER_FORMAT = 'fmn-full-fisher';
 export const MASK_FISHER_FORMAT = 'fmn-mask-fisher';
@@ -349,7 +350,7 @@ export function registerFisher(program: Command): void {
       'Compute the mask Fisher of a fine-tuned model (METHOD.md section 3: float32 tensors head [L, H] and ' +
         'neuron [L, I], sums over the sampled examples), or with --full the full diagonal Fisher (section 4).',
     )
-    .option('--model <dir>', 'fine-tuned HuggingFace model folder (required)')
+    .option('--model <dir>', 'fine-tuned HuggingFace model folder or hub-cache org/name[@revision] (required)', modelDir)
     .option(
       '--data <file>',
       'labelled data (required): a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder',

@@ -1,3 +1,4 @@
+import { modelDir } from '../model-path.js';
 import { Command, Option } from 'commander';
 import { FmnError } from '@fmn/core';
 import { MERGE_METHODS, merge, type MergeMethod, type MergeModelInput, type MergeReport } from '@fmn/merge';
@@ -89,7 +90,7 @@ export function registerMerge(program: Command): void {
       '--model <dir>',
       'a fine-tuned HuggingFace model folder (repeat for each model, at least two)',
       (dir: string) => {
-        models.push({ dir });
+        models.push({ dir: modelDir(dir) });
         return models;
       },
     )
@@ -107,7 +108,7 @@ export function registerMerge(program: Command): void {
         return file;
       },
     )
-    .option('--base <dir>', 'the pre-trained base model (needed by task-arithmetic, ties and dare)')
+    .option('--base <dir>', 'the pre-trained base model (needed by task-arithmetic, ties and dare)', modelDir)
     .addOption(
       new Option(
         '--mapping <mapping>',
