@@ -25,3 +25,4 @@ export * from './tokenizer.js';
 export * from './batches.js';
 export * from './sampling.js';
 export * from './metrics.js';
+export * from './tokenizer-json.js';

@@ -22,6 +22,8 @@ export interface EvalSettings {
   backend?: string;
   batchSize?: number;
   maxLength?: number;
+  /** tokenizer folder (default: the model's) */
+  tokenizer?: string;
 }
 
 /** Evaluates a model on labelled data (METHOD.md section 6). Shared by `eval` and `run`. */
@@ -35,6 +37,7 @@ export async function evaluateModel(
     task: s.task,
     split: s.split ?? 'dev',
     maxLength: s.maxLength,
+    tokenizer: s.tokenizer,
     labels: true,
   });
   const backend = await startBackend(s.backend, progress);
@@ -58,6 +61,11 @@ function commonDataOptions(cmd: Command, split: string): Command {
       'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)',
     )
     .option('--split <name>', 'for a task folder: the split to read', split)
+    .option(
+      '--tokenizer <dir>',
+      "take the tokenizer from this folder or hub-cache org/name (e.g. the base model's); pre-tokenized data needs none",
+      modelDir,
+    )
     .addOption(
       new Option('--backend <name>', 'compute backend (default: the best that starts here)').choices([
         ...BACKEND_CHOICES,
@@ -90,6 +98,7 @@ export function registerEval(program: Command): void {
           backend: opts.backend as string | undefined,
           batchSize: opts.batchSize as number,
           maxLength: opts.maxLength as number | undefined,
+          tokenizer: opts.tokenizer as string | undefined,
         },
         g,
       );
@@ -118,6 +127,7 @@ export function registerEval(program: Command): void {
         task: opts.task as string | undefined,
         split: opts.split as string,
         maxLength: opts.maxLength as number | undefined,
+        tokenizer: opts.tokenizer as string | undefined,
         labels: false,
       });
       const backend = await startBackend(opts.backend as string | undefined, g);

@@ -38,6 +38,8 @@ export interface FisherSettings {
   maxLength?: number;
   shard?: Shard;
   full: boolean;
+  /** tokenizer folder (default: the model's) */
+  tokenizer?: string;
 }
 
 export interface FisherResult {
@@ -83,6 +85,7 @@ export async function computeFisherFile(
     maxLength: s.maxLength,
     samples: s.samples,
     seed: s.seed,
+    tokenizer: s.tokenizer,
     labels: true,
   });
   // `batch`: batches are consecutive slices of the sampled examples (the batch is part of the
@@ -114,6 +117,7 @@ export async function computeFisherFile(
     backend_runtime: backend.runtime,
     shard: s.shard ? formatShard(s.shard) : '',
     fmn_version: VERSION,
+    ...(s.tokenizer ? { tokenizer: resolve(s.tokenizer) } : {}),
   };
   let examplesDone = 0;
   const onBatch = (info: { examples: number; loss: number }) => {
@@ -385,6 +389,11 @@ export function registerFisher(program: Command): void {
       parseIntOption('--max-length', v, 2),
     )
     .option(
+      '--tokenizer <dir>',
+      "take the tokenizer from this folder or hub-cache org/name (e.g. the base model's); pre-tokenized data needs none",
+      modelDir,
+    )
+    .option(
       '--shard <i/n>',
       'compute only shard i of n (0-based): the sampled examples are cut into batches, and shard i takes the i-th of n contiguous runs of batches; `fmn fisher combine` sums the shards into exactly the unsharded Fisher',
     )
@@ -413,6 +422,7 @@ export function registerFisher(program: Command): void {
           maxLength: opts.maxLength as number | undefined,
           shard,
           full: opts.full === true,
+          tokenizer: opts.tokenizer as string | undefined,
         },
         opts.out as string,
         g,

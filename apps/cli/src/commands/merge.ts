@@ -1,10 +1,12 @@
-import { modelDir } from '../model-path.js';
 import { Command, Option } from 'commander';
-import { FmnError } from '@fmn/core';
+import { join } from 'node:path';
+import { FmnError, readJsonFile, type HfConfig } from '@fmn/core';
+import { ensureTokenizerJson } from '@fmn/data';
 import { MERGE_METHODS, merge, type MergeMethod, type MergeModelInput, type MergeReport } from '@fmn/merge';
 import { globals, out } from '../context.js';
 import { note, progressBar, type ProgressOptions } from '../progress.js';
 import { parseIntOption, parseNumber } from '../options.js';
+import { modelDir } from '../model-path.js';
 
 export interface MergeCliOptions {
   method: MergeMethod;
@@ -46,8 +48,9 @@ export async function runMerge(
   }));
   let bar: ReturnType<typeof progressBar> | undefined;
   let phase = '';
+  let report: MergeReport;
   try {
-    return await merge({
+    report = await merge({
       method: o.method,
       models,
       base: o.base,
@@ -72,6 +75,13 @@ export async function runMerge(
   } finally {
     bar?.stop();
   }
+  // a merged folder carries tokenizer.json (transformers.js and fast AutoTokenizers need it): built
+  // from the vocabulary files when the inputs had none
+  for (const i of report.inputs) {
+    const dir = join(o.out, i.output);
+    await ensureTokenizerJson(dir, await readJsonFile<HfConfig>(join(dir, 'config.json'), 'config.json'));
+  }
+  return report;
 }
 
 export function registerMerge(program: Command): void {
