@@ -1,4 +1,4 @@
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLI_DIR, fmn, ok, tempDir, userError } from './helpers.js';
@@ -18,6 +18,10 @@ beforeAll(async () => {
   await mkdir(join(repo, 'refs'), { recursive: true });
   await writeFile(join(repo, 'refs', 'main'), HASH);
   await cp(TINY_TORCH, join(repo, 'snapshots', HASH), { recursive: true });
+  const other = join(cache, 'models--JeremiahZ--tiny-bert-mnli');
+  await mkdir(join(other, 'refs'), { recursive: true });
+  await writeFile(join(other, 'refs', 'main'), HASH);
+  await cp(TINY_TORCH, join(other, 'snapshots', HASH), { recursive: true });
 });
 afterAll(() => cleanup());
 
@@ -40,6 +44,30 @@ describe('org/name from the HuggingFace hub cache', () => {
     await ok(['predict', '--model', TINY_TORCH, '--data', data, '--out', q, '--backend', 'onnxruntime']);
     expect(await readFile(p, 'utf8')).toBe(await readFile(q, 'utf8'));
     await ok(['convert', 'textattack/tiny-bert', '--out', join(dir, 'st')], { env });
+  });
+
+  it('merge takes repo ids and names the output folders after the repos, not the snapshot hashes', async () => {
+    const out = join(dir, 'merged');
+    await ok(
+      [
+        'merge',
+        '--method',
+        'average',
+        '--model',
+        'textattack/tiny-bert',
+        '--model',
+        'JeremiahZ/tiny-bert-mnli',
+        '--out',
+        out,
+      ],
+      {
+        env: { HF_HUB_CACHE: cache },
+      },
+    );
+    const folders = (await readdir(out, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+    expect(folders.sort()).toEqual(['tiny-bert', 'tiny-bert-mnli']);
   });
 
   it('$HF_HOME/hub is used when $HF_HUB_CACHE is not set', async () => {

@@ -2,7 +2,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test/helpers.js';
-import { hubCacheDir, parseRepoId, resolveModelDir } from './hub-cache.js';
+import { hubCacheDir, modelFolderName, parseRepoId, resolveModelDir } from './hub-cache.js';
 import { isFmnError } from './errors.js';
 
 const MAIN = 'a'.repeat(40);
@@ -47,6 +47,14 @@ describe('hub cache', () => {
     for (const no of ['bert-base-uncased', './models/sst2', '/abs/x', 'a/b/c', '../x', 'a/..', 'org/name@']) {
       expect(parseRepoId(no), no).toBeUndefined();
     }
+  });
+
+  it('names a snapshot folder after its repo, any other folder after itself', () => {
+    expect(
+      modelFolderName(join('/c', 'models--textattack--bert-base-uncased-SST-2', 'snapshots', MAIN)),
+    ).toBe('bert-base-uncased-SST-2');
+    expect(modelFolderName('/models/sst2/')).toBe('sst2');
+    expect(modelFolderName(join('/x', 'snapshots', MAIN))).toBe(MAIN);
   });
 
   it('chooses the cache folder as huggingface_hub does', () => {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FmnError } from './errors.js';
 
 /**
@@ -83,4 +83,19 @@ export function resolveModelDir(arg: string, env: Env = process.env, home: strin
   const ref = parseRepoId(arg);
   if (!ref) return arg;
   return resolveHubSnapshot(ref, hubCacheDir(env, home));
+}
+
+/**
+ * The name a model folder goes by: its folder name, or for a hub-cache snapshot
+ * (`models--org--name/snapshots/<hash>`) the repo's name, not the commit hash.
+ */
+export function modelFolderName(dir: string): string {
+  const parts = resolve(dir)
+    .split(/[\\/]/)
+    .filter((p) => p !== '');
+  const n = parts.length;
+  if (n >= 3 && parts[n - 2] === 'snapshots' && /^models--.+--.+$/.test(parts[n - 3]!)) {
+    return parts[n - 3]!.split('--').pop()!;
+  }
+  return parts[n - 1] ?? '';
 }
