@@ -174,6 +174,13 @@ def main():
     # save_pretrained(safe_serialization=False): config.json, vocab.txt, pytorch_model.bin
     write_tiny_bert(os.path.join(OUT, 'tiny-bert'), rnd)
 
+    # LayerNorm parameters under their pre-2019 names (gamma, beta), as old BERT checkpoints have them
+    old = collections.OrderedDict()
+    old['bert.embeddings.LayerNorm.gamma'] = rnd(4)
+    old['bert.embeddings.LayerNorm.beta'] = rnd(4)
+    old['bert.pooler.dense.weight'] = rnd(2, 4)
+    save('layernorm-gamma-beta.bin', old)
+
     # malicious: a pickle whose __reduce__ calls os.system to create a file, and one calling
     # builtins.eval; both in the zip layout so they go through the same reader as real checkpoints.
     marker = '/tmp/fmn-torch-fixture-pwned'

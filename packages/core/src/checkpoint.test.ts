@@ -127,6 +127,30 @@ describe('Checkpoint', () => {
     }
   });
 
+  it('LayerNorm.gamma / LayerNorm.beta of older checkpoints read as LayerNorm.weight / LayerNorm.bias', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'config.json'), CONFIG);
+    await copyFile(join(TORCH_FIXTURES, 'layernorm-gamma-beta.bin'), join(dir, 'pytorch_model.bin'));
+    const expected = JSON.parse(
+      await readFile(join(TORCH_FIXTURES, 'layernorm-gamma-beta.expected.json'), 'utf8'),
+    ) as Record<string, { shape: number[]; values: number[] }>;
+    const ck = await Checkpoint.open(dir);
+    try {
+      expect(ck.names()).toEqual([
+        'bert.embeddings.LayerNorm.weight',
+        'bert.embeddings.LayerNorm.bias',
+        'bert.pooler.dense.weight',
+      ]);
+      expect(ck.has('bert.embeddings.LayerNorm.gamma')).toBe(false);
+      expect(ck.info('bert.embeddings.LayerNorm.weight').name).toBe('bert.embeddings.LayerNorm.weight');
+      expect([...(await ck.readFloat32('bert.embeddings.LayerNorm.bias'))]).toEqual(
+        expected['bert.embeddings.LayerNorm.beta']!.values.map((v) => Math.fround(v)),
+      );
+    } finally {
+      await ck.close();
+    }
+  });
+
   it('a pytorch_model.bin that is not a checkpoint: the error names the file', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'config.json'), CONFIG);

@@ -123,6 +123,29 @@ async function openShards(
 }
 
 /**
+ * Checkpoints written before transformers named LayerNorm parameters `weight` and `bias` call them
+ * `gamma` and `beta` (`LayerNorm.gamma`); transformers renames them when it loads, and so does fmn.
+ */
+function modernNames(owner: Map<string, WeightsFile>): {
+  names: Map<string, WeightsFile>;
+  stored: Map<string, string>;
+} {
+  const names = new Map<string, WeightsFile>();
+  const stored = new Map<string, string>();
+  for (const [name, f] of owner) {
+    const m = /^(.*LayerNorm)\.(gamma|beta)$/.exec(name);
+    const modern = m ? `${m[1]}.${m[2] === 'gamma' ? 'weight' : 'bias'}` : name;
+    if (modern !== name && !owner.has(modern)) {
+      names.set(modern, f);
+      stored.set(modern, name);
+    } else {
+      names.set(name, f);
+    }
+  }
+  return { names, stored };
+}
+
+/**
  * A HuggingFace model folder: config.json plus model.safetensors (or sharded safetensors with
  * model.safetensors.index.json), or PyTorch's pytorch_model.bin (or its shards with
  * pytorch_model.bin.index.json), read by fmn's safe reader. Tensors are read lazily, one at a time.
@@ -133,6 +156,8 @@ export class Checkpoint {
     readonly config: HfConfig,
     private readonly files: WeightsFile[],
     private readonly owner: Map<string, WeightsFile>,
+    /** name -> the name it is stored under, for the LayerNorm names older checkpoints use */
+    private readonly stored: Map<string, string>,
   ) {}
 
   static async open(dir: string): Promise<Checkpoint> {
@@ -164,7 +189,8 @@ export class Checkpoint {
       await Promise.all(files.map((f) => f.close()));
       throw e;
     }
-    return new Checkpoint(dir, config, files, owner);
+    const { names, stored } = modernNames(owner);
+    return new Checkpoint(dir, config, files, names, stored);
   }
 
   get modelType(): string | undefined {
@@ -182,13 +208,13 @@ export class Checkpoint {
   info(name: string): CheckpointTensorInfo {
     const f = this.owner.get(name);
     if (!f) throw new FmnError(`no tensor named "${name}" in the checkpoint`, this.dir);
-    return { ...f.info(name), file: f.path };
+    return { ...f.info(this.stored.get(name) ?? name), name, file: f.path };
   }
 
   async read(name: string): Promise<RawTensor> {
     const f = this.owner.get(name);
     if (!f) throw new FmnError(`no tensor named "${name}" in the checkpoint`, this.dir);
-    return f.read(name);
+    return f.read(this.stored.get(name) ?? name);
   }
 
   async readFloat32(name: string): Promise<Float32Array> {
