@@ -25,7 +25,7 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 /**
- * sha256 of a model's content: config.json, every weight file (*.safetensors, the index) and the
+ * sha256 of a model's content: config.json, every weight file (*.safetensors, pytorch_model*.bin, the index) and the
  * tokenizer files, in name order, each preceded by its name. Anything else in the folder (README,
  * merge reports) does not change what the model computes and is left out.
  */
@@ -41,6 +41,8 @@ export async function modelHash(dir: string): Promise<string> {
       e === 'config.json' ||
       e.endsWith('.safetensors') ||
       e === 'model.safetensors.index.json' ||
+      /^pytorch_model.*\.bin$/.test(e) ||
+      e === 'pytorch_model.bin.index.json' ||
       e === 'tokenizer.json' ||
       e === 'vocab.txt' ||
       e === 'vocab.json' ||

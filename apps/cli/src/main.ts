@@ -8,6 +8,7 @@ import { registerPredict } from './commands/predict.js';
 import { registerExportOnnx } from './commands/export-onnx.js';
 import { registerRun } from './commands/run.js';
 import { registerDemo } from './commands/demo.js';
+import { registerConvert } from './commands/convert.js';
 import { VERSION } from './version.js';
 import './register.js';
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerInspect(program);
   registerDemo(program);
+  registerConvert(program);
   // Options are positional: each command parses the options after its own name, so that
   // `fmn fisher combine A B --out F` gives --out to combine, not to fisher. The global options
   // are therefore repeated on every command (and read back with optsWithGlobals).

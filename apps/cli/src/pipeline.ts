@@ -6,6 +6,7 @@ import {
   Checkpoint,
   FmnError,
   adapterFor,
+  isFmnError,
   configNumLabels,
   resolveBackend,
   type ArchitectureAdapter,
@@ -18,6 +19,7 @@ import {
 } from '@fmn/core';
 import {
   argmaxRows,
+  configUsesTokenTypes,
   encodeExamples,
   loadDataset,
   loadTokenizer,
@@ -153,6 +155,8 @@ export interface DataOptions {
   seed?: number;
   /** labels are required (Fisher, eval) or ignored (predict) */
   labels: boolean;
+  /** the folder whose tokenizer files to use (default: the model's own) */
+  tokenizer?: string;
 }
 
 export interface PreparedData {
@@ -198,7 +202,17 @@ export async function prepareDataset(
   if (dataset.examples.length === 0) throw new FmnError('the dataset has no examples', dataset.file);
   const allLabels = o.labels ? resolveLabels(dataset, m.config, { model: m.dir }) : undefined;
   const idx = sampleIndices(dataset.examples.length, o.samples ?? 'all', o.seed ?? 0);
-  const tokenizer = await loadTokenizer(m.dir, m.config);
+  // pre-tokenized data needs no tokenizer, only whether the model takes token types
+  const tokenizer =
+    dataset.kind === 'tokenized'
+      ? { usesTokenTypes: configUsesTokenTypes(m.config) }
+      : await loadTokenizer(o.tokenizer ?? m.dir, m.config).catch((e: unknown) => {
+          if (o.tokenizer === undefined && isFmnError(e) && /no tokenizer found/.test(e.message))
+            throw new FmnError(
+              `${e.message}; give --tokenizer DIR|org/name (e.g. the base model's), or pre-tokenized data (input_ids)`,
+            );
+          throw e;
+        });
   const labels = allLabels ? Float32Array.from(idx, (i) => allLabels[i]) : undefined;
   const encoded = encodeExamples(dataset, tokenizer, {
     maxLength,

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { FmnError, type FisherConvention } from '@fmn/core';
 import { MERGE_METHODS, type MergeMethod } from '@fmn/merge';
+import { configModelDir } from './model-path.js';
 
 export interface PlanTask {
   name: string;
@@ -170,7 +171,7 @@ export function parseRunConfig(text: string, file: string): RunPlan {
       throw err(file, `${where}: give "data" (a task folder) or both "fisher_data" and "eval_data"`);
     return {
       name,
-      model: path(str(file, t, 'model', where, true)!),
+      model: configModelDir(here, str(file, t, 'model', where, true)!),
       fisherData: path(fisherData),
       fisherSplit: 'train',
       evalData: path(evalData),
@@ -245,7 +246,7 @@ export function parseRunConfig(text: string, file: string): RunPlan {
     output,
     cache: str(file, raw, 'cache', 'top level') ? path(raw.cache as string) : resolve(output, 'fisher-cache'),
     backend: str(file, raw, 'backend', 'top level'),
-    base: base ? path(base) : undefined,
+    base: base ? configModelDir(here, base) : undefined,
     keepModels: raw.keep_models === true,
     fisher: {
       samples,

@@ -1,10 +1,12 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectFmnError, handFile, tempDir } from '../test/helpers.js';
 import { Checkpoint, configNumLabels } from './checkpoint.js';
 import { writeSafetensors } from './safetensors.js';
 
+const TORCH_FIXTURES = fileURLToPath(new URL('./torch/fixtures/', import.meta.url));
 const f32 = (...v: number[]) => new Uint8Array(Float32Array.from(v).buffer);
 const CONFIG = JSON.stringify({ model_type: 'bert', hidden_size: 4 });
 
@@ -85,19 +87,83 @@ describe('Checkpoint', () => {
     }
   });
 
-  it('folder with only pytorch_model.bin: "not supported yet"', async () => {
+  it('folder with only pytorch_model.bin: read by the safe torch reader', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'config.json'), CONFIG);
+    await copyFile(join(TORCH_FIXTURES, 'zip.bin'), join(dir, 'pytorch_model.bin'));
+    const expected = JSON.parse(await readFile(join(TORCH_FIXTURES, 'zip.expected.json'), 'utf8')) as Record<
+      string,
+      { shape: number[]; values: number[] }
+    >;
+    const ck = await Checkpoint.open(dir);
+    try {
+      expect(ck.names()).toEqual(Object.keys(expected));
+      expect(ck.info('encoder.weight').file).toBe(join(dir, 'pytorch_model.bin'));
+      expect(ck.info('encoder.weight').shape).toEqual(expected['encoder.weight']!.shape);
+      expect([...(await ck.readFloat32('encoder.bias'))]).toEqual(
+        expected['encoder.bias']!.values.map((v) => Math.fround(v)),
+      );
+    } finally {
+      await ck.close();
+    }
+  });
+
+  it('sharded pytorch_model-*.bin with pytorch_model.bin.index.json', async () => {
+    const dir = join(TORCH_FIXTURES, 'sharded');
+    const expected = JSON.parse(await readFile(join(dir, 'expected.json'), 'utf8')) as Record<
+      string,
+      { shape: number[]; values: number[] }
+    >;
+    const ck = await Checkpoint.open(dir);
+    try {
+      expect(ck.names().sort()).toEqual(Object.keys(expected).sort());
+      for (const [name, e] of Object.entries(expected)) {
+        expect(ck.info(name).shape).toEqual(e.shape);
+        expect([...(await ck.readFloat32(name))]).toEqual(e.values.map((v) => Math.fround(v)));
+      }
+      expect(ck.info('b.weight').file).toBe(join(dir, 'pytorch_model-00002-of-00002.bin'));
+    } finally {
+      await ck.close();
+    }
+  });
+
+  it('LayerNorm.gamma / LayerNorm.beta of older checkpoints read as LayerNorm.weight / LayerNorm.bias', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'config.json'), CONFIG);
+    await copyFile(join(TORCH_FIXTURES, 'layernorm-gamma-beta.bin'), join(dir, 'pytorch_model.bin'));
+    const expected = JSON.parse(
+      await readFile(join(TORCH_FIXTURES, 'layernorm-gamma-beta.expected.json'), 'utf8'),
+    ) as Record<string, { shape: number[]; values: number[] }>;
+    const ck = await Checkpoint.open(dir);
+    try {
+      expect(ck.names()).toEqual([
+        'bert.embeddings.LayerNorm.weight',
+        'bert.embeddings.LayerNorm.bias',
+        'bert.pooler.dense.weight',
+      ]);
+      expect(ck.has('bert.embeddings.LayerNorm.gamma')).toBe(false);
+      expect(ck.info('bert.embeddings.LayerNorm.weight').name).toBe('bert.embeddings.LayerNorm.weight');
+      expect([...(await ck.readFloat32('bert.embeddings.LayerNorm.bias'))]).toEqual(
+        expected['bert.embeddings.LayerNorm.beta']!.values.map((v) => Math.fround(v)),
+      );
+    } finally {
+      await ck.close();
+    }
+  });
+
+  it('a pytorch_model.bin that is not a checkpoint: the error names the file', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'config.json'), CONFIG);
     await writeFile(join(dir, 'pytorch_model.bin'), 'PK');
-    await expectFmnError(Checkpoint.open(dir), /pytorch_model\.bin.*not supported yet/, dir);
+    await expectFmnError(Checkpoint.open(dir), /not a PyTorch checkpoint/, join(dir, 'pytorch_model.bin'));
   });
 
-  it('folder with only sharded pytorch_model-*.bin: "not supported yet"', async () => {
-    const dir = await tempDir();
-    await writeFile(join(dir, 'config.json'), CONFIG);
-    await writeFile(join(dir, 'pytorch_model-00001-of-00002.bin'), 'PK');
-    await writeFile(join(dir, 'pytorch_model.bin.index.json'), '{}');
-    await expectFmnError(Checkpoint.open(dir), /not supported yet/, dir);
+  it('model.safetensors is preferred over pytorch_model.bin', async () => {
+    const dir = await singleFolder();
+    await writeFile(join(dir, 'pytorch_model.bin'), 'not read');
+    const ck = await Checkpoint.open(dir);
+    expect(ck.names()).toEqual(['a.weight', 'b.bias']);
+    await ck.close();
   });
 
   it('missing config.json', async () => {
@@ -123,7 +189,7 @@ describe('Checkpoint', () => {
     await writeFile(join(dir, 'vocab.txt'), 'x');
     await expectFmnError(
       Checkpoint.open(dir),
-      /no weights found \(expected model\.safetensors or model\.safetensors\.index\.json\)/,
+      /no weights found \(expected model\.safetensors, model\.safetensors\.index\.json, pytorch_model\.bin or pytorch_model\.bin\.index\.json\)/,
       dir,
     );
   });

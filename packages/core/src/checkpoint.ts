@@ -1,9 +1,10 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
 import { FmnError } from './errors.js';
 import { SafetensorsFile, type TensorInfo } from './safetensors.js';
 import type { RawTensor } from './tensor.js';
 import { toFloat32 } from './tensor.js';
+import { TorchFile } from './torch/torch-file.js';
 
 /** A HuggingFace config.json, as parsed. */
 export type HfConfig = Record<string, unknown> & { model_type?: string };
@@ -46,16 +47,117 @@ export async function readJsonFile<T = unknown>(path: string, what = 'JSON file'
   }
 }
 
+/** One weights file, safetensors or PyTorch: tensors listed at open, each read on demand. */
+export interface WeightsFile {
+  readonly path: string;
+  readonly bytesRead: number;
+  names(): string[];
+  has(name: string): boolean;
+  info(name: string): TensorInfo;
+  read(name: string): Promise<RawTensor>;
+  close(): Promise<void>;
+}
+
+type Opener = (path: string) => Promise<WeightsFile>;
+
+const openSafetensors: Opener = (p) => SafetensorsFile.open(p);
+const openTorch: Opener = (p) => TorchFile.open(p);
+
 /**
- * A HuggingFace model folder: config.json plus model.safetensors, or sharded safetensors with
- * model.safetensors.index.json. Tensors are read lazily, one at a time.
+ * The weights of a model folder, in the order HuggingFace prefers them: model.safetensors, its
+ * sharded index, pytorch_model.bin, its sharded index.
+ */
+async function findWeights(dir: string): Promise<{ kind: 'single' | 'index'; path: string; open: Opener }> {
+  const candidates: [string, 'single' | 'index', Opener][] = [
+    ['model.safetensors', 'single', openSafetensors],
+    ['model.safetensors.index.json', 'index', openSafetensors],
+    ['pytorch_model.bin', 'single', openTorch],
+    ['pytorch_model.bin.index.json', 'index', openTorch],
+  ];
+  for (const [name, kind, open] of candidates) {
+    const path = join(dir, name);
+    if (await isFile(path)) return { kind, path, open };
+  }
+  throw new FmnError(
+    'no weights found (expected model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json)',
+    dir,
+  );
+}
+
+/** Opens the shards a weight_map index lists, checking that each shard holds what it is said to. */
+async function openShards(
+  dir: string,
+  index: string,
+  openFile: Opener,
+  files: WeightsFile[],
+  owner: Map<string, WeightsFile>,
+): Promise<void> {
+  const what = index.endsWith('.safetensors.index.json') ? 'safetensors index' : 'pytorch_model.bin index';
+  const idx = await readJsonFile<{ weight_map?: Record<string, string> }>(index, what);
+  const map = typeof idx === 'object' && idx !== null ? idx.weight_map : undefined;
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+    throw new FmnError('index has no "weight_map" object', index);
+  }
+  if (Object.keys(map).length === 0) throw new FmnError('index "weight_map" lists no tensors', index);
+  for (const [name, shard] of Object.entries(map)) {
+    if (typeof shard !== 'string' || shard === '') {
+      throw new FmnError(`index maps "${name}" to ${JSON.stringify(shard)}, not a file name`, index);
+    }
+    if (isAbsolute(shard) || normalize(shard).split(/[\\/]/)[0] === '..') {
+      throw new FmnError(`index maps "${name}" to "${shard}", outside the model folder`, index);
+    }
+  }
+  const byShard = new Map<string, WeightsFile>();
+  for (const shard of new Set(Object.values(map))) {
+    const p = join(dir, shard);
+    if (!(await isFile(p))) throw new FmnError(`missing shard "${shard}" listed in ${index}`, p);
+    const f = await openFile(p);
+    files.push(f);
+    byShard.set(shard, f);
+  }
+  for (const [name, shard] of Object.entries(map)) {
+    const f = byShard.get(shard)!;
+    if (!f.has(name)) throw new FmnError(`tensor "${name}" is listed in the index but not in this shard`, f.path);
+    owner.set(name, f);
+  }
+}
+
+/**
+ * Checkpoints written before transformers named LayerNorm parameters `weight` and `bias` call them
+ * `gamma` and `beta` (`LayerNorm.gamma`); transformers renames them when it loads, and so does fmn.
+ */
+function modernNames(owner: Map<string, WeightsFile>): {
+  names: Map<string, WeightsFile>;
+  stored: Map<string, string>;
+} {
+  const names = new Map<string, WeightsFile>();
+  const stored = new Map<string, string>();
+  for (const [name, f] of owner) {
+    const m = /^(.*LayerNorm)\.(gamma|beta)$/.exec(name);
+    const modern = m ? `${m[1]}.${m[2] === 'gamma' ? 'weight' : 'bias'}` : name;
+    if (modern !== name && !owner.has(modern)) {
+      names.set(modern, f);
+      stored.set(modern, name);
+    } else {
+      names.set(name, f);
+    }
+  }
+  return { names, stored };
+}
+
+/**
+ * A HuggingFace model folder: config.json plus model.safetensors (or sharded safetensors with
+ * model.safetensors.index.json), or PyTorch's pytorch_model.bin (or its shards with
+ * pytorch_model.bin.index.json), read by fmn's safe reader. Tensors are read lazily, one at a time.
  */
 export class Checkpoint {
   private constructor(
     readonly dir: string,
     readonly config: HfConfig,
-    private readonly files: SafetensorsFile[],
-    private readonly owner: Map<string, SafetensorsFile>,
+    private readonly files: WeightsFile[],
+    private readonly owner: Map<string, WeightsFile>,
+    /** name -> the name it is stored under, for the LayerNorm names older checkpoints use */
+    private readonly stored: Map<string, string>,
   ) {}
 
   static async open(dir: string): Promise<Checkpoint> {
@@ -72,62 +174,23 @@ export class Checkpoint {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) {
       throw new FmnError('config.json is not a JSON object', configPath);
     }
-    const single = join(dir, 'model.safetensors');
-    const index = join(dir, 'model.safetensors.index.json');
-    const files: SafetensorsFile[] = [];
-    const owner = new Map<string, SafetensorsFile>();
+    const files: WeightsFile[] = [];
+    const owner = new Map<string, WeightsFile>();
     try {
-      if (await isFile(single)) {
-        const f = await SafetensorsFile.open(single);
+      const layout = await findWeights(dir);
+      if (layout.kind === 'single') {
+        const f = await layout.open(layout.path);
         files.push(f);
         for (const n of f.names()) owner.set(n, f);
-      } else if (await isFile(index)) {
-        const idx = await readJsonFile<{ weight_map?: Record<string, string> }>(index, 'safetensors index');
-        const map = typeof idx === 'object' && idx !== null ? idx.weight_map : undefined;
-        if (typeof map !== 'object' || map === null || Array.isArray(map)) {
-          throw new FmnError('index has no "weight_map" object', index);
-        }
-        if (Object.keys(map).length === 0) throw new FmnError('index "weight_map" lists no tensors', index);
-        for (const [name, shard] of Object.entries(map)) {
-          if (typeof shard !== 'string' || shard === '') {
-            throw new FmnError(`index maps "${name}" to ${JSON.stringify(shard)}, not a file name`, index);
-          }
-          if (isAbsolute(shard) || normalize(shard).split(/[\\/]/)[0] === '..') {
-            throw new FmnError(`index maps "${name}" to "${shard}", outside the model folder`, index);
-          }
-        }
-        const byShard = new Map<string, SafetensorsFile>();
-        for (const shard of new Set(Object.values(map))) {
-          const p = join(dir, shard);
-          if (!(await isFile(p))) throw new FmnError(`missing shard "${shard}" listed in ${index}`, p);
-          const f = await SafetensorsFile.open(p);
-          files.push(f);
-          byShard.set(shard, f);
-        }
-        for (const [name, shard] of Object.entries(map)) {
-          const f = byShard.get(shard)!;
-          if (!f.has(name))
-            throw new FmnError(`tensor "${name}" is listed in the index but not in this shard`, f.path);
-          owner.set(name, f);
-        }
       } else {
-        const entries = await readdir(dir);
-        if (entries.includes('pytorch_model.bin') || entries.some((e) => /^pytorch_model-.*\.bin$/.test(e))) {
-          throw new FmnError(
-            'only pytorch_model.bin weights found: PyTorch pickle checkpoints are not supported yet; convert to safetensors (model.save_pretrained(dir, safe_serialization=True))',
-            dir,
-          );
-        }
-        throw new FmnError(
-          'no weights found (expected model.safetensors or model.safetensors.index.json)',
-          dir,
-        );
+        await openShards(dir, layout.path, layout.open, files, owner);
       }
     } catch (e) {
       await Promise.all(files.map((f) => f.close()));
       throw e;
     }
-    return new Checkpoint(dir, config, files, owner);
+    const { names, stored } = modernNames(owner);
+    return new Checkpoint(dir, config, files, names, stored);
   }
 
   get modelType(): string | undefined {
@@ -145,13 +208,13 @@ export class Checkpoint {
   info(name: string): CheckpointTensorInfo {
     const f = this.owner.get(name);
     if (!f) throw new FmnError(`no tensor named "${name}" in the checkpoint`, this.dir);
-    return { ...f.info(name), file: f.path };
+    return { ...f.info(this.stored.get(name) ?? name), name, file: f.path };
   }
 
   async read(name: string): Promise<RawTensor> {
     const f = this.owner.get(name);
     if (!f) throw new FmnError(`no tensor named "${name}" in the checkpoint`, this.dir);
-    return f.read(name);
+    return f.read(this.stored.get(name) ?? name);
   }
 
   async readFloat32(name: string): Promise<Float32Array> {

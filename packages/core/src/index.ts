@@ -7,3 +7,6 @@ export * from './encoder.js';
 export * from './adapter.js';
 export * from './backend.js';
 export * from './fisher.js';
+export { TorchFile, type TorchTensorInfo } from './torch/torch-file.js';
+export * from './convert.js';
+export * from './hub-cache.js';

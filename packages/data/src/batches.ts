@@ -35,12 +35,12 @@ function checkIds(ids: readonly number[], vocabSize: number | undefined, where: 
 
 /**
  * Tokenizes a dataset's examples (text datasets) or checks them (pre-tokenized datasets, which
- * must already fit `maxLength`). Pass `examples` to encode a subset (e.g. a sample) together
+ * must already fit `maxLength`, and need only to know whether the model takes token types). Pass `examples` to encode a subset (e.g. a sample) together
  * with the labels of exactly those examples.
  */
 export function encodeExamples(
   dataset: Dataset,
-  tokenizer: TextTokenizer,
+  tokenizer: TextTokenizer | { readonly usesTokenTypes: boolean },
   options: EncodeOptions & { examples?: readonly (TextExample | TokenizedExample)[] } = {},
 ): EncodedExample[] {
   const maxLength = options.maxLength ?? 128;
@@ -66,6 +66,8 @@ export function encodeExamples(
         label,
       };
     }
+    if (!('encode' in tokenizer))
+      throw new FmnError(`${dataset.unit} ${ex.line}: a text example, but no tokenizer was given`, ex.file);
     const enc = tokenizer.encode(ex.a, ex.b, maxLength);
     checkIds(
       enc.inputIds,

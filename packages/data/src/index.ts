@@ -26,3 +26,4 @@ export * from './batches.js';
 export * from './sampling.js';
 export * from './metrics.js';
 export * from './bootstrap.js';
+export * from './tokenizer-json.js';

@@ -43,7 +43,7 @@ export interface EncodedText {
 }
 
 /** Model types whose tokenizer is RoBERTa-style (`<s> a </s></s> b </s>`). */
-const ROBERTA_LIKE = new Set(['roberta', 'xlm-roberta', 'camembert', 'longformer', 'bart', 'mpnet']);
+export const ROBERTA_LIKE: ReadonlySet<string> = new Set(['roberta', 'xlm-roberta', 'camembert', 'longformer', 'bart', 'mpnet']);
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -51,6 +51,18 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether a model takes token type ids, from its config.json: not DistilBERT, and a type vocabulary
+ * of more than one (default: 1 for RoBERTa-style models, else 2). `robertaLike` overrides the
+ * guess from model_type (a tokenizer found to be byte-level BPE).
+ */
+export function configUsesTokenTypes(config: HfConfig, robertaLike?: boolean): boolean {
+  const modelType = typeof config.model_type === 'string' ? config.model_type : '';
+  const roberta = robertaLike ?? ROBERTA_LIKE.has(modelType);
+  const typeVocab = typeof config.type_vocab_size === 'number' ? config.type_vocab_size : roberta ? 1 : 2;
+  return modelType !== 'distilbert' && typeVocab > 1;
 }
 
 /** A special token entry of tokenizer_config.json: a string or a serialized AddedToken. */
@@ -208,7 +220,7 @@ function templateFromPostProcessor(pp: unknown, dir: string): SpecialTemplate | 
   }
 }
 
-interface SpecialStrings {
+export interface SpecialStrings {
   cls: string;
   sep: string;
   pad: string;
@@ -216,7 +228,7 @@ interface SpecialStrings {
   mask: string;
 }
 
-function specialStrings(robertaLike: boolean, tokConfig: Json, specialMap: Json): SpecialStrings {
+export function specialStrings(robertaLike: boolean, tokConfig: Json, specialMap: Json): SpecialStrings {
   const d = robertaLike
     ? { cls: '<s>', sep: '</s>', pad: '<pad>', unk: '<unk>', mask: '<mask>' }
     : { cls: '[CLS]', sep: '[SEP]', pad: '[PAD]', unk: '[UNK]', mask: '[MASK]' };
@@ -399,7 +411,6 @@ export async function loadTokenizer(modelDir: string, config: HfConfig = {}): Pr
   if (typeof config.pad_token_id === 'number') padTokenId = config.pad_token_id;
   else padTokenId = tokenizer.token_to_id(s.pad) ?? 0;
 
-  const typeVocab = typeof config.type_vocab_size === 'number' ? config.type_vocab_size : robertaLike ? 1 : 2;
-  const usesTokenTypes = modelType !== 'distilbert' && typeVocab > 1;
+  const usesTokenTypes = configUsesTokenTypes(config, robertaLike);
   return new TextTokenizer(tokenizer, template, padTokenId, usesTokenTypes, source, modelDir);
 }

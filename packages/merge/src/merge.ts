@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   adapterFor as registryAdapterFor,
   atomicDir,
@@ -16,6 +16,7 @@ import {
   FmnError,
   formatShape,
   fromFloat32,
+  modelFolderName,
   readMaskFisher,
   SafetensorsFile,
   shapeEquals,
@@ -199,7 +200,7 @@ function groupOf(w: Weighting): string {
 export function outputNames(dirs: readonly string[]): string[] {
   const used = new Set<string>();
   return dirs.map((d) => {
-    const b = basename(resolve(d)) || 'model';
+    const b = modelFolderName(d) || 'model'; // a hub-cache snapshot goes by its repo's name
     let name = b;
     for (let i = 2; used.has(name) || name === 'merge-report.json'; i++) name = `${b}-${i}`;
     used.add(name);

@@ -12,6 +12,7 @@ import {
   type EvalResult,
 } from '../pipeline.js';
 import type { ProgressOptions } from '../progress.js';
+import { modelDir } from '../model-path.js';
 
 export interface EvalSettings {
   model: string;
@@ -21,6 +22,8 @@ export interface EvalSettings {
   backend?: string;
   batchSize?: number;
   maxLength?: number;
+  /** tokenizer folder (default: the model's) */
+  tokenizer?: string;
 }
 
 /** Evaluates a model on labelled data (docs/method.md §6). Shared by `eval` and `run`. */
@@ -34,6 +37,7 @@ export async function evaluateModel(
     task: s.task,
     split: s.split ?? 'dev',
     maxLength: s.maxLength,
+    tokenizer: s.tokenizer,
     labels: true,
   });
   const backend = await startBackend(s.backend, progress);
@@ -51,7 +55,7 @@ export async function evaluateModel(
 function commonDataOptions(cmd: Command, split: string): Command {
   return runtimeOptions(
     cmd
-      .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder')
+      .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder, or org/name[@revision] from the hub cache', modelDir)
       .requiredOption('--data <file>', 'a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder'),
     split,
   );
@@ -65,6 +69,11 @@ export function runtimeOptions(cmd: Command, split: string): Command {
       'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)',
     )
     .option('--split <name>', 'for a task folder: the split to read', split)
+    .option(
+      '--tokenizer <dir>',
+      "take the tokenizer from this folder or hub-cache org/name (e.g. the base model's); pre-tokenized data needs none",
+      modelDir,
+    )
     .addOption(
       new Option('--backend <name>', BACKEND_HELP).choices([
         ...BACKEND_CHOICES,
@@ -97,6 +106,7 @@ export function registerEval(program: Command): void {
           backend: opts.backend as string | undefined,
           batchSize: opts.batchSize as number,
           maxLength: opts.maxLength as number | undefined,
+          tokenizer: opts.tokenizer as string | undefined,
         },
         g,
       );

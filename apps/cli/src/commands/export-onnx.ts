@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FmnError, encoderParams, type ClassificationHead, type EncoderModel } from '@fmn/core';
+import { FmnError, encoderParams, modelFolderName, type ClassificationHead, type EncoderModel } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { openModel, type OpenedModel } from '../pipeline.js';
+import { modelDir } from '../model-path.js';
 
 /** The encoder's own tensors (embeddings and layers, not the task head). */
 function encoderTensors(m: EncoderModel) {
@@ -59,7 +60,7 @@ export function checkSameEncoder(models: readonly OpenedModel[]): void {
 export function headNames(dirs: readonly string[]): string[] {
   const used = new Set<string>();
   return dirs.map((d) => {
-    let name = basename(resolve(d)).replace(/[^A-Za-z0-9_.-]+/g, '_');
+    let name = modelFolderName(d).replace(/[^A-Za-z0-9_.-]+/g, '_');
     if (!/^[A-Za-z_]/.test(name)) name = `task_${name}`;
     if (['input_ids', 'attention_mask', 'token_type_ids'].includes(name)) name = `${name}_logits`;
     let unique = name;
@@ -80,7 +81,7 @@ export function registerExportOnnx(program: Command): void {
     .requiredOption(
       '--model <dir>',
       'a model folder; repeat for every task head (the encoders must be identical, as after a merge)',
-      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), modelDir(v)],
     )
     .requiredOption('--out <file>', 'output .onnx file')
     .action(async (opts: { model: string[]; out: string }, command: Command) => {

@@ -20,6 +20,7 @@ import { BACKEND_CHOICES, BACKEND_HELP, batchesOf, openModel, prepareData, start
 import { progressBar, type ProgressOptions } from '../progress.js';
 import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
 import { VERSION } from '../version.js';
+import { modelDir } from '../model-path.js';
 
 export const FULL_FISHER_FORMAT = 'fmn-full-fisher';
 export const MASK_FISHER_FORMAT = 'fmn-mask-fisher';
@@ -37,6 +38,8 @@ export interface FisherSettings {
   maxLength?: number;
   shard?: Shard;
   full: boolean;
+  /** tokenizer folder (default: the model's) */
+  tokenizer?: string;
 }
 
 export interface FisherResult {
@@ -82,6 +85,7 @@ export async function computeFisherFile(
     maxLength: s.maxLength,
     samples: s.samples,
     seed: s.seed,
+    tokenizer: s.tokenizer,
     labels: true,
   });
   // `batch`: batches are consecutive slices of the sampled examples (the batch is part of the
@@ -113,6 +117,7 @@ export async function computeFisherFile(
     backend_runtime: backend.runtime,
     shard: s.shard ? formatShard(s.shard) : '',
     fmn_version: VERSION,
+    ...(s.tokenizer ? { tokenizer: resolve(s.tokenizer) } : {}),
   };
   let examplesDone = 0;
   const onBatch = (info: { examples: number; loss: number }) => {
@@ -349,7 +354,7 @@ export function registerFisher(program: Command): void {
       'Compute the mask Fisher of a fine-tuned model (docs/method.md §3: float32 tensors head [L, H] and ' +
         'neuron [L, I], sums over the sampled examples), or with --full the full diagonal Fisher (section 4).',
     )
-    .option('--model <dir>', 'fine-tuned HuggingFace model folder (required)')
+    .option('--model <dir>', 'fine-tuned HuggingFace model folder or hub-cache org/name[@revision] (required)', modelDir)
     .option(
       '--data <file>',
       'labelled data (required): a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder',
@@ -384,6 +389,11 @@ export function registerFisher(program: Command): void {
       parseIntOption('--max-length', v, 2),
     )
     .option(
+      '--tokenizer <dir>',
+      "take the tokenizer from this folder or hub-cache org/name (e.g. the base model's); pre-tokenized data needs none",
+      modelDir,
+    )
+    .option(
       '--shard <i/n>',
       'compute only shard i of n (0-based): the sampled examples are cut into batches, and shard i takes the i-th of n contiguous runs of batches; `fmn fisher combine` sums the shards into exactly the unsharded Fisher',
     )
@@ -413,6 +423,7 @@ export function registerFisher(program: Command): void {
           maxLength: opts.maxLength as number | undefined,
           shard,
           full: opts.full === true,
+          tokenizer: opts.tokenizer as string | undefined,
         },
         opts.out as string,
         g,

@@ -14,6 +14,7 @@ import {
 } from '@fmn/core';
 import { out } from '../context.js';
 import { fmt, neuronSummary, terminalHeatmap } from '../heatmap.js';
+import { modelDir } from '../model-path.js';
 
 interface TensorRow {
   name: string;
@@ -237,7 +238,8 @@ export function registerInspect(program: Command): void {
       'a HuggingFace model folder, or a .safetensors file (mask Fisher, full Fisher, weights)',
     )
     .option('--json', 'print one JSON object instead of text')
-    .action(async (path: string, opts: { json?: boolean }) => {
+    .action(async (arg: string, opts: { json?: boolean }) => {
+      const path = modelDir(arg);
       let st;
       try {
         st = await stat(path);

@@ -1,9 +1,12 @@
 import { Command, Option } from 'commander';
-import { FmnError } from '@fmn/core';
+import { join } from 'node:path';
+import { FmnError, readJsonFile, type HfConfig } from '@fmn/core';
+import { ensureTokenizerJson } from '@fmn/data';
 import { MERGE_METHODS, merge, type MergeMethod, type MergeModelInput, type MergeReport } from '@fmn/merge';
 import { globals, out } from '../context.js';
 import { note, progressBar, type ProgressOptions } from '../progress.js';
 import { parseIntOption, parseNumber } from '../options.js';
+import { modelDir } from '../model-path.js';
 
 export interface MergeCliOptions {
   method: MergeMethod;
@@ -45,8 +48,9 @@ export async function runMerge(
   }));
   let bar: ReturnType<typeof progressBar> | undefined;
   let phase = '';
+  let report: MergeReport;
   try {
-    return await merge({
+    report = await merge({
       method: o.method,
       models,
       base: o.base,
@@ -71,6 +75,13 @@ export async function runMerge(
   } finally {
     bar?.stop();
   }
+  // a merged folder carries tokenizer.json (transformers.js and fast AutoTokenizers need it): built
+  // from the vocabulary files when the inputs had none
+  for (const i of report.inputs) {
+    const dir = join(o.out, i.output);
+    await ensureTokenizerJson(dir, await readJsonFile<HfConfig>(join(dir, 'config.json'), 'config.json'));
+  }
+  return report;
 }
 
 export function registerMerge(program: Command): void {
@@ -89,7 +100,7 @@ export function registerMerge(program: Command): void {
       '--model <dir>',
       'a fine-tuned HuggingFace model folder (repeat for each model, at least two)',
       (dir: string) => {
-        models.push({ dir });
+        models.push({ dir: modelDir(dir) });
         return models;
       },
     )
@@ -107,7 +118,7 @@ export function registerMerge(program: Command): void {
         return file;
       },
     )
-    .option('--base <dir>', 'the pre-trained base model (needed by task-arithmetic, ties and dare)')
+    .option('--base <dir>', 'the pre-trained base model (needed by task-arithmetic, ties and dare)', modelDir)
     .addOption(
       new Option(
         '--mapping <mapping>',

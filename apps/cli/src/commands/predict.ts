@@ -7,6 +7,7 @@ import { globals, out } from '../context.js';
 import { openModel, predictLogits, prepareDataset, startBackend } from '../pipeline.js';
 import { predictionTable, predictionsFromLogits } from '../predictions.js';
 import { linesDataset, readStdin, textsDataset } from '../text-input.js';
+import { modelDir } from '../model-path.js';
 import { runtimeOptions } from './eval.js';
 
 interface PredictOptions {
@@ -19,6 +20,7 @@ interface PredictOptions {
   backend?: string;
   batchSize: number;
   maxLength?: number;
+  tokenizer?: string;
   out?: string;
   force?: boolean;
   json?: boolean;
@@ -78,7 +80,7 @@ export function registerPredict(program: Command): void {
           'Texts from --data FILE, --data - (stdin: one text per line) or --text; ' +
           'a sentence pair is "A<TAB>B" (in a line or a --text) or --text A --text-pair B.',
       )
-      .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder')
+      .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder, or org/name[@revision] from the hub cache', modelDir)
       .option(
         '--data <file>',
         'a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder (a label column is not needed), or - for plain text on stdin',
@@ -95,7 +97,7 @@ export function registerPredict(program: Command): void {
       const m = await openModel(opts.model, g);
       const dataset = await readInput(opts);
       if (opts.out !== undefined) await checkOut(opts.out, dataset, opts.force === true);
-      const data = await prepareDataset(m, dataset, { maxLength: opts.maxLength, labels: false });
+      const data = await prepareDataset(m, dataset, { maxLength: opts.maxLength, tokenizer: opts.tokenizer, labels: false });
       const backend = await startBackend(opts.backend, g);
       const session = await backend.load(m.model);
       let logits: Float32Array;
