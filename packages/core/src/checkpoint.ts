@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
+import { regularFileSize } from './regular-file.js';
 import { FmnError } from './errors.js';
 import { SafetensorsFile, type TensorInfo } from './safetensors.js';
 import type { RawTensor } from './tensor.js';
@@ -226,10 +227,14 @@ export class Checkpoint {
     return this.files.reduce((s, f) => s + f.bytesRead, 0);
   }
 
-  /** Tokenizer files present in the folder (names only). */
+  /**
+   * Tokenizer files present in the folder (names only). A tokenizer file's name that is not a
+   * regular file of sane size (a FIFO, a symlink to a device) is an error naming it: copying or
+   * reading it would block forever.
+   */
   async tokenizerFiles(): Promise<string[]> {
     const present: string[] = [];
-    for (const f of TOKENIZER_FILES) if (await isFile(join(this.dir, f))) present.push(f);
+    for (const f of TOKENIZER_FILES) if ((await regularFileSize(join(this.dir, f))) !== undefined) present.push(f);
     return present;
   }
 

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './tensor.js';
 export * from './safetensors.js';
 export * from './atomic.js';
+export { MAX_SMALL_FILE_BYTES, regularFileSize } from './regular-file.js';
 export * from './checkpoint.js';
 export * from './encoder.js';
 export * from './adapter.js';

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,5 +94,13 @@ describe('malformed tokenizer files are errors naming the file', () => {
     const msg = await failure(dir);
     expect(msg).toContain(join(dir, 'tokenizer_config.json'));
     expect(msg).toMatch(/tokenizer_config\.json must be a JSON object, got null/);
+  });
+
+  it('a tokenizer.json that is a FIFO (reading it would block) is an error, not a silent fallback to vocab.txt', async () => {
+    const dir = await folder({ 'vocab.txt': '[UNK]\na\n' });
+    execFileSync('mkfifo', [join(dir, 'tokenizer.json')]);
+    const msg = await failure(dir);
+    expect(msg).toContain(join(dir, 'tokenizer.json'));
+    expect(msg).toMatch(/is a FIFO \(named pipe\), a regular file was expected/);
   });
 });

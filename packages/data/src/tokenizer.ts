@@ -18,10 +18,10 @@
  * has one (BertProcessing, RobertaProcessing, TemplateProcessing, or a Sequence holding one),
  * else chosen by the model type.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { FmnError, readJsonFile, type HfConfig } from '@fmn/core';
+import { FmnError, readJsonFile, regularFileSize, type HfConfig } from '@fmn/core';
 import { checkJsonObject, checkTokenizerJson, checkVocabObject, checkVocabText } from './tokenizer-checks.js';
 
 type Json = Record<string, unknown>;
@@ -45,12 +45,9 @@ export interface EncodedText {
 /** Model types whose tokenizer is RoBERTa-style (`<s> a </s></s> b </s>`). */
 export const ROBERTA_LIKE: ReadonlySet<string> = new Set(['roberta', 'xlm-roberta', 'camembert', 'longformer', 'bart', 'mpnet']);
 
+/** Whether a tokenizer file is there; a FIFO or device under its name is an error (reading it would block). */
 async function exists(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
+  return (await regularFileSize(path)) !== undefined;
 }
 
 /**

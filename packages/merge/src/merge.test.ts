@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { symlinkSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -514,6 +516,24 @@ describe('output', () => {
     expect(JSON.parse(await readFile(join(out, 'merge-report.json'), 'utf8'))).toEqual(report);
     expect(Object.keys(report.shares)).toEqual(['embeddings-and-shared', 'layer 0', 'layer 1', 'all']);
   });
+
+  it.each([
+    ['a FIFO', (p: string) => execFileSync('mkfifo', [p]), /is a FIFO \(named pipe\), a regular file was expected/],
+    ['a symlink to /dev/zero', (p: string) => symlinkSync('/dev/zero', p), /is a device, a regular file was expected/],
+  ])('a vocab.txt that is %s is an error naming it, not a hang', async (_what, make, message) => {
+    const a = await model('fifo-a', { seed: 1 });
+    const b = await model('fifo-b', { seed: 2 });
+    const vocab = join(b.dir, 'vocab.txt');
+    await rm(vocab);
+    make(vocab);
+    const out = join(root, 'fifo-out');
+    // before the fix, hashing the vocabulary read the FIFO (or /dev/zero) forever: the test timed out
+    const err = await run({ method: 'average', models: [{ dir: a.dir }, { dir: b.dir }], out }).catch((e: unknown) => e);
+    expect(isFmnError(err)).toBe(true);
+    expect((err as Error).message).toContain(vocab);
+    expect((err as Error).message).toMatch(message);
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+  }, 10_000);
 
   it('output folder names: the input folder names, made unique with -2, -3, ...; never merge-report.json', () => {
     expect(outputNames(['a/x', 'b/x', 'c/x-2', 'd/y', 'e/x', 'f/merge-report.json'])).toEqual([

@@ -18,6 +18,7 @@ import {
   fromFloat32,
   modelFolderName,
   readMaskFisher,
+  regularFileSize,
   SafetensorsFile,
   shapeEquals,
   toFloat32,
@@ -213,7 +214,8 @@ const VOCAB_FILES = ['vocab.txt', 'vocab.json', 'merges.txt'] as const;
 
 async function tokenizerVocabKey(dir: string, file: string): Promise<string | undefined> {
   const p = join(dir, file);
-  if (!(await exists(p))) return undefined;
+  // a FIFO or a symlink to /dev/zero under this name would make the hash below never end
+  if ((await regularFileSize(p)) === undefined) return undefined;
   if (file === 'tokenizer.json') {
     try {
       const t = JSON.parse(await readFile(p, 'utf8')) as { model?: { vocab?: unknown; merges?: unknown } };
