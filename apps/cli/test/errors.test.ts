@@ -220,19 +220,19 @@ describe('progress bars on stderr', () => {
   it.skipIf(!hasScript)(
     `with ETA in a terminal, none with --quiet${hasScript ? '' : ' (skipped: util-linux `script` is not installed, no pseudo-terminal)'}`,
     () => {
-      const run = (extra: string) =>
+      const run = (name: string, extra: string) =>
         execFileSync(
           'script',
           [
             '-qec',
-            `"${process.execPath}" "${BIN}" fisher --model "${two}" --data "${data('two.tsv')}" --samples all --batch-size 4 --out "${join(dir, 'p1.safetensors')}" ${extra}`,
+            `"${process.execPath}" "${BIN}" fisher --model "${two}" --data "${data('two.tsv')}" --samples all --batch-size 4 --out "${join(dir, name)}" ${extra}`,
             '/dev/null',
           ],
           { encoding: 'utf8' },
         );
-      const tty = run('');
+      const tty = run('p1.safetensors', '');
       expect(tty).toMatch(/mask Fisher\s+\[.*\] 100% \| 24\/24 examples \| ETA \d+s/);
-      const quiet = run('--quiet');
+      const quiet = run('p2.safetensors', '--quiet');
       expect(quiet).not.toContain('ETA');
       expect(quiet).toContain('mask Fisher of');
     },

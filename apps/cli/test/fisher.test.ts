@@ -1,3 +1,4 @@
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DIMS, EXAMPLES } from './fixtures.js';
@@ -251,4 +252,42 @@ describe('fmn fisher --full (full diagonal Fisher, METHOD.md section 4)', () => 
     await ok(['fisher', 'combine', ...shards, '--out', c]);
     expect(maxRelDiff((await readTensor(c, q)).data, a.data)).toBeLessThan(1e-5);
   });
+});
+
+describe('fmn fisher --out never destroys an input', () => {
+  it("refuses the model's own files, the data file and a shard, and replaces an existing output only with --force", async () => {
+    // a copy, so that a failing guard cannot destroy the shared fixture
+    const m = join(dir, 'guarded-model');
+    await cp(model, m, { recursive: true });
+    const weights = await readFile(join(m, 'model.safetensors'));
+    const refused = async (out: string, message: RegExp, extra: string[] = []) => {
+      const err = userError(await fmn(['fisher', '--model', m, '--data', data, '--samples', '4', '--out', out, ...extra]));
+      expect(err).toContain(out);
+      expect(err).toMatch(message);
+    };
+    await refused(join(m, 'model.safetensors'), /would replace model\.safetensors, a file of the model/, ['--force']);
+    await refused(join(m, 'config.json'), /would replace config\.json, a file of the model/, ['--force']);
+    await refused(data, /--out is the data/, ['--force']);
+    await refused(m, /--out is the model/, ['--force']);
+    expect(await readFile(join(m, 'model.safetensors'))).toEqual(weights);
+
+    const out = join(dir, 'guarded.safetensors');
+    await writeFile(out, 'an earlier result');
+    await refused(out, /--out already exists; add --force to replace it/);
+    expect(await readFile(out, 'utf8')).toBe('an earlier result');
+    await ok(['fisher', '--model', m, '--data', data, '--samples', '4', '--backend', 'tfjs', '--out', out, '--force', '--quiet']);
+    expect((await readTensor(out, 'head')).shape).toEqual([DIMS.layers, DIMS.heads]);
+    // a Fisher file inside the model folder is fine: it is not one of the model's files
+    await ok(['fisher', '--model', m, '--data', data, '--samples', '4', '--backend', 'tfjs', '--out', join(m, 'fisher.safetensors'), '--quiet']);
+
+    const s0 = join(dir, 'guard-s0.safetensors');
+    const s1 = join(dir, 'guard-s1.safetensors');
+    for (const [i, f] of [s0, s1].entries()) {
+      await ok(['fisher', '--model', m, '--data', data, '--samples', '4', '--batch-size', '2', '--backend', 'tfjs', '--shard', `${i}/2`, '--out', f, '--quiet']);
+    }
+    const shard0 = await readFile(s0);
+    const err = userError(await fmn(['fisher', 'combine', s0, s1, '--out', s0, '--force']));
+    expect(err).toMatch(/--out is shard 1/);
+    expect(await readFile(s0)).toEqual(shard0);
+  }, 120_000);
 });

@@ -3,6 +3,7 @@ export * from './tensor.js';
 export * from './safetensors.js';
 export * from './atomic.js';
 export { MAX_SMALL_FILE_BYTES, regularFileSize } from './regular-file.js';
+export { checkOutputPath, isModelFileName, type GuardedInput } from './output-guard.js';
 export * from './checkpoint.js';
 export * from './encoder.js';
 export * from './adapter.js';

@@ -535,6 +535,21 @@ describe('output', () => {
     await expect(readdir(out)).rejects.toThrow(/ENOENT/);
   }, 10_000);
 
+  it('--force never replaces an input model, its Fisher file or a folder holding an input', async () => {
+    const a = await model('guard/a', { seed: 1 });
+    const b = await model('guard/b', { seed: 2 });
+    const weights = await readFile(join(a.dir, 'model.safetensors'));
+    for (const [out, message] of [
+      [a.dir, /--out is input model 1/],
+      [join(root, 'guard'), /--out contains input model 1/],
+    ] as const) {
+      const err = await run({ method: 'average', models: [{ dir: a.dir }, { dir: b.dir }], out, force: true }).catch((e: unknown) => e);
+      expect(isFmnError(err)).toBe(true);
+      expect((err as Error).message).toMatch(message);
+    }
+    expect(await readFile(join(a.dir, 'model.safetensors'))).toEqual(weights);
+  });
+
   it('output folder names: the input folder names, made unique with -2, -3, ...; never merge-report.json', () => {
     expect(outputNames(['a/x', 'b/x', 'c/x-2', 'd/y', 'e/x', 'f/merge-report.json'])).toEqual([
       'x',

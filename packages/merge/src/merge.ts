@@ -13,6 +13,7 @@ import {
   adapterFor as registryAdapterFor,
   atomicDir,
   Checkpoint,
+  checkOutputPath,
   FmnError,
   formatShape,
   fromFloat32,
@@ -298,6 +299,18 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
   if (!options.force && (await exists(options.out))) {
     throw new FmnError('output folder already exists (use --force to replace it)', options.out);
   }
+  // --force replaces the output folder: never an input, nor a folder holding one
+  await checkOutputPath(
+    options.out,
+    [
+      ...options.models.flatMap((m, i) => [
+        { path: m.dir, what: `input model ${i + 1}` },
+        ...(m.fisher ? [{ path: m.fisher, what: `the Fisher file of input model ${i + 1}` }] : []),
+      ]),
+      ...(options.base ? [{ path: options.base, what: 'the base model' }] : []),
+    ],
+    { kind: 'folder', force: true },
+  );
   const findAdapter =
     options.adapterFor ?? ((config: HfConfig, dir: string) => registryAdapterFor(config, dir));
 

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import {
   FmnError,
+  checkOutputPath,
   SafetensorsFile,
   computeFullFisher,
   computeMaskFisher,
@@ -401,7 +402,8 @@ export function registerFisher(program: Command): void {
       '--full',
       'the full diagonal Fisher of every parameter (docs/method.md §4) instead of the mask Fisher',
     )
-    .option('--out <file>', 'output .safetensors file (required)')
+    .option('--out <file>', 'output .safetensors file (required; never an input)')
+    .option('--force', 'replace an existing --out file')
     .option('--json', 'print one JSON object: kind, model, data, out, examples, shard, backend, runtime, seconds')
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);
@@ -409,6 +411,15 @@ export function registerFisher(program: Command): void {
         if (!opts[k]) throw new FmnError(`fisher: required option --${k} not given`);
       }
       const shard = opts.shard ? parseShard(opts.shard as string) : undefined;
+      await checkOutputPath(
+        opts.out as string,
+        [
+          { path: opts.model as string, what: 'the model' },
+          { path: opts.data as string, what: 'the data' },
+          ...(opts.tokenizer ? [{ path: opts.tokenizer as string, what: 'the tokenizer' }] : []),
+        ],
+        { kind: 'file', force: opts.force === true },
+      );
       const r = await computeFisherFile(
         {
           model: opts.model as string,
@@ -456,9 +467,15 @@ export function registerFisher(program: Command): void {
         'models, data or settings, and incomplete or repeated shard sets.',
     )
     .argument('<files...>', 'the shard files, in any order')
-    .requiredOption('--out <file>', 'output .safetensors file')
+    .requiredOption('--out <file>', 'output .safetensors file (never one of the shards)')
+    .option('--force', 'replace an existing --out file')
     .option('--json', 'print one JSON object: kind, shards, examples, out')
-    .action(async (files: string[], opts: { out: string; json?: boolean }) => {
+    .action(async (files: string[], opts: { out: string; force?: boolean; json?: boolean }) => {
+      await checkOutputPath(
+        opts.out,
+        files.map((f, i) => ({ path: f, what: `shard ${i + 1}` })),
+        { kind: 'file', force: opts.force === true },
+      );
       const r = await combineFisher(files, opts.out);
       if (opts.json) {
         out(JSON.stringify({ kind: r.kind, shards: r.shards, examples: r.examples, out: opts.out }));

@@ -1,0 +1,82 @@
+/**
+ * Outputs never overwrite inputs: `--out` may not be an input file, a model's own file (its
+ * weights, config or tokenizer) or a folder holding an input; an existing output is replaced only
+ * with `force`. Paths are compared after resolving symlinks, so `./m/../m/model.safetensors` and a
+ * symlink to it are the same file.
+ */
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
+import { TOKENIZER_FILES } from './checkpoint.js';
+import { FmnError } from './errors.js';
+
+export interface GuardedInput {
+  /** a file or folder the command reads */
+  readonly path: string;
+  /** what it is, for the error ("the model", "the data", "a shard") */
+  readonly what: string;
+}
+
+/** Files of a model folder: weights (and their shards and indexes), configs, tokenizer files. */
+const MODEL_FILE =
+  /^(model(-\d+-of-\d+)?\.safetensors(\.index\.json)?|pytorch_model(-\d+-of-\d+)?\.bin(\.index\.json)?|config\.json|generation_config\.json)$/;
+
+/** Whether `name` is one of a model folder's own files. */
+export function isModelFileName(name: string): boolean {
+  return MODEL_FILE.test(name) || (TOKENIZER_FILES as readonly string[]).includes(name);
+}
+
+/** `path` with symlinks resolved as far as it exists (the rest appended as given). */
+async function canonical(path: string): Promise<string> {
+  const abs = resolve(path);
+  try {
+    return await realpath(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(await canonical(parent), basename(abs));
+  }
+}
+
+const inside = (child: string, parent: string): boolean => {
+  const r = relative(parent, child);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r);
+};
+
+/**
+ * Checks `out` before anything is written: not an input, not a model file inside an input
+ * folder, not a folder containing an input; of the right kind; existing only with `force`.
+ */
+export async function checkOutputPath(
+  out: string,
+  inputs: readonly GuardedInput[],
+  options: { kind: 'file' | 'folder'; force?: boolean },
+): Promise<void> {
+  const target = await canonical(out);
+  for (const input of inputs) {
+    const p = await canonical(input.path);
+    if (target === p) throw new FmnError(`--out is ${input.what} (${input.path}); write the output somewhere else`, out);
+    if (inside(p, target)) {
+      throw new FmnError(`--out contains ${input.what} (${input.path}); write the output somewhere else`, out);
+    }
+    if (options.kind === 'file' && inside(target, p) && isModelFileName(basename(target))) {
+      throw new FmnError(
+        `--out would replace ${basename(target)}, a file of ${input.what} (${input.path}); write the output somewhere else`,
+        out,
+      );
+    }
+  }
+  let st;
+  try {
+    st = await stat(out);
+  } catch {
+    return;
+  }
+  if (options.kind === 'file' && st.isDirectory()) {
+    throw new FmnError('--out is a folder; give a file name', out);
+  }
+  if (options.kind === 'folder' && !st.isDirectory()) {
+    throw new FmnError('--out is a file; give a folder', out);
+  }
+  if (!options.force) {
+    throw new FmnError(`--out already exists; add --force to replace it`, out);
+  }
+}
