@@ -1,33 +1,20 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import '@fmn/arch-bert';
 import '@fmn/arch-roberta';
 import '@fmn/arch-distilbert';
 import '@fmn/arch-electra';
-import { adapterFor, Checkpoint, encoderParams, f16ToF32, f32ToF16, type EncoderModel } from '@fmn/core';
-import { createTfjsBackend } from '@fmn/backend-tfjs';
-import { loadTokenizer } from '@fmn/data';
+import { adapterFor, Checkpoint, type EncoderModel } from '@fmn/core';
 import {
-  bertPooler,
-  DEFAULT_SHAPE,
-  initMlmModel,
-  withClassifier,
-  writeZooModel,
+  isZooArch,
   ZOO_ARCHS,
-  type ZooArch,
-} from './build/models.js';
-import { DEFAULT_PRETRAIN, devBatches, devLogits, mlmBatches, scoreTask } from './build/train.js';
-import { zooPath, zooTasks, zooTokenizerFor } from './index.js';
-
-const TOK_FILES: Record<ZooArch, string[]> = {
-  bert: ['tokenizer.json', 'vocab.txt'],
-  roberta: ['tokenizer.json', 'vocab.json', 'merges.txt'],
-  distilbert: ['tokenizer.json', 'vocab.txt'],
-  electra: ['tokenizer.json', 'vocab.txt'],
-};
+  zooModelPath,
+  zooPath,
+  zooTasks,
+  zooTokenizerFor,
+  zooTokenizers,
+} from './index.js';
 
 async function open(dir: string): Promise<EncoderModel> {
   const ckpt = await Checkpoint.open(dir);
@@ -38,144 +25,38 @@ async function open(dir: string): Promise<EncoderModel> {
   }
 }
 
-/** What fp16 storage does to a float32 value. */
-const viaF16 = (x: Float32Array) => Float32Array.from(x, (v) => f16ToF32(f32ToF16(v)));
-
-describe('zoo model files', () => {
-  let tmp: string;
-  beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'fmn-zoo-'));
-  });
-  afterAll(async () => {
-    await rm(tmp, { recursive: true, force: true });
-  });
-
-  const tiny = {
-    ...DEFAULT_SHAPE,
-    hidden: 16,
-    heads: 2,
-    intermediate: 24,
-    electraEmbedding: 8,
-    maxLength: 12,
-  };
-
-  it.each([...ZOO_ARCHS])(
-    '%s: a fine-tuned and a base checkpoint read back through the adapter, fp16-exact',
-    async (arch) => {
-      const mlm = initMlmModel(arch, tiny, 60, 'test');
-      const clf = withClassifier(mlm, arch, 3, 'test');
-      const dir = join(tmp, arch);
-      await writeZooModel(join(dir, 'task'), arch, clf, zooTokenizerFor(arch), TOK_FILES[arch], {
-        numLabels: 3,
-        labels: ['a', 'b', 'c'],
-      });
-      await writeZooModel(join(dir, 'base'), arch, mlm, zooTokenizerFor(arch), TOK_FILES[arch]);
-      const back = await open(join(dir, 'task'));
-      expect(back.head?.kind).toBe('classification');
-      expect(back.head?.kind === 'classification' && back.head.numLabels).toBe(3);
-      const want = encoderParams(clf);
-      const got = encoderParams(back);
-      expect(got.map((p) => p.name)).toEqual(want.map((p) => p.name));
-      want.forEach((p, i) => expect(got[i].data).toEqual(viaF16(p.data)));
-      const base = await open(join(dir, 'base'));
-      expect(base.head).toBeUndefined();
-      const encoderOnly = encoderParams({ ...mlm, head: undefined });
-      expect(encoderParams(base).map((p) => p.data)).toEqual(encoderOnly.map((p) => viaF16(p.data)));
-      expect(base.dims).toEqual(back.dims);
-      // fine-tuning from the base as read back (unprefixed names) writes a proper classifier
-      const again = withClassifier(base, arch, 2, 'test2');
-      await writeZooModel(join(dir, 'task2'), arch, again, zooTokenizerFor(arch), TOK_FILES[arch], {
-        numLabels: 2,
-        labels: ['x', 'y'],
-      });
-      const back2 = await open(join(dir, 'task2'));
-      expect(encoderParams(back2).map((p) => p.name)).toEqual(encoderParams(clf).map((p) => p.name));
-    },
-  );
-
-  it('BERT: the pooler is part of the base and every fine-tuning starts from it', async () => {
-    const mlm = initMlmModel('bert', tiny, 60, 'test');
-    const pooler = bertPooler(tiny.hidden, 'test');
-    const dir = join(tmp, 'bert-pooler');
-    await writeZooModel(
-      join(dir, 'base'),
-      'bert',
-      { ...mlm, extras: [pooler.weight, pooler.bias!] },
-      zooTokenizerFor('bert'),
-      TOK_FILES.bert,
-    );
-    const base = await open(join(dir, 'base'));
-    expect(base.extras?.map((p) => p.name)).toEqual(['pooler.dense.weight', 'pooler.dense.bias']);
-    const first = (m: EncoderModel) =>
-      m.head?.kind === 'classification' ? m.head.steps[0].linear : undefined;
-    const a = first(withClassifier(base, 'bert', 2, 'task-a'))!;
-    const b = first(withClassifier(base, 'bert', 3, 'task-b'))!;
-    expect(a.weight.name).toBe('bert.pooler.dense.weight');
-    expect(a.weight.data).toEqual(viaF16(pooler.weight.data));
-    expect(b.weight.data).toEqual(a.weight.data);
-    expect(b.weight.data).not.toBe(a.weight.data); // a copy: training one task does not move another's start
-  });
-
-  it('masked-LM batches select about 15% of the ordinary tokens and never a special token', async () => {
-    const tok = await loadTokenizer(zooTokenizerFor('bert'), { model_type: 'bert' });
-    const lines = [
-      'a contact on an electrical device at which electric current enters or leaves',
-      'travel back and forth regularly',
-    ];
-    const s = { ...DEFAULT_PRETRAIN, steps: 40, batchSize: 8 };
-    const batches = mlmBatches(lines, tok, 4, 5000, s, 32, 'test');
-    expect(batches).toHaveLength(40);
-    let chosen = 0;
-    let ordinary = 0;
-    for (const b of batches) {
-      for (let i = 0; i < b.inputIds.length; i++) {
-        const label = b.tokenLabels![i];
-        if (label !== -100) {
-          chosen++;
-          expect([0, 2, 3]).not.toContain(label); // [PAD] [CLS] [SEP]
-        }
-        if (b.attentionMask[i] && label === -100 && b.inputIds[i] > 4) ordinary++;
-      }
+describe('shipped model folders', () => {
+  it('models/ holds one folder per architecture of ZOO_ARCHS, each with base and one folder per task', async () => {
+    const dirs = (await readdir(zooPath('models'), { withFileTypes: true })).filter((d) => d.isDirectory());
+    expect(dirs.map((d) => d.name).sort()).toEqual([...ZOO_ARCHS].sort());
+    for (const arch of ZOO_ARCHS) {
+      const inside = (await readdir(zooPath('models', arch))).sort();
+      expect(inside).toEqual(['base', 'results.json', ...zooTasks.map((t) => t.name)].sort());
     }
-    const rate = chosen / (chosen + ordinary);
-    expect(rate).toBeGreaterThan(0.12);
-    expect(rate).toBeLessThan(0.18);
+  });
+
+  it('names architectures and their tokenizers', () => {
+    expect(isZooArch('roberta')).toBe(true);
+    expect(isZooArch('gpt2')).toBe(false);
+    expect(zooTokenizerFor('roberta')).toBe(zooTokenizers.bpe);
+    expect(zooTokenizerFor('electra')).toBe(zooTokenizers.wordpiece);
+    expect(zooModelPath('bert')).toBe(zooPath('models', 'bert', 'base'));
+    expect(zooModelPath('bert', 'nli')).toBe(zooPath('models', 'bert', 'nli'));
   });
 });
 
 describe('shipped checkpoints', () => {
   for (const arch of ZOO_ARCHS) {
-    const root = zooPath('models', arch);
-    const built = existsSync(join(root, 'base'));
+    const built = existsSync(zooModelPath(arch));
     it.skipIf(!built)(
       `${arch}: base and one fine-tuned model per task load through the adapter${built ? '' : ' (skipped: not built; pnpm zoo:build)'}`,
       async () => {
-        const base = await open(join(root, 'base'));
+        const base = await open(zooModelPath(arch));
         expect(base.modelType).toBe(arch);
         for (const t of zooTasks) {
-          const m = await open(join(root, t.name));
+          const m = await open(zooModelPath(arch, t.name));
           expect(m.head?.kind === 'classification' && m.head.numLabels).toBe(t.num_labels);
           expect(m.dims).toEqual(base.dims);
-        }
-      },
-    );
-  }
-
-  for (const arch of ZOO_ARCHS) {
-    const built = existsSync(zooPath('models', arch, 'base'));
-    it.skipIf(!built)(
-      `${arch}: every fine-tuned model beats chance on its dev split${built ? '' : ' (skipped: not built)'}`,
-      { timeout: 120_000 },
-      async () => {
-        const backend = await createTfjsBackend('wasm');
-        const tok = await loadTokenizer(zooPath('models', arch, 'base'), { model_type: arch });
-        for (const t of zooTasks) {
-          const m = await open(zooPath('models', arch, t.name));
-          const dev = await devBatches(t, tok, 64, 100);
-          const s = scoreTask(t, await devLogits(m, dev.batches, backend), dev.labels);
-          // chance: 1 / classes (the dev splits are class-balanced); 0 correlation for regression
-          const chance = t.num_labels === 1 ? 0 : 1 / t.num_labels;
-          expect(s.score, `${arch} ${t.name}: ${JSON.stringify(s.metrics)}`).toBeGreaterThan(chance + 0.04);
         }
       },
     );

@@ -139,9 +139,14 @@ describe('fmn demo', () => {
   it('the CLI package does not depend on the zoo; it is an optional peer', async () => {
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
       dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+      peerDependencies: Record<string, string>;
       peerDependenciesMeta: Record<string, { optional?: boolean }>;
     };
     expect(Object.keys(pkg.dependencies)).not.toContain('@fmn/zoo');
     expect(pkg.peerDependenciesMeta['@fmn/zoo']?.optional).toBe(true);
+    // the zoo's build pipeline (tfjs training) is no concern of the CLI's, in any role
+    for (const deps of [pkg.dependencies, pkg.devDependencies, pkg.peerDependencies])
+      expect(Object.keys(deps)).not.toContain('@fmn/zoo-build');
   });
 });

@@ -16,7 +16,8 @@ export const DEMO_ARCHS = ['bert', 'roberta', 'distilbert', 'electra'] as const;
 /**
  * Where `fmn demo` finds the zoo (data/, models/): $FMN_ZOO_DIR, else the workspace's
  * packages/zoo beside this CLI (a checkout of the fmn repository), else an installed @fmn/zoo
- * package. The CLI does not depend on the zoo: 34 MB of models that only the demo reads.
+ * package. The CLI does not depend on the zoo (34 MB of models that only the demo reads; an
+ * optional peer) and never on @fmn/zoo-build, the pipeline that makes it: it only reads the files.
  */
 export async function zooRoot(
   env: Record<string, string | undefined> = process.env,
@@ -104,7 +105,7 @@ export async function demoPlan(arch: string, output: string, options: DemoOption
   for (const t of listed) if (!(await isDir(join(models, t.name)))) missing.push(t.name);
   if (missing.length) {
     throw new FmnError(
-      `the zoo has no ${arch} checkpoints yet (missing ${missing.join(', ')} under ${models}); build them with \`pnpm zoo:build\` (see packages/zoo/README.md)`,
+      `the zoo has no ${arch} checkpoints yet (missing ${missing.join(', ')} under ${models}); build them with \`pnpm zoo:build\` (see packages/zoo-build/README.md)`,
       models,
     );
   }

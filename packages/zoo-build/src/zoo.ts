@@ -1,11 +1,12 @@
 /**
  * The whole zoo build as a pure function: WordNet + AFINN -> task TSVs, the masked-language-model
- * corpus and the two tokenizers. `scripts/build-data.ts` writes the result to disk.
+ * corpus and the two tokenizers. `scripts/build-data.ts` writes the result into @fmn/zoo.
  */
 import { FmnError } from '@fmn/core';
 import { bowBaseline } from './baseline.js';
 import { byteBpeFiles, trainByteBpe } from './bpe.js';
-import { buildTasks, DEFAULT_BUILD, type BuildOptions, type TaskSplits } from './tasks.js';
+import { DEFAULT_BUILD, type BuildOptions, type TaskSplits } from './task-spec.js';
+import { buildTasks } from './tasks.js';
 import { readWordNet, type WnSynset } from './wordnet.js';
 import { trainWordPiece, wordPieceFiles } from './wordpiece.js';
 
@@ -67,7 +68,7 @@ export function mlmCorpus(wn: Map<string, WnSynset>, tasks: TaskSplits[]): strin
 export const DATA_ONLY: ReadonlySet<string> = new Set(['similarity']);
 
 export interface ZooBuild {
-  /** Relative path (under packages/zoo) -> file contents, for everything committed. */
+  /** Relative path (under @fmn/zoo's root) -> file contents, for everything committed. */
   files: Map<string, string>;
   tasks: TaskSplits[];
   corpus: string[];

@@ -20,10 +20,8 @@ import {
   type Linear,
   type Param,
 } from '@fmn/core';
+import type { ZooArch } from '@fmn/zoo';
 import { Rand } from './rng.js';
-
-export type ZooArch = 'bert' | 'roberta' | 'distilbert' | 'electra';
-export const ZOO_ARCHS: readonly ZooArch[] = ['bert', 'roberta', 'distilbert', 'electra'];
 
 export interface ModelShape {
   hidden: number;

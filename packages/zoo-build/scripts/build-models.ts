@@ -1,11 +1,14 @@
 /**
- * Pre-train and fine-tune the zoo's models (seeded) and write them under packages/zoo/models:
+ * Pre-train and fine-tune the zoo's models (seeded) and write them under @fmn/zoo's models/
+ * (packages/zoo/models):
  *   models/<arch>/base          the masked-LM pre-trained encoder (XModel layout, fp16)
  *   models/<arch>/<task>        one fine-tuned XForSequenceClassification per task (fp16)
  *   models/<arch>/results.json  settings, losses, times and dev scores
  *
- *   pnpm --filter @fmn/zoo zoo:models [bert roberta distilbert electra] [--jobs N]
+ *   pnpm --filter @fmn/zoo-build zoo:models [bert roberta distilbert electra] [--jobs N]
  *     [--tasks a,b] [--from-base] [--pretrain-steps N] [--epochs N] [--lr X] [--runtime wasm|cpu|node]
+ *     [--out DIR] [--dry-run] [--help]
+ * The architectures are the registered adapters the zoo has a model recipe for (src/archs.ts).
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -15,19 +18,15 @@ import '@fmn/arch-bert';
 import '@fmn/arch-roberta';
 import '@fmn/arch-distilbert';
 import '@fmn/arch-electra';
-import { adapterFor, Checkpoint, writeFileAtomic, type EncoderModel } from '@fmn/core';
+import { adapterFor, Checkpoint, FmnError, writeFileAtomic, type EncoderModel } from '@fmn/core';
 import { createTfjsBackend, type TfjsBackend } from '@fmn/backend-tfjs';
 import { loadTokenizer } from '@fmn/data';
-import { buildZoo } from '../src/build/zoo.js';
-import {
-  bertPooler,
-  DEFAULT_SHAPE,
-  initMlmModel,
-  withClassifier,
-  writeZooModel,
-  ZOO_ARCHS,
-  type ZooArch,
-} from '../src/build/models.js';
+import { zooPath, zooTasks, zooTokenizerFor, zooTokenizerKind, type ZooArch } from '@fmn/zoo';
+import { archsWithoutRecipe, buildableArchs } from '../src/archs.js';
+import { mlmCorpusPath } from '../src/cache.js';
+import { MODEL_TOKENIZER } from '../src/model-tokenizer.js';
+import { buildZoo } from '../src/zoo.js';
+import { bertPooler, DEFAULT_SHAPE, initMlmModel, withClassifier, writeZooModel } from '../src/models.js';
 import {
   DEFAULT_FINETUNE,
   DEFAULT_PRETRAIN,
@@ -40,10 +39,16 @@ import {
   pretrain,
   scoreTask,
   trainBatches,
-} from '../src/build/train.js';
-import { mlmCorpusPath, zooPath, zooTasks, zooTokenizerFor } from '../src/index.js';
+} from '../src/train.js';
 
 const SEED = 'fmn-zoo-models-1';
+/** The architectures this build can make (registered adapters with a zoo model recipe). */
+const ARCHS = buildableArchs();
+
+const USAGE = `usage: pnpm --filter @fmn/zoo-build zoo:models [${ARCHS.join(' ')}] [--jobs N] [--tasks a,b]
+    [--from-base] [--pretrain-steps N] [--epochs N] [--lr X] [--runtime wasm|cpu|node] [--out DIR] [--dry-run]
+  pre-trains and fine-tunes the zoo's models and writes them to ${zooPath('models')}/<arch> (or --out DIR/<arch>);
+  --dry-run prints what would be built and written, without training or writing anything.`;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -69,18 +74,19 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
     lr: Number(arg('--lr') ?? DEFAULT_FINETUNE.lr),
   };
   const tokDir = zooTokenizerFor(arch);
-  // the vocabulary files, not tokenizer.json (the same tokenizer, 4-6x larger): keeps the zoo under 40 MB
-  const tokFiles =
-    arch === 'roberta'
-      ? ['tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt']
-      : ['tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
-  const config = { model_type: arch, pad_token_id: arch === 'roberta' ? 1 : 0 };
+  const modelTok = MODEL_TOKENIZER[zooTokenizerKind(arch)];
+  const tokFiles = modelTok.files;
+  const config = { model_type: arch, pad_token_id: modelTok.padTokenId };
   const tok = await loadTokenizer(tokDir, config);
   const vocab: Record<string, number> = JSON.parse(await readFile(join(tokDir, 'tokenizer.json'), 'utf8'))
     .model.vocab;
   const vocabSize = Object.keys(vocab).length;
-  const maskId = vocab[arch === 'roberta' ? '<mask>' : '[MASK]'];
-  if (maskId === undefined) throw new Error(`no mask token in ${tokDir}`);
+  const maskId = vocab[modelTok.maskToken];
+  if (maskId === undefined)
+    throw new FmnError(
+      `no mask token ${modelTok.maskToken} in the tokenizer`,
+      join(tokDir, 'tokenizer.json'),
+    );
   console.log(`[${arch}] vocab ${vocabSize}, mask id ${maskId}, runtime ${backend.runtime}`);
 
   const root = join(arg('--out') ?? zooPath('models'), arch);
@@ -180,7 +186,7 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
 /** Runs this script for each group of architectures in a child process; fails if any fails. */
 async function parallel(groups: ZooArch[][]): Promise<void> {
   const script = fileURLToPath(import.meta.url);
-  const rest = process.argv.slice(2).filter((a) => !(ZOO_ARCHS as readonly string[]).includes(a));
+  const rest = process.argv.slice(2).filter((a) => !(ARCHS as readonly string[]).includes(a));
   const i = rest.indexOf('--jobs');
   if (i >= 0) rest.splice(i, 2);
   const codes = await Promise.all(
@@ -197,11 +203,40 @@ async function parallel(groups: ZooArch[][]): Promise<void> {
   if (codes.some((c) => c !== 0)) throw new Error(`a model build failed (exit codes ${codes.join(', ')})`);
 }
 
+/** What a run would build and write, per architecture; nothing is trained or written. */
+function dryRun(archs: readonly ZooArch[]): void {
+  const only = arg('--tasks')?.split(',');
+  const tasks = zooTasks.filter((t) => !only || only.includes(t.name)).map((t) => t.name);
+  const root = arg('--out') ?? zooPath('models');
+  const skipped = archsWithoutRecipe();
+  if (skipped.length > 0)
+    console.log(`registered without a zoo model recipe (left out): ${skipped.join(', ')}`);
+  for (const arch of archs) {
+    const tokDir = zooTokenizerFor(arch);
+    const base = process.argv.includes('--from-base') ? 'read' : 'pre-train and write';
+    console.log(
+      `[${arch}] tokenizer ${tokDir} (${MODEL_TOKENIZER[zooTokenizerKind(arch)].files.join(', ')}); ` +
+        `${base} ${join(root, arch, 'base')}; fine-tune ${tasks.join(', ')} into ${join(root, arch)}/<task>; ` +
+        `results ${join(root, arch, 'results.json')}`,
+    );
+  }
+  console.log(
+    `corpus: ${mlmCorpusPath()}; runtime ${arg('--runtime') ?? 'wasm'}; jobs ${arg('--jobs') ?? 1}`,
+  );
+}
+
 async function main(): Promise<void> {
-  const picked = process.argv
-    .slice(2)
-    .filter((a): a is ZooArch => (ZOO_ARCHS as readonly string[]).includes(a));
-  const archs = picked.length > 0 ? picked : [...ZOO_ARCHS];
+  if (process.argv.includes('--help')) {
+    console.log(USAGE);
+    return;
+  }
+  if (ARCHS.length === 0) throw new FmnError('no architecture adapter with a zoo model recipe is registered');
+  const picked = process.argv.slice(2).filter((a): a is ZooArch => (ARCHS as readonly string[]).includes(a));
+  const archs = picked.length > 0 ? picked : [...ARCHS];
+  if (process.argv.includes('--dry-run')) {
+    dryRun(archs);
+    return;
+  }
   // --jobs N: N processes (tfjs wasm is single-threaded), architectures dealt round-robin
   const jobs = Math.min(archs.length, Number(arg('--jobs') ?? 1));
   if (jobs > 1) {

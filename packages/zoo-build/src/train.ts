@@ -18,7 +18,7 @@ import {
   type TextDataset,
   type TextTokenizer,
 } from '@fmn/data';
-import type { ZooTask } from '../index.js';
+import type { ZooTask } from '@fmn/zoo';
 import { Rand } from './rng.js';
 
 export interface PretrainSettings {

