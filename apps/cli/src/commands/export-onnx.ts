@@ -90,7 +90,7 @@ export function registerExportOnnx(program: Command): void {
       for (const dir of opts.model) models.push(await openModel(dir, g));
       checkSameEncoder(models);
       const names = headNames(opts.model);
-      const { exportOnnx } = await import('@fmn/backend-onnxruntime');
+      const { exportOnnx } = await import('@fmn/onnx');
       await mkdir(dirname(resolve(opts.out)), { recursive: true });
       const r = await exportOnnx(models[0].model, opts.out, {
         heads: models.map((m, i) => ({ name: names[i], head: m.model.head as ClassificationHead })),

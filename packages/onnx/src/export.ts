@@ -78,7 +78,7 @@ export async function exportOnnx(
       end = offset + v.init!.data.byteLength;
     }
     return { location, offset };
-  }, 'exported by fmn (@fmn/backend-onnxruntime)');
+  }, 'exported by fmn (@fmn/onnx)');
   await atomicFile(dataPath, async (fh) => {
     let pos = 0;
     for (const v of order) {

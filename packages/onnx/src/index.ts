@@ -1,0 +1,17 @@
+/**
+ * @fmn/onnx: ONNX graphs of fmn encoders, built and serialised without any ONNX runtime.
+ */
+export { exportOnnx, type ExportOptions, type NamedHead } from './export.js';
+export {
+  logitsGraph,
+  lossGraph,
+  maskGradientGraph,
+  squaredGradientGraph,
+  classificationHead,
+  HEAD_MASK,
+  NEURON_MASK,
+  HEAD_GRAD,
+  NEURON_GRAD,
+} from './encoder-graph.js';
+export { externalDataOf, type InMemoryExternalData } from './external-data.js';
+export { OPSET, type Graph, type Value, type Dim, type DType } from './graph.js';
