@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { fmn, tempDir } from './helpers.js';
+import { fmn, ok, tempDir, userError } from './helpers.js';
 
 const fx = inject('fx');
 const two = join(fx, 'bert', 'two-labels');
@@ -35,12 +35,66 @@ describe('fmn export-onnx needs no ONNX runtime', () => {
     expect(r.stderr).toMatch(/onnxruntime/);
   });
 
-  it('exports a model while onnxruntime-node cannot be loaded', async () => {
+  it('exports a model (.onnx file and transformers.js folder) while onnxruntime-node cannot be loaded', async () => {
     const out = join(dir, 'no-ort', 'model.onnx');
     const r = await fmn(['export-onnx', '--model', two, '--out', out], blocked);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect((await stat(out)).size).toBeGreaterThan(0);
     expect((await stat(`${out}_data`)).size).toBeGreaterThan(0);
+    const folder = join(dir, 'no-ort-folder');
+    const f = await fmn(['export-onnx', '--model', two, '--out', folder], blocked);
+    expect(f.stderr).toBe('');
+    expect(f.code).toBe(0);
+    expect((await stat(join(folder, 'onnx', 'model.onnx'))).size).toBeGreaterThan(0);
+  });
+});
+
+describe('fmn export-onnx --out FOLDER (transformers.js layout)', () => {
+  it('writes config.json, the tokenizer files and onnx/model.onnx with the weights inside', async () => {
+    const out = join(dir, 'layout');
+    const stdout = await ok(['export-onnx', '--model', two, '--out', out]);
+    expect(stdout).toContain(`exported bert model (2 labels) for transformers.js -> ${out}`);
+    expect((await readdir(out)).sort()).toEqual([
+      'config.json',
+      'onnx',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'vocab.txt',
+    ]);
+    expect(await readdir(join(out, 'onnx'))).toEqual(['model.onnx']);
+    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const source = JSON.parse(await readFile(join(two, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config).toEqual({ ...source, 'transformers.js_config': { dtype: 'fp32' } });
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']) {
+      expect(await readFile(join(out, f), 'utf8'), f).toBe(await readFile(join(two, f), 'utf8'));
+    }
+    // no temp folder left beside the output
+    expect((await readdir(dir)).filter((f) => f.startsWith('layout'))).toEqual(['layout']);
+  });
+
+  it('refuses an existing --out without --force and replaces it with --force (folder and .onnx file)', async () => {
+    const folder = join(dir, 'exists');
+    await ok(['export-onnx', '--model', two, '--out', folder]);
+    await writeFile(join(folder, 'stale.txt'), 'old');
+    expect(userError(await fmn(['export-onnx', '--model', two, '--out', folder]))).toMatch(
+      /exists: --out already exists; add --force to replace it/,
+    );
+    await ok(['export-onnx', '--model', two, '--out', folder, '--force']);
+    expect(await readdir(folder)).not.toContain('stale.txt');
+
+    const file = join(dir, 'exists.onnx');
+    await ok(['export-onnx', '--model', two, '--out', file]);
+    expect(userError(await fmn(['export-onnx', '--model', two, '--out', file]))).toMatch(
+      /exists\.onnx: --out already exists; add --force to replace it/,
+    );
+    await ok(['export-onnx', '--model', two, '--out', file, '--force']);
+  });
+
+  it('refuses an --out inside or equal to an input model folder', async () => {
+    expect(userError(await fmn(['export-onnx', '--model', two, '--out', two, '--force']))).toMatch(
+      /--out is input model 1/,
+    );
   });
 });

@@ -1,7 +1,13 @@
 /**
  * @fmn/onnx: ONNX graphs of fmn encoders, built and serialised without any ONNX runtime.
  */
-export { exportOnnx, type ExportOptions, type NamedHead } from './export.js';
+export {
+  exportOnnx,
+  MAX_INLINE_WEIGHT_BYTES,
+  type ExportOptions,
+  type ExportResult,
+  type NamedHead,
+} from './export.js';
 export {
   logitsGraph,
   lossGraph,
