@@ -112,6 +112,17 @@ describe(`transformers.js loads fmn export-onnx --out FOLDER${unavailable}`, () 
       const folder = await exportFolder([model], 'tjs-two');
       const want = await fmnPredict(model, SENTENCES);
 
+      // the files transformers.js fetches, here and in a browser (wasm): the fp32 graph, no data file
+      expect(await tjs!.ModelRegistry.get_pipeline_files('text-classification', local(folder))).toEqual([
+        'config.json',
+        'onnx/model.onnx',
+        'tokenizer.json',
+        'tokenizer_config.json',
+      ]);
+      expect(await tjs!.ModelRegistry.get_model_files(local(folder), { device: 'wasm' })).toEqual([
+        'config.json',
+        'onnx/model.onnx',
+      ]);
       const classify = await tjs!.pipeline('text-classification', local(folder));
       try {
         for (const [i, s] of SENTENCES.entries()) {
@@ -200,6 +211,12 @@ describe(`transformers.js loads fmn export-onnx --out FOLDER${unavailable}`, () 
         dtype: 'fp32',
         use_external_data_format: { 'model.onnx': 1 },
       });
+      // transformers.js fetches the data file too (in a browser it hands it to onnxruntime-web)
+      expect(await tjs!.ModelRegistry.get_model_files(local(folder), { device: 'wasm' })).toEqual([
+        'config.json',
+        'onnx/model.onnx',
+        'onnx/model.onnx_data',
+      ]);
       const want = await fmnPredict(model, SENTENCES);
       expectRowsClose(await tjsLogits(folder, SENTENCES), want.map(logitsOf), 'external data');
     },
@@ -214,5 +231,7 @@ describe(`transformers.js loads fmn export-onnx --out FOLDER${unavailable}`, () 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${bare}: has no tokenizer.json and no vocabulary files`);
     await expect(readdir(join(dir, 'never'))).rejects.toThrow(/ENOENT/);
+    // nor a temp folder: a failed export leaves nothing behind
+    expect((await readdir(dir)).filter((f) => f.includes('never'))).toEqual([]);
   });
 });
