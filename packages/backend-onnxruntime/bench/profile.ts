@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { randomBatch, randomEncoder } from '@fmn/testkit';
-import { maskGradientGraph } from '../src/encoder-graph.js';
+import { maskGradientGraph } from '@fmn/onnx';
 import { externalDataOf, sessionOptions } from '../src/session.js';
 
 function arg(name: string, fallback: string): string {

@@ -19,7 +19,7 @@ import {
   type MaskValues,
   type ModelSession,
 } from '@fmn/core';
-import type { Graph, Value } from './graph.js';
+import type { Graph, Value } from '@fmn/onnx';
 import {
   HEAD_GRAD,
   HEAD_MASK,
@@ -30,7 +30,7 @@ import {
   lossGraph,
   maskGradientGraph,
   squaredGradientGraph,
-} from './encoder-graph.js';
+} from '@fmn/onnx';
 import { removeTelemetryLog } from './telemetry-log.js';
 
 export interface OnnxRuntimeBackendOptions {

@@ -1,10 +1,19 @@
 import { mkdir } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FmnError, encoderParams, modelFolderName, type ClassificationHead, type EncoderModel } from '@fmn/core';
+import {
+  FmnError,
+  atomicDir,
+  checkOutputPath,
+  encoderParams,
+  modelFolderName,
+  type ClassificationHead,
+  type EncoderModel,
+} from '@fmn/core';
 import { globals, out } from '../context.js';
 import { openModel, type OpenedModel } from '../pipeline.js';
 import { modelDir } from '../model-path.js';
+import { GRAPH_FILE, writeModelLayout } from './export-onnx-folder.js';
 
 /** The encoder's own tensors (embeddings and layers, not the task head). */
 function encoderTensors(m: EncoderModel) {
@@ -70,35 +79,76 @@ export function headNames(dirs: readonly string[]): string[] {
   });
 }
 
+/** Whether `--out` names a single .onnx file (else it is a transformers.js folder). */
+export const isOnnxFile = (out: string): boolean => out.toLowerCase().endsWith('.onnx');
+
 export function registerExportOnnx(program: Command): void {
   program
     .command('export-onnx')
     .description(
-      'Export an encoder shared by several task heads (e.g. the output folders of one `fmn merge`) as one ONNX ' +
-        'inference graph (opset 17; inputs input_ids, attention_mask and, when the model has them, token_type_ids) ' +
-        'with one logits output per task, named after its folder; the weights go to <out>_data beside it.',
+      'Export models as ONNX (opset 20; inputs input_ids, attention_mask and, when the model has them, ' +
+        'token_type_ids, int64 [batch_size, sequence_length]). ' +
+        '--out FOLDER (not ending in .onnx): the transformers.js / Optimum layout, loadable with ' +
+        "pipeline('text-classification', FOLDER): config.json, tokenizer.json, tokenizer_config.json, " +
+        'special_tokens_map.json and onnx/model.onnx with output logits (weights inside it below 2 GB, else in ' +
+        'onnx/model.onnx_data); with several --model, one such folder per task, FOLDER/<task>/. ' +
+        '--out FILE.onnx: one graph for an encoder shared by several task heads (e.g. the output folders of one ' +
+        '`fmn merge`) with one logits output per task, named after its folder; the weights go to FILE.onnx_data.',
     )
     .requiredOption(
       '--model <dir>',
-      'a model folder; repeat for every task head (the encoders must be identical, as after a merge)',
+      'a model folder; repeat for every task (with --out FILE.onnx the encoders must be identical, as after a merge)',
       (v: string, prev: string[] | undefined) => [...(prev ?? []), modelDir(v)],
     )
-    .requiredOption('--out <file>', 'output .onnx file')
-    .action(async (opts: { model: string[]; out: string }, command: Command) => {
+    .requiredOption(
+      '--out <path>',
+      'output folder (transformers.js layout), or a .onnx file (one multi-head graph)',
+    )
+    .option('--force', 'replace an existing --out')
+    .action(async (opts: { model: string[]; out: string; force?: boolean }, command: Command) => {
       const g = globals(command);
+      const file = isOnnxFile(opts.out);
+      await checkOutputPath(
+        opts.out,
+        opts.model.map((dir, i) => ({ path: dir, what: `input model ${i + 1}` })),
+        { kind: file ? 'file' : 'folder', force: opts.force === true },
+      );
       const models: OpenedModel[] = [];
       for (const dir of opts.model) models.push(await openModel(dir, g));
-      checkSameEncoder(models);
       const names = headNames(opts.model);
-      const { exportOnnx } = await import('@fmn/backend-onnxruntime');
+      const labels = (i: number) => `${models[i].numLabels} label${models[i].numLabels === 1 ? '' : 's'}`;
+      if (!file) {
+        const external: string[] = [];
+        await atomicDir(
+          opts.out,
+          async (tmp) => {
+            for (const [i, m] of models.entries()) {
+              const dir = models.length === 1 ? tmp : join(tmp, names[i]);
+              if ((await writeModelLayout(m, dir)).externalData) external.push(names[i]);
+            }
+          },
+          { force: opts.force === true },
+        );
+        const what =
+          models.length === 1
+            ? `${models[0].model.modelType} model (${labels(0)})`
+            : `${models.length} models (${names.map((n, i) => `${n}/: ${labels(i)}`).join(', ')})`;
+        out(
+          `exported ${what} for transformers.js -> ${opts.out}` +
+            (external.length > 0 ? ` (weights in onnx/${GRAPH_FILE}_data: ${external.join(', ')})` : ''),
+        );
+        return;
+      }
+      checkSameEncoder(models);
+      const { exportOnnx } = await import('@fmn/onnx');
       await mkdir(dirname(resolve(opts.out)), { recursive: true });
       const r = await exportOnnx(models[0].model, opts.out, {
         heads: models.map((m, i) => ({ name: names[i], head: m.model.head as ClassificationHead })),
       });
       out(
         `exported ${models[0].model.modelType} encoder with ${models.length} head(s) (${names
-          .map((n, i) => `${n}: ${models[i].numLabels} label${models[i].numLabels === 1 ? '' : 's'}`)
-          .join(', ')}) -> ${r.model} (+ ${basename(r.data)})`,
+          .map((n, i) => `${n}: ${labels(i)}`)
+          .join(', ')}) -> ${r.model} (+ ${basename(r.data ?? '')})`,
       );
     });
 }

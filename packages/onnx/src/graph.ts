@@ -331,7 +331,14 @@ export class Graph {
    * The ModelProto: initializers marked external get `location` from `locate` (file name and
    * offset); small ones are inline. Returns the serialised bytes.
    */
-  toModel(locate: (v: Value) => { location: string; offset: number }, docString = ''): Uint8Array {
+  /**
+   * The ModelProto. `locate` places each external initializer in an external data file, or
+   * returns undefined to keep its bytes inside the protobuf.
+   */
+  toModel(
+    locate: (v: Value) => { location: string; offset: number } | undefined,
+    docString = '',
+  ): Uint8Array {
     const used = new Set<number>();
     for (const n of this.nodes) for (const i of n.inputs) if (i) used.add(i.id);
     for (const o of this.outputs) used.add(o.id);
@@ -347,10 +354,11 @@ export class Graph {
     const tensor = (v: Value) => {
       const data = v.init!.data;
       const base = { name: v.name, dims: v.shape as number[], dataType: ONNX_DTYPE[v.dtype] };
-      if (!v.init!.external) {
+      const where = v.init!.external ? locate(v) : undefined;
+      if (!where) {
         return { ...base, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
       }
-      const { location, offset } = locate(v);
+      const { location, offset } = where;
       return {
         ...base,
         dataLocation: DATA_LOCATION_EXTERNAL,

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { Rng, expectClose } from '@fmn/testkit';
 import { DIFFERENTIABLE_OPS, gradients } from './autodiff.js';
 import { Graph, type Value } from './graph.js';
-import { externalDataOf } from './session.js';
+import { externalDataOf } from './external-data.js';
 
 interface Case {
   /** input shapes (static) */

@@ -12,7 +12,7 @@ import {
   squaredGradientGraph,
 } from './encoder-graph.js';
 import type { Graph, Value } from './graph.js';
-import { externalDataOf } from './session.js';
+import { externalDataOf } from './external-data.js';
 
 /** Values computed from graph inputs (not constant-foldable weights). */
 function dataDependent(g: Graph): Set<number> {

@@ -1,0 +1,23 @@
+/**
+ * @fmn/onnx: ONNX graphs of fmn encoders, built and serialised without any ONNX runtime.
+ */
+export {
+  exportOnnx,
+  MAX_INLINE_WEIGHT_BYTES,
+  type ExportOptions,
+  type ExportResult,
+  type NamedHead,
+} from './export.js';
+export {
+  logitsGraph,
+  lossGraph,
+  maskGradientGraph,
+  squaredGradientGraph,
+  classificationHead,
+  HEAD_MASK,
+  NEURON_MASK,
+  HEAD_GRAD,
+  NEURON_GRAD,
+} from './encoder-graph.js';
+export { externalDataOf, type InMemoryExternalData } from './external-data.js';
+export { OPSET, type Graph, type Value, type Dim, type DType } from './graph.js';
