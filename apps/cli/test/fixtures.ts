@@ -6,6 +6,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeCheckpoint, writeFamily } from '@fmn/testkit';
+// the fixtures are written from the registered adapters' fixture specs
+import '../src/register.js';
 
 export const DIMS = { layers: 2, hidden: 16, heads: 2, intermediate: 32 } as const;
 export const EXAMPLES = 24;

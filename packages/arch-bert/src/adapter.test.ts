@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { Checkpoint, FmnError, getAdapter } from '@fmn/core';
 import { describeAdapterConformance, editFixture, writeCheckpoint } from '@fmn/testkit';
 import { bertAdapter } from './index.js';
+import { bertFixture } from './testing/index.js';
 
-describeAdapterConformance(bertAdapter, 'bert');
+describeAdapterConformance(bertAdapter, bertFixture);
 
 describe('bert adapter', () => {
   it('registers itself on import', () => {

@@ -1,4 +1,5 @@
 import { createBertLikeAdapter } from './bert-like.js';
+import { BERT_TOKENIZER } from './tokenizer-conventions.js';
 
 /** BERT (model_type "bert"): the pooler (dense + tanh on token 0) is part of the encoder; head `classifier`. */
 export const bertAdapter = createBertLikeAdapter({
@@ -10,4 +11,6 @@ export const bertAdapter = createBertLikeAdapter({
   embeddingSizeKey: false,
   head: { kind: 'bert' },
   basePooler: true,
+  tokenizer: BERT_TOKENIZER,
+  fixture: () => import('./testing/bert.js').then((m) => m.bertFixture),
 });

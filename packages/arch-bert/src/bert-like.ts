@@ -10,6 +10,7 @@ import {
   encoderParams,
   type Activation,
   type ArchitectureAdapter,
+  type ArchitectureFixture,
   type Checkpoint,
   type EncoderLayer,
   type EncoderModel,
@@ -19,6 +20,7 @@ import {
   type MaskLayout,
   type Param,
   type TensorRole,
+  type TokenizerConventions,
 } from '@fmn/core';
 import {
   TASK_HEAD,
@@ -67,6 +69,10 @@ export interface BertLikeSpec {
     { readonly kind: 'bert' } | { readonly kind: 'dense-out-proj'; readonly activation: Activation };
   /** The bare base model (XModel) has a pooler (HF add_pooling_layer=True): BERT, RoBERTa. */
   readonly basePooler: boolean;
+  /** the tokenizer's conventions (`tokenizerConventions` builds them) */
+  readonly tokenizer: TokenizerConventions;
+  /** test only: loads the fixture spec from the package's `testing` subpath */
+  readonly fixture?: () => Promise<ArchitectureFixture>;
 }
 
 /** The BERT-named slots of one layer, by the name inside `encoder.layer.N.`. */
@@ -292,6 +298,9 @@ export function createBertLikeAdapter(spec: BertLikeSpec): ArchitectureAdapter {
     toTensors,
     role,
     isTaskHead,
+    prefix: spec.prefix,
+    tokenizer: spec.tokenizer,
+    ...(spec.fixture ? { fixture: spec.fixture } : {}),
   };
 }
 

@@ -1,8 +1,40 @@
+/**
+ * @fmn/arch-bert: the BERT adapter (registered on import), the factory for BERT-named
+ * architectures (`createBertLikeAdapter`) and the kit adapters are written with.
+ */
 import { registerAdapter } from '@fmn/core';
 import { bertAdapter } from './adapter.js';
 
 registerAdapter(bertAdapter);
 
 export { bertAdapter };
-export * from './bert-like.js';
-export * from './kit.js';
+export { BERT_LAYER_SLOTS, createBertLikeAdapter, toTensors, type BertLikeSpec } from './bert-like.js';
+export {
+  BERT_TOKENIZER,
+  WORDPIECE_SPECIAL_TOKENS,
+  tokenizerConventions,
+  type TokenizerConventionsSpec,
+} from './tokenizer-conventions.js';
+export {
+  HF_ACTIVATIONS,
+  TASK_HEAD,
+  UNIVERSAL,
+  configActivation,
+  configArchitecture,
+  configFile,
+  configInt,
+  configNumber,
+  detectPrefix,
+  headSizeOf,
+  isBuffer,
+  layerRole,
+  linearSpecs,
+  normSpecs,
+  readTensors,
+  stripPrefix,
+  takeLinear,
+  takeNorm,
+  type LayerSlot,
+  type ReadTensorsOptions,
+  type TensorSpec,
+} from './kit.js';

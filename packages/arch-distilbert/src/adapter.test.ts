@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { Checkpoint, getAdapter } from '@fmn/core';
 import { describeAdapterConformance, editFixture, writeCheckpoint } from '@fmn/testkit';
 import { distilbertAdapter } from './index.js';
+import { distilbertFixture } from './testing/index.js';
 
-describeAdapterConformance(distilbertAdapter, 'distilbert');
+describeAdapterConformance(distilbertAdapter, distilbertFixture);
 
 describe('distilbert adapter', () => {
   it('registers itself on import', () => {

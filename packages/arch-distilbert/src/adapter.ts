@@ -34,6 +34,8 @@ import {
   takeLinear,
   takeNorm,
   toTensors,
+  tokenizerConventions,
+  WORDPIECE_SPECIAL_TOKENS,
   type LayerSlot,
   type TensorSpec,
 } from '@fmn/arch-bert';
@@ -192,4 +194,13 @@ export const distilbertAdapter: ArchitectureAdapter = {
   toTensors,
   role,
   isTaskHead: (name) => /^(pre_classifier|classifier)\./.test(name),
+  prefix: PREFIX,
+  // BERT's WordPiece tokenizer and template; DistilBERT takes no token type ids at all
+  tokenizer: tokenizerConventions({
+    template: 'bert',
+    specialTokens: WORDPIECE_SPECIAL_TOKENS,
+    files: ['vocab.txt'],
+    typeVocabSize: 'none',
+  }),
+  fixture: () => import('./testing/distilbert.js').then((m) => m.distilbertFixture),
 };

@@ -1,3 +1,4 @@
+/** @fmn/arch-distilbert: the DistilBERT adapter, registered on import. */
 import { registerAdapter } from '@fmn/core';
 import { distilbertAdapter } from './adapter.js';
 

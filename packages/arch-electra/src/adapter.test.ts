@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { Checkpoint, getAdapter } from '@fmn/core';
 import { describeAdapterConformance, writeCheckpoint } from '@fmn/testkit';
 import { electraAdapter } from './index.js';
+import { electraFixture } from './testing/index.js';
 
-describeAdapterConformance(electraAdapter, 'electra');
+describeAdapterConformance(electraAdapter, electraFixture);
 
 describe('electra adapter', () => {
   it('registers itself on import', () => {

@@ -1,9 +1,10 @@
-import { createBertLikeAdapter } from '@fmn/arch-bert';
+import { BERT_TOKENIZER, createBertLikeAdapter } from '@fmn/arch-bert';
 
 /**
  * ELECTRA (model_type "electra"): BERT's layers; embeddings (and their LayerNorm) at
  * `embedding_size` (ElectraConfig default 128), then `embeddings_project` (Linear E -> hidden) when
  * it differs from hidden_size; no pooler; head `classifier.dense` -> gelu -> `classifier.out_proj`.
+ * Its tokenizer is BERT's (WordPiece, token types).
  */
 export const electraAdapter = createBertLikeAdapter({
   modelType: 'electra',
@@ -14,4 +15,6 @@ export const electraAdapter = createBertLikeAdapter({
   embeddingSizeKey: true,
   head: { kind: 'dense-out-proj', activation: 'gelu' },
   basePooler: false,
+  tokenizer: BERT_TOKENIZER,
+  fixture: () => import('./testing/electra.js').then((m) => m.electraFixture),
 });

@@ -1,3 +1,4 @@
+/** @fmn/arch-electra: the ELECTRA adapter, registered on import. */
 import { registerAdapter } from '@fmn/core';
 import { electraAdapter } from './adapter.js';
 

@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { Checkpoint, getAdapter } from '@fmn/core';
 import { describeAdapterConformance, editFixture, writeCheckpoint } from '@fmn/testkit';
 import { robertaAdapter } from './index.js';
+import { robertaFixture } from './testing/index.js';
 
-describeAdapterConformance(robertaAdapter, 'roberta');
+describeAdapterConformance(robertaAdapter, robertaFixture);
 
 describe('roberta adapter', () => {
   it('registers itself on import', () => {

@@ -1,4 +1,5 @@
 import { createBertLikeAdapter } from '@fmn/arch-bert';
+import { ROBERTA_TOKENIZER } from './tokenizer.js';
 
 /**
  * RoBERTa (model_type "roberta"): BERT's layers; position ids = cumsum(ids != pad) * (ids != pad)
@@ -14,4 +15,6 @@ export const robertaAdapter = createBertLikeAdapter({
   embeddingSizeKey: false,
   head: { kind: 'dense-out-proj', activation: 'tanh' },
   basePooler: true,
+  tokenizer: ROBERTA_TOKENIZER,
+  fixture: () => import('./testing/roberta.js').then((m) => m.robertaFixture),
 });

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
+import { listAdapters } from './adapter.js';
 import { regularFileSize } from './regular-file.js';
 import { FmnError } from './errors.js';
 import { SafetensorsFile, type TensorInfo } from './safetensors.js';
@@ -10,7 +11,12 @@ import { TorchFile } from './torch/torch-file.js';
 /** A HuggingFace config.json, as parsed. */
 export type HfConfig = Record<string, unknown> & { model_type?: string };
 
-/** Files HuggingFace keeps beside the weights for tokenization; copied along with merged models. */
+/**
+ * Files HuggingFace keeps beside the weights for tokenization whatever the architecture: the
+ * tokenizers-library and tokenizer config files, the vocabulary formats @fmn/data reads (WordPiece
+ * vocab.txt, byte-level BPE vocab.json + merges.txt) and the sentencepiece model of XLM-RoBERTa-
+ * style tokenizers. A registered adapter adds its own (`tokenizer.files`); see `tokenizerFileNames`.
+ */
 export const TOKENIZER_FILES = [
   'tokenizer.json',
   'tokenizer_config.json',
@@ -19,7 +25,15 @@ export const TOKENIZER_FILES = [
   'vocab.json',
   'merges.txt',
   'added_tokens.json',
+  'sentencepiece.bpe.model',
 ] as const;
+
+/** The tokenizer files copied along with a model: `TOKENIZER_FILES` and the registered adapters' own. */
+export function tokenizerFileNames(): string[] {
+  const names = new Set<string>(TOKENIZER_FILES);
+  for (const a of listAdapters()) for (const f of a.tokenizer?.files ?? []) names.add(f);
+  return [...names];
+}
 
 export interface CheckpointTensorInfo extends TensorInfo {
   readonly file: string;
@@ -234,7 +248,7 @@ export class Checkpoint {
    */
   async tokenizerFiles(): Promise<string[]> {
     const present: string[] = [];
-    for (const f of TOKENIZER_FILES) if ((await regularFileSize(join(this.dir, f))) !== undefined) present.push(f);
+    for (const f of tokenizerFileNames()) if ((await regularFileSize(join(this.dir, f))) !== undefined) present.push(f);
     return present;
   }
 

@@ -8,6 +8,11 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The tokenizer conventions come from the registered adapters, as in the CLI.
+import '@fmn/arch-bert';
+import '@fmn/arch-distilbert';
+import '@fmn/arch-electra';
+import '@fmn/arch-roberta';
 import * as testkit from '@fmn/testkit';
 import { loadTokenizer } from './tokenizer.js';
 

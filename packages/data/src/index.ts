@@ -17,13 +17,68 @@
  * const batches = makeBatches(enc, { batchSize: 32, padTokenId: tok.padTokenId, tokenTypes: tok.usesTokenTypes });
  * ```
  */
-export * from './presets.js';
-export * from './tables.js';
-export * from './dataset.js';
-export * from './labels.js';
-export * from './tokenizer.js';
-export * from './batches.js';
-export * from './sampling.js';
-export * from './metrics.js';
-export * from './bootstrap.js';
-export * from './tokenizer-json.js';
+export { GLUE_TASKS, findTaskPreset, type GlueTask, type MetricName, type TaskPreset } from './presets.js';
+export {
+  formatOf,
+  readTable,
+  splitCsv,
+  splitTsv,
+  type ReadTableOptions,
+  type Table,
+  type TableFormat,
+  type TableRow,
+} from './tables.js';
+export {
+  loadDataset,
+  type Dataset,
+  type LoadDatasetOptions,
+  type RawLabel,
+  type TextDataset,
+  type TextExample,
+  type TokenizedDataset,
+  type TokenizedExample,
+} from './dataset.js';
+export { resolveLabels, type ResolveLabelsOptions } from './labels.js';
+export {
+  BYTE_LEVEL_BPE_CONVENTIONS,
+  TextTokenizer,
+  WORDPIECE_CONVENTIONS,
+  configUsesTokenTypes,
+  loadTokenizer,
+  registeredTokenizerConventions,
+  truncateLongestFirst,
+  type EncodedText,
+  type SpecialTemplate,
+  type TemplatePiece,
+} from './tokenizer.js';
+export { buildTokenizerJson, ensureTokenizerJson } from './tokenizer-json.js';
+export {
+  encodeExamples,
+  makeBatches,
+  type BatchOptions,
+  type EncodeOptions,
+  type EncodedExample,
+} from './batches.js';
+export { mulberry32, sampleExamples, sampleIndices } from './sampling.js';
+export {
+  accuracy,
+  argmaxRows,
+  averageRanks,
+  f1,
+  matthews,
+  metricValue,
+  metricsForTask,
+  pearson,
+  spearman,
+  type TaskMetrics,
+} from './metrics.js';
+export {
+  BOOTSTRAP_LEVEL,
+  BOOTSTRAP_RESAMPLES,
+  BOOTSTRAP_SEED,
+  PairedBootstrap,
+  excludesZero,
+  percentileInterval,
+  streamSeed,
+  type BootstrapOptions,
+} from './bootstrap.js';

@@ -2,6 +2,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+// The tokenizer conventions come from the registered adapters, as in the CLI.
+import '@fmn/arch-bert';
+import '@fmn/arch-distilbert';
+import '@fmn/arch-electra';
+import '@fmn/arch-roberta';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTokenizerJson, ensureTokenizerJson } from './tokenizer-json.js';
 import { loadTokenizer } from './tokenizer.js';

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { FmnError, readJsonFile, writeFileAtomic, type HfConfig } from '@fmn/core';
 import {
-  ROBERTA_LIKE,
+  BYTE_LEVEL_BPE_CONVENTIONS,
+  WORDPIECE_CONVENTIONS,
   byteLevelBpeTokenizerJson,
+  registeredTokenizerConventions,
   specialStrings,
   wordPieceTokenizerJson,
   type SpecialStrings,
@@ -40,7 +42,6 @@ function idOf(vocab: Record<string, number>, token: string, file: string): numbe
  */
 export async function buildTokenizerJson(dir: string, config: HfConfig = {}): Promise<Json | undefined> {
   if (await isFile(join(dir, 'tokenizer.json'))) return undefined;
-  const modelType = typeof config.model_type === 'string' ? config.model_type : '';
   const tcPath = join(dir, 'tokenizer_config.json');
   const tokConfig: Json = (await isFile(tcPath)) ? await readJsonFile<Json>(tcPath, 'tokenizer config') : {};
   const mapPath = join(dir, 'special_tokens_map.json');
@@ -57,12 +58,14 @@ export async function buildTokenizerJson(dir: string, config: HfConfig = {}): Pr
   if (await isFile(vocabTxt)) {
     roberta = false;
     file = vocabTxt;
-    s = specialStrings(roberta, tokConfig, specialMap);
+    s = specialStrings(WORDPIECE_CONVENTIONS.specialTokens, tokConfig, specialMap);
     json = wordPieceTokenizerJson(await readFile(vocabTxt, 'utf8'), tokConfig, s);
   } else if ((await isFile(vocabJson)) && (await isFile(merges))) {
-    roberta = modelType === '' || ROBERTA_LIKE.has(modelType);
+    // the registered adapter's template; without one, byte-level BPE's (RoBERTa's)
+    const conventions = registeredTokenizerConventions(config) ?? BYTE_LEVEL_BPE_CONVENTIONS;
+    roberta = conventions.template === 'roberta';
     file = vocabJson;
-    s = specialStrings(roberta, tokConfig, specialMap);
+    s = specialStrings(conventions.specialTokens, tokConfig, specialMap);
     const vocab = await readJsonFile<Record<string, number>>(vocabJson, 'BPE vocabulary');
     json = byteLevelBpeTokenizerJson(vocab, await readFile(merges, 'utf8'), tokConfig, s);
   } else {

@@ -2,6 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The tokenizer conventions come from the registered adapters, as in the CLI.
+import '@fmn/arch-bert';
+import '@fmn/arch-distilbert';
+import '@fmn/arch-electra';
+import '@fmn/arch-roberta';
 import { isFmnError } from '@fmn/core';
 import { loadTokenizer, truncateLongestFirst } from './tokenizer.js';
 

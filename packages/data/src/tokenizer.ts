@@ -16,12 +16,24 @@
  * BERT/ELECTRA/DistilBERT `[CLS] a [SEP] b [SEP]` with token types 0.../1...; RoBERTa
  * `<s> a </s></s> b </s>`. The template is read from tokenizer.json's post_processor when it
  * has one (BertProcessing, RobertaProcessing, TemplateProcessing, or a Sequence holding one),
- * else chosen by the model type.
+ * else taken from the tokenizer conventions of the model type's registered adapter
+ * (`ArchitectureAdapter.tokenizer`), which also give the special tokens' default strings and
+ * whether the model takes token types. For a model type without a registered adapter (or none),
+ * the conventions of the vocabulary's format are used: WordPiece as BERT's, byte-level BPE as
+ * RoBERTa's.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { FmnError, readJsonFile, regularFileSize, type HfConfig } from '@fmn/core';
+import {
+  FmnError,
+  getAdapter,
+  readJsonFile,
+  regularFileSize,
+  type HfConfig,
+  type SpecialTokenStrings,
+  type TokenizerConventions,
+} from '@fmn/core';
 import { checkJsonObject, checkTokenizerJson, checkVocabObject, checkVocabText } from './tokenizer-checks.js';
 
 type Json = Record<string, unknown>;
@@ -42,8 +54,30 @@ export interface EncodedText {
   readonly tokenTypeIds: number[];
 }
 
-/** Model types whose tokenizer is RoBERTa-style (`<s> a </s></s> b </s>`). */
-export const ROBERTA_LIKE: ReadonlySet<string> = new Set(['roberta', 'xlm-roberta', 'camembert', 'longformer', 'bart', 'mpnet']);
+const typeVocabSize = (config: HfConfig, fallback: number): number =>
+  typeof config.type_vocab_size === 'number' ? config.type_vocab_size : fallback;
+
+/** The conventions of a WordPiece vocabulary (BERT's), for a model type without a registered adapter. */
+export const WORDPIECE_CONVENTIONS: TokenizerConventions = {
+  template: 'bert',
+  specialTokens: { cls: '[CLS]', sep: '[SEP]', pad: '[PAD]', unk: '[UNK]', mask: '[MASK]' },
+  files: ['vocab.txt'],
+  usesTokenTypes: (config) => typeVocabSize(config, 2) > 1,
+};
+
+/** The conventions of a byte-level BPE vocabulary (RoBERTa's), for a model type without a registered adapter. */
+export const BYTE_LEVEL_BPE_CONVENTIONS: TokenizerConventions = {
+  template: 'roberta',
+  specialTokens: { cls: '<s>', sep: '</s>', pad: '<pad>', unk: '<unk>', mask: '<mask>' },
+  files: ['vocab.json', 'merges.txt'],
+  usesTokenTypes: (config) => typeVocabSize(config, 1) > 1,
+};
+
+/** The tokenizer conventions of the adapter registered for a config's model_type, if there is one. */
+export function registeredTokenizerConventions(config: HfConfig): TokenizerConventions | undefined {
+  const modelType = typeof config.model_type === 'string' ? config.model_type : '';
+  return modelType ? getAdapter(modelType)?.tokenizer : undefined;
+}
 
 /** Whether a tokenizer file is there; a FIFO or device under its name is an error (reading it would block). */
 async function exists(path: string): Promise<boolean> {
@@ -51,15 +85,14 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * Whether a model takes token type ids, from its config.json: not DistilBERT, and a type vocabulary
- * of more than one (default: 1 for RoBERTa-style models, else 2). `robertaLike` overrides the
- * guess from model_type (a tokenizer found to be byte-level BPE).
+ * Whether a model takes token type ids, from its config.json, as the registered adapter of its
+ * model_type says (`tokenizer.usesTokenTypes`). Without one: a type vocabulary of more than one
+ * (default 2, or 1 when `byteLevelBpe`, a tokenizer found to be byte-level BPE).
  */
-export function configUsesTokenTypes(config: HfConfig, robertaLike?: boolean): boolean {
-  const modelType = typeof config.model_type === 'string' ? config.model_type : '';
-  const roberta = robertaLike ?? ROBERTA_LIKE.has(modelType);
-  const typeVocab = typeof config.type_vocab_size === 'number' ? config.type_vocab_size : roberta ? 1 : 2;
-  return modelType !== 'distilbert' && typeVocab > 1;
+export function configUsesTokenTypes(config: HfConfig, byteLevelBpe = false): boolean {
+  const conventions =
+    registeredTokenizerConventions(config) ?? (byteLevelBpe ? BYTE_LEVEL_BPE_CONVENTIONS : WORDPIECE_CONVENTIONS);
+  return conventions.usesTokenTypes(config);
 }
 
 /** A special token entry of tokenizer_config.json: a string or a serialized AddedToken. */
@@ -77,7 +110,7 @@ export class TextTokenizer {
     readonly template: SpecialTemplate,
     /** the model's pad id (config pad_token_id, else the tokenizer's pad token) */
     readonly padTokenId: number,
-    /** whether the model takes token_type_ids (false for DistilBERT and RoBERTa) */
+    /** whether the model takes token_type_ids (the architecture's tokenizer conventions decide) */
     readonly usesTokenTypes: boolean,
     /** where it came from: "tokenizer.json", "vocab.txt" or "vocab.json+merges.txt" */
     readonly source: string,
@@ -225,10 +258,8 @@ export interface SpecialStrings {
   mask: string;
 }
 
-export function specialStrings(robertaLike: boolean, tokConfig: Json, specialMap: Json): SpecialStrings {
-  const d = robertaLike
-    ? { cls: '<s>', sep: '</s>', pad: '<pad>', unk: '<unk>', mask: '<mask>' }
-    : { cls: '[CLS]', sep: '[SEP]', pad: '[PAD]', unk: '[UNK]', mask: '[MASK]' };
+/** The special tokens' strings: tokenizer_config.json's, else special_tokens_map.json's, else `d`. */
+export function specialStrings(d: SpecialTokenStrings, tokConfig: Json, specialMap: Json): SpecialStrings {
   const get = (k: keyof SpecialStrings): string =>
     tokenString(tokConfig[`${k}_token`]) ?? tokenString(specialMap[`${k}_token`]) ?? d[k];
   return { cls: get('cls'), sep: get('sep'), pad: get('pad'), unk: get('unk'), mask: get('mask') };
@@ -327,7 +358,6 @@ export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, mergesT
  * config.json (model_type, pad_token_id, type_vocab_size).
  */
 export async function loadTokenizer(modelDir: string, config: HfConfig = {}): Promise<TextTokenizer> {
-  const modelType = typeof config.model_type === 'string' ? config.model_type : '';
   const tokConfigPath = join(modelDir, 'tokenizer_config.json');
   const tokConfig: Json = (await exists(tokConfigPath))
     ? checkJsonObject(await readJsonFile(tokConfigPath, 'tokenizer config'), tokConfigPath, 'tokenizer_config.json')
@@ -340,24 +370,24 @@ export async function loadTokenizer(modelDir: string, config: HfConfig = {}): Pr
   let json: Json;
   let source: string;
   let file: string;
-  let robertaLike = ROBERTA_LIKE.has(modelType);
+  const registered = registeredTokenizerConventions(config);
+  let conventions = registered ?? WORDPIECE_CONVENTIONS;
   if (await exists(join(modelDir, 'tokenizer.json'))) {
     file = join(modelDir, 'tokenizer.json');
     json = checkTokenizerJson(await readJsonFile(file, 'tokenizer'), file);
     source = 'tokenizer.json';
-    if (!modelType) robertaLike = (json.model as Json | undefined)?.type === 'BPE';
+    if (!registered && (json.model as Json | undefined)?.type === 'BPE') conventions = BYTE_LEVEL_BPE_CONVENTIONS;
   } else if (await exists(join(modelDir, 'vocab.txt'))) {
     file = join(modelDir, 'vocab.txt');
-    if (!modelType) robertaLike = false;
-    const s = specialStrings(robertaLike, tokConfig, specialMap);
+    const s = specialStrings(conventions.specialTokens, tokConfig, specialMap);
     const text = await readTextFile(file);
     checkVocabText(text, file);
     json = wordPieceTokenizerJson(text, tokConfig, s);
     source = 'vocab.txt';
   } else if ((await exists(join(modelDir, 'vocab.json'))) && (await exists(join(modelDir, 'merges.txt')))) {
     file = join(modelDir, 'vocab.json');
-    if (!modelType) robertaLike = true;
-    const s = specialStrings(robertaLike, tokConfig, specialMap);
+    if (!registered) conventions = BYTE_LEVEL_BPE_CONVENTIONS;
+    const s = specialStrings(conventions.specialTokens, tokConfig, specialMap);
     const vocab = await readJsonFile<Record<string, number>>(file, 'BPE vocabulary');
     checkVocabObject(vocab, file, 'vocab.json');
     json = byteLevelBpeTokenizerJson(vocab, await readTextFile(join(modelDir, 'merges.txt')), tokConfig, s);
@@ -374,13 +404,14 @@ export async function loadTokenizer(modelDir: string, config: HfConfig = {}): Pr
     throw new FmnError(`cannot build tokenizer: ${(e as Error).message}`, file, { cause: e });
   }
 
-  const s = specialStrings(robertaLike, tokConfig, specialMap);
+  const s = specialStrings(conventions.specialTokens, tokConfig, specialMap);
   let template = templateFromPostProcessor(json.post_processor, modelDir);
   if (!template) {
     const cls = idOf(tokenizer, s.cls, modelDir);
     const sep = idOf(tokenizer, s.sep, modelDir);
     const sp = (id: number, typeId: number): TemplatePiece => ({ kind: 'special', ids: [id], typeId });
-    template = robertaLike
+    const roberta = conventions.template === 'roberta';
+    template = roberta
       ? {
           single: [sp(cls, 0), { kind: 'sequence', which: 'A', typeId: 0 }, sp(sep, 0)],
           pair: [
@@ -408,6 +439,6 @@ export async function loadTokenizer(modelDir: string, config: HfConfig = {}): Pr
   if (typeof config.pad_token_id === 'number') padTokenId = config.pad_token_id;
   else padTokenId = tokenizer.token_to_id(s.pad) ?? 0;
 
-  const usesTokenTypes = configUsesTokenTypes(config, robertaLike);
+  const usesTokenTypes = conventions.usesTokenTypes(config);
   return new TextTokenizer(tokenizer, template, padTokenId, usesTokenTypes, source, modelDir);
 }

@@ -1,0 +1,2 @@
+/** @fmn/arch-distilbert/testing: DistilBERT's fixture spec (test only). */
+export { distilbertFixture } from './distilbert.js';

@@ -1,0 +1,2 @@
+/** @fmn/arch-electra/testing: ELECTRA's fixture spec (test only). */
+export { electraFixture } from './electra.js';
