@@ -1,5 +1,4 @@
-import { registerBackend } from '@fmn/core';
-import { createOnnxRuntimeBackend, optionsFromEnv } from './session.js';
+import './register.js';
 
 export {
   OnnxRuntimeBackend,
@@ -21,5 +20,3 @@ export {
   NEURON_GRAD,
 } from './encoder-graph.js';
 export { exportOnnx, type ExportOptions, type NamedHead } from './export.js';
-
-registerBackend('onnxruntime', { init: () => createOnnxRuntimeBackend(optionsFromEnv()) }, 15);
