@@ -2,10 +2,12 @@
  * What the commands share: opening a model through its adapter, starting a backend, reading and
  * tokenizing a dataset for a model, and running logits over a dataset.
  */
+import { Option } from 'commander';
 import {
   Checkpoint,
   FmnError,
   adapterFor,
+  backendChoices,
   isFmnError,
   configNumLabels,
   resolveBackend,
@@ -66,32 +68,6 @@ export async function openModel(dir: string, progress: ProgressOptions = {}): Pr
   }
 }
 
-const loaded = new Map<string, Promise<unknown>>();
-
-/**
- * Imports the backend packages (they register themselves with @fmn/core); kept lazy so inspect
- * and merge start fast. With a preference only the package that provides it is imported (tfjs
- * alone takes about a second to load); with another name, both.
- */
-export async function loadBackends(preference?: string): Promise<void> {
-  const load = (name: 'onnxruntime' | 'tfjs') => {
-    let p = loaded.get(name);
-    if (!p) {
-      p = name === 'onnxruntime' ? import('@fmn/backend-onnxruntime') : import('@fmn/backend-tfjs');
-      loaded.set(name, p);
-    }
-    return p;
-  };
-  if (preference === undefined || (!preference.startsWith('tfjs') && !preference.startsWith('onnxruntime'))) {
-    await load('onnxruntime');
-    await load('tfjs');
-  } else {
-    await load(preference.startsWith('tfjs') ? 'tfjs' : 'onnxruntime');
-  }
-}
-
-export const BACKEND_CHOICES = ['tfjs', 'tfjs-node', 'tfjs-wasm', 'tfjs-cpu', 'onnxruntime'] as const;
-
 /**
  * The one default of every command, run configs and the demo when no backend is named: the
  * fastest that starts here, onnxruntime, else the tfjs family (tfjs-node, tfjs-wasm, tfjs-cpu, by
@@ -102,11 +78,19 @@ export const DEFAULT_BACKENDS = ['onnxruntime', 'tfjs'] as const;
 /** The help text of every --backend option. */
 export const BACKEND_HELP = `compute backend (default: the fastest that starts here: ${DEFAULT_BACKENDS.join(', else ')})`;
 
+/**
+ * The --backend option of every command: its choices are the backends registered with @fmn/core
+ * when the program is built (register.ts; a family such as "tfjs" and each of its variants), so
+ * a newly registered backend is accepted and listed in the help without editing the CLI.
+ */
+export function backendOption(): Option {
+  return new Option('--backend <name>', BACKEND_HELP).choices(backendChoices());
+}
+
 async function resolveDefaultBackend(): Promise<ResolvedBackend> {
   const failures: ResolvedBackend['failures'] = [];
   for (const name of DEFAULT_BACKENDS) {
     try {
-      await loadBackends(name);
       const r = await resolveBackend(name);
       return { backend: r.backend, failures: [...failures, ...r.failures] };
     } catch (e) {
@@ -125,7 +109,6 @@ export async function startBackend(
   if (preference === undefined) {
     resolved = await resolveDefaultBackend();
   } else {
-    await loadBackends(preference);
     resolved = await resolveBackend(preference);
   }
   const { backend, failures } = resolved;

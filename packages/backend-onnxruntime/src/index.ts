@@ -1,5 +1,4 @@
-import { registerBackend } from '@fmn/core';
-import { createOnnxRuntimeBackend, optionsFromEnv } from './session.js';
+import './register.js';
 
 export {
   OnnxRuntimeBackend,
@@ -8,5 +7,3 @@ export {
   sessionOptions,
   type OnnxRuntimeBackendOptions,
 } from './session.js';
-
-registerBackend('onnxruntime', { init: () => createOnnxRuntimeBackend(optionsFromEnv()) }, 15);

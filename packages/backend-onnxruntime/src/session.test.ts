@@ -132,7 +132,7 @@ describe('bad input gets a clear FmnError', () => {
     const b = randomBatch(model, { seed: 1 });
     await expectFmn(
       session.maskGradients(b, { convention: 'example', masks: onesMasks(session.layout) }),
-      /mask sizes 8\/48 do not match 24\/144/,
+      /the example convention needs head \[24\] and neuron \[144\] values, got 8 and 48/,
     );
     const long = randomBatch(model, { seed: 1, seqLen: model.dims.maxPositions + 1 });
     await expectFmn(session.logits(long), /sequence length 41 exceeds the model's 40 positions/);

@@ -7,10 +7,16 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import {
+  BACKEND_CONTRACT_VERSION,
   FmnError,
+  checkConvention,
   encoderParams,
+  maskConventionOf,
   maskLayoutOf,
+  masksFor,
+  validateBatch,
   type Backend,
+  type BackendCapabilities,
   type Batch,
   type EncoderModel,
   type FisherConvention,
@@ -168,7 +174,7 @@ class OrtModelSession implements ModelSession {
    * parameter-gradient graph, which squares the gradients), summed over the batch's examples.
    */
   async squaredParamGradients(batch: Batch): Promise<Map<string, Float32Array>> {
-    this.checkBatch(batch, true);
+    validateBatch(this.model, batch, { labels: true });
     const s = await this.session('full-fisher');
     const { outputs } = this.fullFisherGraph();
     const params = encoderParams(this.model);
@@ -192,60 +198,6 @@ class OrtModelSession implements ModelSession {
       });
     }
     return new Map(params.map((p, k) => [p.name, sums[k]]));
-  }
-
-  private checkBatch(batch: Batch, needLabels: boolean): void {
-    const { size: B, seqLen: T } = batch;
-    if (!(B > 0 && T > 0))
-      throw new FmnError(`batch has size ${B} and sequence length ${T}; both must be positive`);
-    const n = B * T;
-    if (
-      batch.inputIds.length !== n ||
-      batch.attentionMask.length !== n ||
-      (batch.tokenTypeIds && batch.tokenTypeIds.length !== n)
-    ) {
-      throw new FmnError(`batch arrays do not have size x seqLen = ${n} entries`);
-    }
-    const V = this.model.dims.vocabSize;
-    for (let i = 0; i < n; i++) {
-      const id = batch.inputIds[i];
-      if (id < 0 || id >= V)
-        throw new FmnError(`token id ${id} at position ${i} is outside the vocabulary (size ${V})`);
-    }
-    if (batch.tokenTypeIds && this.model.embeddings.tokenType) {
-      const tv = this.model.embeddings.tokenType.shape[0];
-      for (let i = 0; i < n; i++) {
-        const t = batch.tokenTypeIds[i];
-        if (t < 0 || t >= tv)
-          throw new FmnError(`token type id ${t} at position ${i} is outside 0..${tv - 1}`);
-      }
-    }
-    const P = this.model.dims.maxPositions;
-    if (T > P) throw new FmnError(`sequence length ${T} exceeds the model's ${P} positions`);
-    const pos = this.model.embeddings.positionIds;
-    if (pos.kind === 'padding-offset') {
-      // RoBERTa: the last real token's position id is (number of non-pad tokens) + pad
-      for (let b = 0; b < B; b++) {
-        let c = 0;
-        for (let t = 0; t < T; t++) if (batch.inputIds[b * T + t] !== pos.padTokenId) c++;
-        if (c + pos.padTokenId >= P) {
-          throw new FmnError(
-            `example ${b} has ${c} tokens: position ids go up to ${c + pos.padTokenId}, the model has ${P} positions`,
-          );
-        }
-      }
-    }
-    if (needLabels) {
-      if (!batch.labels || batch.labels.length !== B)
-        throw new FmnError(`the batch needs ${B} labels for the loss`);
-      if (this.numLabels > 1) {
-        for (const y of batch.labels) {
-          if (!Number.isInteger(y) || y < 0 || y >= this.numLabels) {
-            throw new FmnError(`label ${y} is not a class index in 0..${this.numLabels - 1}`);
-          }
-        }
-      }
-    }
   }
 
   private textFeeds(batch: Batch): Record<string, ort.Tensor> {
@@ -279,14 +231,7 @@ class OrtModelSession implements ModelSession {
     B: number,
   ): Record<string, ort.Tensor> {
     const { layers: L, heads: H, intermediate: I } = this.layout;
-    const reps = mode === 'example' ? B : 1;
-    if (masks && (masks.head.length !== reps * L * H || masks.neuron.length !== reps * L * I)) {
-      throw new FmnError(
-        `mask sizes ${masks.head.length}/${masks.neuron.length} do not match ${reps * L * H}/${reps * L * I} (${mode} masks)`,
-      );
-    }
-    const head = masks ? masks.head : new Float32Array(reps * L * H).fill(1);
-    const neuron = masks ? masks.neuron : new Float32Array(reps * L * I).fill(1);
+    const { head, neuron } = masksFor(this.layout, B, mode === 'example' ? 'example' : 'batch', masks);
     const lead = mode === 'example' ? [B] : [];
     return {
       [HEAD_MASK]: new ort.Tensor('float32', head, [...lead, L, H]),
@@ -295,16 +240,16 @@ class OrtModelSession implements ModelSession {
   }
 
   async logits(batch: Batch): Promise<Float32Array> {
-    this.checkBatch(batch, false);
+    validateBatch(this.model, batch);
     const s = await this.session('logits');
     const out = await s.run(this.textFeeds(batch));
     return Float32Array.from(out.logits.data as Float32Array);
   }
 
   async loss(batch: Batch, masks?: MaskValues): Promise<number> {
-    this.checkBatch(batch, true);
-    const { layers: L, heads: H } = this.layout;
-    const mode = masks && batch.size > 1 && masks.head.length === batch.size * L * H ? 'example' : 'shared';
+    validateBatch(this.model, batch, { labels: true });
+    // per-example masks are recognised by their size (as the reference does)
+    const mode = masks && maskConventionOf(this.layout, masks, batch.size) === 'example' ? 'example' : 'shared';
     const s = await this.session(mode === 'shared' ? 'loss-shared' : 'loss-example');
     const out = await s.run({
       ...this.textFeeds(batch),
@@ -318,13 +263,9 @@ class OrtModelSession implements ModelSession {
     batch: Batch,
     options: { convention: FisherConvention; masks?: MaskValues },
   ): Promise<MaskGradients> {
-    this.checkBatch(batch, true);
+    checkConvention(options.convention);
+    validateBatch(this.model, batch, { labels: true });
     const mode = options.convention === 'example' ? 'example' : 'shared';
-    if (options.convention !== 'batch' && options.convention !== 'example') {
-      throw new FmnError(
-        `unknown Fisher convention ${JSON.stringify(options.convention)} (batch or example)`,
-      );
-    }
     const s = await this.session(mode === 'shared' ? 'grad-shared' : 'grad-example');
     const out = await s.run({
       ...this.textFeeds(batch),
@@ -353,9 +294,12 @@ function mean(a: Float32Array): number {
 export class OnnxRuntimeBackend implements Backend {
   readonly name = 'onnxruntime';
   readonly runtime: string;
+  readonly contractVersion = BACKEND_CONTRACT_VERSION;
+  readonly capabilities: BackendCapabilities;
   constructor(private readonly options: OnnxRuntimeBackendOptions = {}) {
     const threads = options.intraOpNumThreads ?? availableParallelism();
     this.runtime = `onnxruntime-node ${ort.env.versions.common} ${options.executionProvider ?? 'cpu'} (${threads} threads)`;
+    this.capabilities = { conventions: ['batch', 'example'], fullFisher: true, training: false, threads };
   }
   async load(model: EncoderModel): Promise<ModelSession> {
     classificationHead(model);

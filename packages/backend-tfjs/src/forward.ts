@@ -57,46 +57,6 @@ export interface Inputs {
   readonly maskAdd: tf.Tensor4D;
 }
 
-/** Checks a batch against the model (FmnError naming the problem). */
-export function validateBatch(plan: Plan, batch: Batch, needLabels: boolean): void {
-  const { size: B, seqLen: T } = batch;
-  const d = plan.dims;
-  const bad = (msg: string): never => {
-    throw new FmnError(`invalid batch: ${msg}`);
-  };
-  if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) bad(`size ${B} x seqLen ${T}`);
-  if (batch.inputIds.length !== B * T) bad(`inputIds holds ${batch.inputIds.length} ids, expected ${B * T}`);
-  if (batch.attentionMask.length !== B * T)
-    bad(`attentionMask holds ${batch.attentionMask.length} values, expected ${B * T}`);
-  if (batch.tokenTypeIds && batch.tokenTypeIds.length !== B * T)
-    bad(`tokenTypeIds holds ${batch.tokenTypeIds.length} values, expected ${B * T}`);
-  for (let i = 0; i < B * T; i++) {
-    const id = batch.inputIds[i];
-    if (!(id >= 0 && id < d.vocabSize))
-      bad(`token id ${id} at position ${i} is outside the vocabulary (size ${d.vocabSize})`);
-    const m = batch.attentionMask[i];
-    if (m !== 0 && m !== 1) bad(`attention mask value ${m} at position ${i} (must be 0 or 1)`);
-    const t = batch.tokenTypeIds?.[i] ?? 0;
-    if (t !== 0 && !(t > 0 && t < d.typeVocabSize))
-      bad(`token type ${t} at position ${i} (type vocabulary ${d.typeVocabSize})`);
-  }
-  if (plan.emb.positionIds.kind === 'absolute' && T > d.maxPositions)
-    bad(`sequence length ${T} exceeds max positions ${d.maxPositions}`);
-  if (needLabels) {
-    const head = plan.head;
-    if (head?.kind !== 'classification') throw new FmnError('the model has no classification head');
-    const labels = batch.labels;
-    if (!labels || labels.length !== B)
-      return bad(`labels: expected ${B} labels, got ${labels?.length ?? 'none'}`);
-    if (head.numLabels > 1) {
-      for (const y of labels) {
-        if (!(Number.isInteger(y) && y >= 0 && y < head.numLabels))
-          bad(`label ${y} is not a class index below ${head.numLabels}`);
-      }
-    }
-  }
-}
-
 export function positionIds(plan: Plan, batch: Batch): Int32Array {
   const { size: B, seqLen: T } = batch;
   const p = plan.emb.positionIds;

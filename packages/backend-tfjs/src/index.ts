@@ -1,14 +1,10 @@
 /**
  * @fmn/backend-tfjs: the fmn compute backend on TensorFlow.js. Importing the package registers
  * three runtimes with core's backend registry: "tfjs-node" (native, when @tensorflow/tfjs-node
- * loads), "tfjs-wasm" (SIMD) and "tfjs-cpu".
+ * loads), "tfjs-wasm" (SIMD) and "tfjs-cpu" (register.ts). The public API is the explicit list
+ * below, by file; the forward pass and parameter layout stay internal.
  */
-import { registerBackend } from '@fmn/core';
-import { createTfjsBackend } from './session.js';
-
-registerBackend('tfjs-node', { init: () => createTfjsBackend('node') }, 30);
-registerBackend('tfjs-wasm', { init: () => createTfjsBackend('wasm') }, 20);
-registerBackend('tfjs-cpu', { init: () => createTfjsBackend('cpu') }, 10);
+import './register.js';
 
 export {
   createTfjsBackend,
@@ -18,7 +14,6 @@ export {
   type TfjsOptions,
 } from './session.js';
 export { initRuntime, type Runtime, type RuntimeKind, type ModuleImporter } from './runtime.js';
-export { buildLayout, mapModelParams } from './params.js';
 export type { AttentionMode } from './forward.js';
 export {
   createTrainer,

@@ -102,7 +102,7 @@ describe('bad input', async () => {
       s.maskGradients(batch, { convention: 'example', masks: onesMasks(s.layout) }),
     ).rejects.toThrow(/example convention needs head \[16\] and neuron \[96\]/);
     await expect(s.loss({ ...batch, labels: Float32Array.of(0, 3) })).rejects.toThrow(
-      'label 3 is not a class index below 3',
+      'invalid batch: label 3 is not a class index in 0..2 (example 1)',
     );
   });
 

@@ -1,8 +1,14 @@
 /** The tfjs Backend and ModelSession (METHOD.md sections 1-4). */
 import {
+  BACKEND_CONTRACT_VERSION,
   FmnError,
+  checkConvention,
+  maskConventionOf,
   maskLayoutOf,
+  masksFor,
+  validateBatch,
   type Backend,
+  type BackendCapabilities,
   type Batch,
   type EncoderModel,
   type FisherConvention,
@@ -16,7 +22,6 @@ import {
   encode,
   exampleLosses,
   makeInputs,
-  validateBatch,
   type AttentionMode,
   type ForwardOptions,
   type Lookup,
@@ -97,6 +102,7 @@ export function defaultChunkTokens(model: EncoderModel): number {
 
 export class TfjsSession implements ModelSession {
   readonly layout: MaskLayout;
+  private readonly source: EncoderModel;
   private readonly model: Layout;
   private weights: Map<string, tf.Tensor> | undefined;
   private readonly chunkTokens: number;
@@ -109,6 +115,7 @@ export class TfjsSession implements ModelSession {
     options: TfjsOptions = {},
   ) {
     this.layout = maskLayoutOf(model);
+    this.source = model;
     this.model = buildLayout(model);
     this.weights = uploadLayout(this.model, false);
     this.chunkTokens = options.maxChunkTokens ?? defaultChunkTokens(model);
@@ -155,29 +162,6 @@ export class TfjsSession implements ModelSession {
     return out;
   }
 
-  /** Checks mask sizes; true when they are per-example copies. */
-  private checkMasks(masks: MaskValues, B: number, perExample?: boolean): boolean {
-    const { layers: L, heads: H, intermediate: I } = this.layout;
-    const shared = masks.head.length === L * H && masks.neuron.length === L * I;
-    const each = masks.head.length === B * L * H && masks.neuron.length === B * L * I;
-    if (perExample === false && !shared) {
-      throw new FmnError(
-        `invalid masks: expected head [${L * H}] and neuron [${L * I}] values, got ${masks.head.length} and ${masks.neuron.length}`,
-      );
-    }
-    if (perExample === true && !each) {
-      throw new FmnError(
-        `invalid masks: the example convention needs head [${B * L * H}] and neuron [${B * L * I}] values, got ${masks.head.length} and ${masks.neuron.length}`,
-      );
-    }
-    if (!shared && !each) {
-      throw new FmnError(
-        `invalid masks: head/neuron sizes ${masks.head.length}/${masks.neuron.length} fit neither [L*H]/[L*I] nor [B*L*H]/[B*L*I]`,
-      );
-    }
-    return perExample ?? (each && B > 1);
-  }
-
   private maskTensors(masks: MaskValues, perExample: boolean, start: number, end: number): MaskTensors {
     const { layers: L, heads: H, intermediate: I } = this.layout;
     if (!perExample)
@@ -191,7 +175,7 @@ export class TfjsSession implements ModelSession {
 
   async logits(batch: Batch): Promise<Float32Array> {
     const W = this.W();
-    validateBatch(this.model.plan, batch, false);
+    validateBatch(this.source, batch);
     if (this.model.plan.head?.kind !== 'classification')
       throw new FmnError('the model has no classification head');
     const C = this.model.plan.head.numLabels;
@@ -215,9 +199,9 @@ export class TfjsSession implements ModelSession {
 
   async loss(batch: Batch, masks?: MaskValues): Promise<number> {
     const W = this.W();
-    validateBatch(this.model.plan, batch, true);
+    validateBatch(this.source, batch, { labels: true });
     // per-example masks are recognised by their size (as the reference does)
-    const perExample = masks ? this.checkMasks(masks, batch.size) : false;
+    const perExample = masks ? maskConventionOf(this.layout, masks, batch.size) === 'example' : false;
     await this.rt.activate();
     let sum = 0;
     for (const [s, e] of this.chunks(batch)) {
@@ -244,17 +228,12 @@ export class TfjsSession implements ModelSession {
   ): Promise<MaskGradients> {
     const W = this.W();
     const { convention } = options;
-    if (convention !== 'batch' && convention !== 'example')
-      throw new FmnError(`unknown Fisher convention ${JSON.stringify(convention)}`);
-    validateBatch(this.model.plan, batch, true);
+    checkConvention(convention);
+    validateBatch(this.source, batch, { labels: true });
     const B = batch.size;
     const { layers: L, heads: H, intermediate: I } = this.layout;
     const perExample = convention === 'example';
-    const masks = options.masks ?? {
-      head: new Float32Array((perExample ? B : 1) * L * H).fill(1),
-      neuron: new Float32Array((perExample ? B : 1) * L * I).fill(1),
-    };
-    this.checkMasks(masks, B, perExample);
+    const masks = masksFor(this.layout, B, convention, options.masks);
     await this.rt.activate();
     const head = new Float32Array(masks.head.length);
     const neuron = new Float32Array(masks.neuron.length);
@@ -290,7 +269,7 @@ export class TfjsSession implements ModelSession {
 
   async squaredParamGradients(batch: Batch): Promise<Map<string, Float32Array>> {
     const W0 = this.W();
-    validateBatch(this.model.plan, batch, true);
+    validateBatch(this.source, batch, { labels: true });
     await this.rt.activate();
     const keys = [...this.model.tensors.keys()];
     const xs = keys.map((k) => W0(k));
@@ -339,12 +318,21 @@ export class TfjsSession implements ModelSession {
 export class TfjsBackend implements Backend {
   readonly name: string;
   readonly runtime: string;
+  readonly contractVersion = BACKEND_CONTRACT_VERSION;
+  readonly capabilities: BackendCapabilities;
   constructor(
     readonly rt: Runtime,
     readonly options: TfjsOptions = {},
   ) {
     this.name = `tfjs-${rt.kind}`;
     this.runtime = rt.description;
+    // wasm runs single-threaded under Node and cpu is plain JavaScript; tfjs-node's libtensorflow picks its own
+    this.capabilities = {
+      conventions: ['batch', 'example'],
+      fullFisher: true,
+      training: true,
+      ...(rt.kind !== 'node' && { threads: 1 }),
+    };
   }
   async load(model: EncoderModel): Promise<TfjsSession> {
     await this.rt.activate();

@@ -3,14 +3,13 @@
  * warm-up/decay schedule, for a classification head (batch labels) or a masked-LM head
  * (token-level labels, -100 ignored). Tied parameters are one tensor, trained once.
  */
-import { FmnError, type Batch, type EncoderModel, resolveBackend } from '@fmn/core';
+import { FmnError, type Batch, type EncoderModel, resolveBackend, validateBatch } from '@fmn/core';
 import {
   classify,
   encode,
   exampleLosses,
   makeInputs,
   mlmLossSum,
-  validateBatch,
   type ForwardOptions,
   type Lookup,
 } from './forward.js';
@@ -125,7 +124,7 @@ class TfjsTrainer implements Trainer {
   private lossFn(batch: TrainBatch, opts: ForwardOptions): (...ts: tf.Tensor[]) => tf.Scalar {
     const plan = this.layout.plan;
     const mlm = plan.head?.kind === 'masked-lm';
-    validateBatch(plan, batch, !mlm);
+    validateBatch(this.source, batch, { labels: !mlm });
     if (mlm && (!batch.tokenLabels || batch.tokenLabels.length !== batch.size * batch.seqLen)) {
       throw new FmnError(`invalid batch: a masked-lm head needs tokenLabels [${batch.size * batch.seqLen}]`);
     }

@@ -62,6 +62,15 @@ describe('adapter registry', () => {
     );
   });
 
+  it('a model_type is registered once: a second registration is a clear error', () => {
+    const first = fakeAdapter('bert');
+    mod.registerAdapter(first);
+    expect(() => mod.registerAdapter(fakeAdapter('bert'))).toThrow(
+      'an adapter for model_type "bert" is already registered (is its package loaded twice, or do two adapters claim it?)',
+    );
+    expect(mod.getAdapter('bert')).toBe(first);
+  });
+
   it('with no adapters registered, says so', () => {
     expect(() => mod.adapterFor({ model_type: 'bert' })).toThrow(/supported: none registered/);
   });

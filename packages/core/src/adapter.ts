@@ -103,7 +103,17 @@ export interface ArchitectureAdapter {
 
 const adapters = new Map<string, ArchitectureAdapter>();
 
+/**
+ * Registers an architecture adapter under its model_type. A model_type is registered once: a
+ * second registration is an FmnError (two copies of an adapter package, or two adapters claiming
+ * one architecture), not a silent replacement.
+ */
 export function registerAdapter(adapter: ArchitectureAdapter): void {
+  if (adapters.has(adapter.modelType)) {
+    throw new FmnError(
+      `an adapter for model_type ${JSON.stringify(adapter.modelType)} is already registered (is its package loaded twice, or do two adapters claim it?)`,
+    );
+  }
   adapters.set(adapter.modelType, adapter);
 }
 

@@ -9,10 +9,12 @@ beforeEach(async () => {
   mod = await import('./backend.js');
 });
 
-function fakeBackend(name: string): Backend {
+function fakeBackend(name: string, contractVersion = 1): Backend {
   return {
     name,
     runtime: `fake ${name}`,
+    contractVersion,
+    capabilities: { conventions: ['batch', 'example'], fullFisher: false, training: false },
     load: () => Promise.reject(new Error('not used')),
   };
 }
@@ -132,6 +134,69 @@ describe('resolveBackend', () => {
     const second = (await mod.resolveBackend('flaky')).backend;
     expect(second).toBe(first);
     expect(log).toEqual(['flaky', 'flaky']);
+  });
+});
+
+describe('registerBackend', () => {
+  it('a name is registered once: a second registration is a clear error', () => {
+    mod.registerBackend('tfjs-cpu', factory('tfjs-cpu', []), 10);
+    let err: unknown;
+    try {
+      mod.registerBackend('tfjs-cpu', factory('tfjs-cpu', []), 20);
+    } catch (e) {
+      err = e;
+    }
+    expect(isFmnError(err)).toBe(true);
+    expect((err as Error).message).toBe(
+      'backend "tfjs-cpu" is already registered (is its package loaded twice, or do two packages use one name?)',
+    );
+    // the first registration stands
+    expect(mod.listBackends()).toEqual([{ name: 'tfjs-cpu', priority: 10 }]);
+  });
+
+  it('refuses names that option parsing and family matching could not handle, and non-finite priorities', () => {
+    for (const name of ['', 'TFJS', 'tfjs cpu', '-cpu', 'tfjs-', 'tfjs--cpu'])
+      expect(() => mod.registerBackend(name, factory(name, []), 1), name).toThrow(/invalid backend name/);
+    expect(() => mod.registerBackend('x', factory('x', []), NaN)).toThrow(
+      'backend "x": priority must be a finite number, got NaN',
+    );
+    expect(mod.listBackends()).toEqual([]);
+  });
+});
+
+describe('backendChoices', () => {
+  it('every family, then its variants, in priority order', () => {
+    mod.registerBackend('tfjs-cpu', factory('tfjs-cpu', []), 10);
+    mod.registerBackend('onnxruntime', factory('onnxruntime', []), 15);
+    mod.registerBackend('tfjs-node', factory('tfjs-node', []), 30);
+    mod.registerBackend('tfjs-wasm', factory('tfjs-wasm', []), 20);
+    mod.registerBackend('ref-f64', factory('ref-f64', []), 1);
+    expect(mod.backendChoices()).toEqual([
+      'tfjs',
+      'tfjs-node',
+      'tfjs-wasm',
+      'tfjs-cpu',
+      'onnxruntime',
+      'ref',
+      'ref-f64',
+    ]);
+  });
+
+  it('is empty with nothing registered', () => {
+    expect(mod.backendChoices()).toEqual([]);
+  });
+});
+
+describe('contract version', () => {
+  it('a backend written against another contract version does not start, saying so', async () => {
+    mod.registerBackend('old', { init: () => Promise.resolve(fakeBackend('old', 0)) }, 2);
+    mod.registerBackend('new', { init: () => Promise.resolve(fakeBackend('new')) }, 1);
+    const { backend, failures } = await mod.resolveBackend();
+    expect(backend.name).toBe('new');
+    expect(failures).toEqual([
+      { name: 'old', reason: 'backend old implements contract version 0, this @fmn/core has version 1' },
+    ]);
+    expect(mod.BACKEND_CONTRACT_VERSION).toBe(1);
   });
 });
 

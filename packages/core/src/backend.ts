@@ -58,11 +58,33 @@ export interface ModelSession {
   dispose(): Promise<void> | void;
 }
 
+/**
+ * The version of this contract (Batch, MaskValues, ModelSession, Backend) that core implements.
+ * A backend states the version it was written against; resolveBackend refuses another one. Raised
+ * when a change to the contract would make an existing backend compute something else.
+ */
+export const BACKEND_CONTRACT_VERSION = 1;
+
+/** What a backend can do, declared by the backend (so callers need not infer it from its name). */
+export interface BackendCapabilities {
+  /** the Fisher conventions its sessions' maskGradients compute */
+  readonly conventions: readonly FisherConvention[];
+  /** its sessions implement squaredParamGradients (the full diagonal Fisher, METHOD.md section 4) */
+  readonly fullFisher: boolean;
+  /** its package can train a model on it (fine-tuning, masked-LM pre-training) */
+  readonly training: boolean;
+  /** the number of threads it computes on; absent when its runtime decides */
+  readonly threads?: number;
+}
+
 export interface Backend {
   /** registry name, e.g. "tfjs-wasm" */
   readonly name: string;
   /** what actually runs, e.g. "tfjs 4.22.0 wasm (SIMD)" */
   readonly runtime: string;
+  /** the BACKEND_CONTRACT_VERSION the backend implements */
+  readonly contractVersion: number;
+  readonly capabilities: BackendCapabilities;
   load(model: EncoderModel): Promise<ModelSession>;
   dispose?(): Promise<void> | void;
 }
@@ -83,9 +105,23 @@ const registry = new Map<string, Registered>();
 
 /**
  * Registers a backend (as onnxruntime-common's registerBackend): higher priority is tried first.
- * Names are families and variants: "tfjs-node", "tfjs-wasm", "tfjs-cpu", "onnxruntime".
+ * Names are families and variants: "tfjs-node", "tfjs-wasm", "tfjs-cpu", "onnxruntime" (lower
+ * case letters, digits, `.` and `_`; `-` separates a family from its variant). A name is
+ * registered once: a second registration is an FmnError (two copies of a backend package, or two
+ * packages claiming one name), not a silent replacement.
  */
 export function registerBackend(name: string, factory: BackendFactory, priority: number): void {
+  if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9._]*(-[a-z0-9._]+)*$/.test(name))
+    throw new FmnError(
+      `invalid backend name ${JSON.stringify(name)} (e.g. "tfjs-wasm": lower case, digits, - . _)`,
+    );
+  if (!Number.isFinite(priority))
+    throw new FmnError(`backend ${JSON.stringify(name)}: priority must be a finite number, got ${priority}`);
+  if (registry.has(name)) {
+    throw new FmnError(
+      `backend ${JSON.stringify(name)} is already registered (is its package loaded twice, or do two packages use one name?)`,
+    );
+  }
   registry.set(name, { name, factory, priority });
 }
 
@@ -93,6 +129,22 @@ export function listBackends(): { name: string; priority: number }[] {
   return [...registry.values()]
     .sort((a, b) => b.priority - a.priority)
     .map(({ name, priority }) => ({ name, priority }));
+}
+
+/**
+ * The names resolveBackend accepts, for option parsing and help: every family ("tfjs", the part
+ * of a name before its first `-`) followed by its registered variants. Families come in the order
+ * of their highest-priority variant, variants by priority.
+ */
+export function backendChoices(): string[] {
+  const families = new Map<string, string[]>();
+  for (const { name } of listBackends()) {
+    const family = name.split('-')[0];
+    const members = families.get(family) ?? [];
+    if (!families.has(family)) families.set(family, members);
+    if (name !== family) members.push(name);
+  }
+  return [...families].flatMap(([family, members]) => [family, ...members]);
 }
 
 export interface ResolvedBackend {
@@ -130,7 +182,7 @@ export async function resolveBackend(preference?: string | readonly string[]): P
   const failures: { name: string; reason: string }[] = [];
   for (const c of candidates) {
     try {
-      c.instance ??= c.factory.init();
+      c.instance ??= c.factory.init().then(checkContract);
       const backend = await c.instance;
       return { backend, failures };
     } catch (e) {
@@ -139,6 +191,15 @@ export async function resolveBackend(preference?: string | readonly string[]): P
     }
   }
   throw new FmnError(`no backend could start: ${failures.map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
+}
+
+function checkContract(backend: Backend): Backend {
+  if (backend.contractVersion !== BACKEND_CONTRACT_VERSION) {
+    throw new FmnError(
+      `backend ${backend.name} implements contract version ${backend.contractVersion}, this @fmn/core has version ${BACKEND_CONTRACT_VERSION}`,
+    );
+  }
+  return backend;
 }
 
 /** Ones of the right size for shared masks (or per-example masks when `batchSize` is given). */

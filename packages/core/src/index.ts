@@ -1,14 +1,140 @@
-export * from './errors.js';
-export * from './tensor.js';
-export * from './safetensors.js';
-export * from './atomic.js';
+// The public API of @fmn/core: an explicit list, grouped by the file that defines it (one block per
+// file, so additions merge cleanly). Helpers that only core itself uses stay unexported.
+
+// errors.ts
+export { FmnError, isFmnError } from './errors.js';
+
+// tensor.ts
+export {
+  DTYPE_SIZE,
+  bf16ToF32,
+  f16ToF32,
+  f32ToBf16,
+  f32ToF16,
+  formatShape,
+  fromFloat32,
+  numel,
+  shapeEquals,
+  toFloat32,
+  type DType,
+  type FloatTensor,
+  type RawTensor,
+} from './tensor.js';
+
+// safetensors.ts
+export { SafetensorsFile, writeSafetensors, type TensorInfo, type TensorToWrite } from './safetensors.js';
+
+// atomic.ts
+export { atomicDir, atomicFile, writeFileAtomic } from './atomic.js';
+
+// regular-file.ts
 export { MAX_SMALL_FILE_BYTES, regularFileSize } from './regular-file.js';
+
+// output-guard.ts
 export { checkOutputPath, isModelFileName, type GuardedInput } from './output-guard.js';
-export * from './checkpoint.js';
-export * from './encoder.js';
-export * from './adapter.js';
-export * from './backend.js';
-export * from './fisher.js';
+
+// checkpoint.ts
+export {
+  Checkpoint,
+  configNumLabels,
+  readJsonFile,
+  tokenizerFileNames,
+  type CheckpointTensorInfo,
+  type HfConfig,
+  type WeightsFile,
+} from './checkpoint.js';
+
+// encoder.ts
+export {
+  ACTIVATIONS,
+  encoderParams,
+  maskLayoutOf,
+  type Activation,
+  type ClassificationHead,
+  type Embeddings,
+  type EncoderDims,
+  type EncoderLayer,
+  type EncoderModel,
+  type HeadStep,
+  type LayerNorm,
+  type Linear,
+  type MaskLayout,
+  type MaskedLmHead,
+  type Param,
+  type PositionIds,
+  type TaskHead,
+} from './encoder.js';
+
+// adapter.ts
+export {
+  adapterFor,
+  basePrefixOf,
+  getAdapter,
+  listAdapters,
+  listModelTypes,
+  registerAdapter,
+  requireAdapter,
+  type ArchitectureAdapter,
+  type LoadOptions,
+  type MaskMapping,
+  type SpecialTokenStrings,
+  type TensorRole,
+  type TokenizerConventions,
+  type Weighting,
+} from './adapter.js';
+
+// fixture-spec.ts
+export type {
+  ArchitectureFixture,
+  FixtureDims,
+  FixtureInit,
+  FixtureLayerSlot,
+  FixtureModelKind,
+  FixtureTensor,
+  TensorPart,
+} from './fixture-spec.js';
+
+// backend.ts
+export {
+  BACKEND_CONTRACT_VERSION,
+  backendChoices,
+  listBackends,
+  onesMasks,
+  registerBackend,
+  resolveBackend,
+  type Backend,
+  type BackendCapabilities,
+  type BackendFactory,
+  type Batch,
+  type FisherConvention,
+  type MaskGradients,
+  type MaskValues,
+  type ModelSession,
+  type ResolvedBackend,
+} from './backend.js';
+
+// validate-batch.ts
+export { validateBatch, type BatchRequirements } from './validate-batch.js';
+
+// validate-masks.ts
+export { FISHER_CONVENTIONS, checkConvention, maskConventionOf, masksFor } from './validate-masks.js';
+
+// fisher.ts
+export {
+  computeFullFisher,
+  computeMaskFisher,
+  readMaskFisher,
+  writeMaskFisher,
+  type BatchSource,
+  type FisherProgress,
+  type MaskFisher,
+} from './fisher.js';
+
+// torch/torch-file.ts
 export { TorchFile, type TorchTensorInfo } from './torch/torch-file.js';
-export * from './convert.js';
-export * from './hub-cache.js';
+
+// convert.ts
+export { convertToSafetensors, type ConvertResult } from './convert.js';
+
+// hub-cache.ts
+export { modelFolderName, parseRepoId, resolveModelDir, type RepoRef } from './hub-cache.js';

@@ -46,8 +46,10 @@ export {
   configUsesTokenTypes,
   loadTokenizer,
   registeredTokenizerConventions,
+  specialStrings,
   truncateLongestFirst,
   type EncodedText,
+  type SpecialStrings,
   type SpecialTemplate,
   type TemplatePiece,
 } from './tokenizer.js';

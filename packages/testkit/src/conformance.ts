@@ -6,11 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BACKEND_CONTRACT_VERSION,
   encoderParams,
+  isFmnError,
   onesMasks,
   type Backend,
   type Batch,
   type EncoderModel,
+  type FisherConvention,
+  type MaskValues,
   type ModelSession,
 } from '@fmn/core';
 import { padBatch, randomBatch, sliceBatch } from './batches.js';
@@ -79,6 +83,202 @@ function zeroHeadInOutputProjection(model: EncoderModel, layer: number, head: nu
   return { ...model, layers };
 }
 
+/** A call that must reject with an FmnError carrying exactly `message`. */
+async function expectFmnError(call: () => Promise<unknown>, message: string, what: string): Promise<void> {
+  let err: unknown;
+  try {
+    await call();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `${what}: expected a rejection`).toBeDefined();
+  expect(isFmnError(err), `${what}: not an FmnError: ${String(err)}`).toBe(true);
+  expect((err as Error).message, what).toBe(message);
+}
+
+type BatchCall = 'logits' | 'loss' | 'maskGradients' | 'squaredParamGradients';
+
+/**
+ * The input contract of core (validateBatch, the mask checks): bad batches and masks that every
+ * backend must refuse with core's FmnError messages, before computing anything. Each batch case
+ * lists the session methods it applies to (a batch without labels is fine for logits).
+ */
+function runErrorCases(getBackend: () => Backend, flavour: Flavour): void {
+  describe(`bad input (${flavour}) is refused with core's messages`, () => {
+    const model = randomEncoder(flavour, { seed: 11, numLabels: 3 });
+    const good = randomBatch(model, { seed: 5, size: 3, seqLen: 7 });
+    const { vocabSize: V, maxPositions: P, numLayers: L, numHeads: H, intermediate: I } = model.dims;
+    const n = good.size * good.seqLen;
+    let session: ModelSession;
+    beforeAll(async () => {
+      session = await getBackend().load(model);
+    });
+    afterAll(async () => {
+      await session?.dispose();
+    });
+
+    const withId = (i: number, id: number): Batch => {
+      const ids = Int32Array.from(good.inputIds);
+      ids[i] = id;
+      return { ...good, inputIds: ids };
+    };
+    const all: BatchCall[] = ['logits', 'loss', 'maskGradients', 'squaredParamGradients'];
+    const lossOnly: BatchCall[] = ['loss', 'maskGradients', 'squaredParamGradients'];
+    const long = randomBatch(model, { seed: 5, size: 1, seqLen: P + 1, ragged: false });
+    const batchCases: { what: string; batch: Batch; message: string; calls: BatchCall[] }[] = [
+      {
+        what: 'an empty batch',
+        batch: { ...good, size: 0, inputIds: new Int32Array(0), attentionMask: new Int32Array(0) },
+        message: 'invalid batch: size 0 x seqLen 7 (both must be positive integers)',
+        calls: all,
+      },
+      {
+        what: 'inputIds of the wrong length',
+        batch: { ...good, inputIds: good.inputIds.subarray(1) },
+        message: `invalid batch: inputIds holds ${n - 1} values, expected ${n}`,
+        calls: all,
+      },
+      {
+        what: 'an attention mask of the wrong length',
+        batch: { ...good, attentionMask: new Int32Array(n + 2).fill(1) },
+        message: `invalid batch: attentionMask holds ${n + 2} values, expected ${n}`,
+        calls: all,
+      },
+      {
+        what: 'inputIds of the wrong dtype',
+        batch: { ...good, inputIds: Float32Array.from(good.inputIds) as unknown as Int32Array },
+        message: 'invalid batch: inputIds must be an Int32Array, got Float32Array',
+        calls: all,
+      },
+      {
+        what: 'a token id past the vocabulary',
+        batch: withId(4, V),
+        message: `invalid batch: token id ${V} at position 4 is outside the vocabulary (size ${V})`,
+        calls: all,
+      },
+      {
+        what: 'a negative token id',
+        batch: withId(0, -1),
+        message: `invalid batch: token id -1 at position 0 is outside the vocabulary (size ${V})`,
+        calls: all,
+      },
+      {
+        what: 'an attention mask value other than 0 and 1',
+        batch: { ...good, attentionMask: Int32Array.from(good.attentionMask, (m, i) => (i === 2 ? 2 : m)) },
+        message: 'invalid batch: attention mask value 2 at position 2 (must be 0 or 1)',
+        calls: all,
+      },
+      {
+        what: 'a sequence longer than the position table',
+        batch: long,
+        message: `invalid batch: sequence length ${P + 1} exceeds the model's ${P} positions`,
+        calls: all,
+      },
+      {
+        what: 'a loss without labels',
+        batch: { ...good, labels: undefined },
+        message: `invalid batch: the loss needs ${good.size} labels, got none`,
+        calls: lossOnly,
+      },
+      {
+        what: 'a label that is not a class index',
+        batch: { ...good, labels: Float32Array.of(0, 3, 1) },
+        message: 'invalid batch: label 3 is not a class index in 0..2 (example 1)',
+        calls: lossOnly,
+      },
+      {
+        what: 'labels of the wrong length',
+        batch: { ...good, labels: Float32Array.of(0, 1) },
+        message: `invalid batch: labels holds 2 values, expected ${good.size}`,
+        calls: lossOnly,
+      },
+    ];
+    if (model.embeddings.tokenType) {
+      batchCases.push({
+        what: 'a token type past the type vocabulary',
+        batch: { ...good, tokenTypeIds: Int32Array.from({ length: n }, (_, i) => (i === 3 ? 2 : 0)) },
+        message: 'invalid batch: token type id 2 at position 3 is outside the type vocabulary (size 2)',
+        calls: all,
+      });
+    } else {
+      batchCases.push({
+        what: 'token types for a model without them',
+        batch: { ...good, tokenTypeIds: Int32Array.from({ length: n }, (_, i) => (i === 3 ? 1 : 0)) },
+        message: 'invalid batch: token type id 1 at position 3: the model has no token types',
+        calls: all,
+      });
+    }
+
+    const run = (s: ModelSession, call: BatchCall, batch: Batch): Promise<unknown> =>
+      call === 'logits'
+        ? s.logits(batch)
+        : call === 'loss'
+          ? s.loss(batch)
+          : call === 'maskGradients'
+            ? s.maskGradients(batch, { convention: 'batch' })
+            : s.squaredParamGradients!(batch);
+
+    it.each(batchCases)('$what', async ({ batch, message, calls }) => {
+      for (const call of calls) {
+        if (call === 'squaredParamGradients' && !session.squaredParamGradients) continue;
+        await expectFmnError(() => run(session, call, batch), message, call);
+      }
+    });
+
+    const shared = (h: number, nn: number): MaskValues => ({
+      head: new Float32Array(h).fill(1),
+      neuron: new Float32Array(nn).fill(1),
+    });
+    const B = good.size;
+    it('masks that fit neither shared nor per-example sizes (loss)', async () => {
+      await expectFmnError(
+        () => session.loss(good, shared(L * H + 1, L * I)),
+        `invalid masks: head/neuron sizes ${L * H + 1}/${L * I} fit neither shared masks [${L * H}]/[${L * I}] nor per-example masks [${B * L * H}]/[${B * L * I}]`,
+        'loss',
+      );
+    });
+    it('masks of the wrong size for the convention (maskGradients)', async () => {
+      await expectFmnError(
+        () => session.maskGradients(good, { convention: 'example', masks: onesMasks(session.layout) }),
+        `invalid masks: the example convention needs head [${B * L * H}] and neuron [${B * L * I}] values, got ${L * H} and ${L * I}`,
+        'example convention',
+      );
+      await expectFmnError(
+        () => session.maskGradients(good, { convention: 'batch', masks: onesMasks(session.layout, B) }),
+        `invalid masks: the batch convention needs head [${L * H}] and neuron [${L * I}] values, got ${B * L * H} and ${B * L * I}`,
+        'batch convention',
+      );
+    });
+    it('non-finite or non-float32 mask values', async () => {
+      const nan = onesMasks(session.layout);
+      nan.neuron[3] = NaN;
+      await expectFmnError(
+        () => session.loss(good, nan),
+        'invalid masks: neuron value NaN at index 3',
+        'loss',
+      );
+      await expectFmnError(
+        () => session.maskGradients(good, { convention: 'batch', masks: nan }),
+        'invalid masks: neuron value NaN at index 3',
+        'maskGradients',
+      );
+      const f64 = { head: new Float64Array(L * H).fill(1), neuron: new Float32Array(L * I).fill(1) };
+      await expectFmnError(
+        () => session.loss(good, f64 as unknown as MaskValues),
+        'invalid masks: head must be a Float32Array, got Float64Array',
+        'loss',
+      );
+    });
+    it('an unknown Fisher convention', async () => {
+      await expectFmnError(
+        () => session.maskGradients(good, { convention: 'token' as FisherConvention }),
+        'unknown Fisher convention "token" (batch or example)',
+        'maskGradients',
+      );
+    });
+  });
+}
+
 export function runBackendConformance(options: ConformanceOptions): void {
   let backend: Backend;
   beforeAll(async () => {
@@ -88,8 +288,26 @@ export function runBackendConformance(options: ConformanceOptions): void {
     await backend?.dispose?.();
   });
 
+  it('declares the contract version and capabilities it implements', () => {
+    expect(backend.contractVersion).toBe(BACKEND_CONTRACT_VERSION);
+    const c = backend.capabilities;
+    expect(c.conventions.length).toBeGreaterThan(0);
+    for (const conv of c.conventions) expect(['batch', 'example']).toContain(conv);
+    // the suite checks full Fisher and training exactly when the backend says it has them
+    expect(c.fullFisher).toBe(options.fullFisher === true);
+    expect(c.training).toBe(options.createTrainer !== undefined);
+    if (c.threads !== undefined) expect(Number.isInteger(c.threads) && c.threads >= 1).toBe(true);
+  });
+
+  const flavours = options.flavours ?? FLAVOURS;
+  // RoBERTa's position ids and DistilBERT's missing token types are the interesting cases
+  for (const f of flavours.filter((f) => f === 'roberta' || f === 'distilbert').slice(0, 2))
+    runErrorCases(() => backend, f);
+  if (!flavours.includes('roberta') && !flavours.includes('distilbert'))
+    runErrorCases(() => backend, flavours[0]);
+
   const cases: { flavour: Flavour; numLabels: number }[] = [];
-  for (const flavour of options.flavours ?? FLAVOURS) {
+  for (const flavour of flavours) {
     cases.push({ flavour, numLabels: 3 }, { flavour, numLabels: 1 });
   }
 

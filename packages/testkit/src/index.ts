@@ -23,6 +23,7 @@ export {
   type ConformanceOptions,
   type ConformanceTrainer,
 } from './conformance.js';
+export { ReferenceBackend, registerReferenceBackend } from './reference-backend.js';
 export {
   BPE_SPECIALS,
   FAMILY_TASKS,

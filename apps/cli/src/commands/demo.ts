@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { FmnError } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { parseSamples } from '../options.js';
-import { BACKEND_CHOICES, BACKEND_HELP } from '../pipeline.js';
+import { backendOption } from '../pipeline.js';
 import { note } from '../progress.js';
 import { renderText } from '../report/index.js';
 import type { PlanMethod, RunPlan } from '../runconfig.js';
@@ -158,7 +158,7 @@ export function registerDemo(program: Command): void {
       '--zoo <dir>',
       "zoo folder with data/ and models/ (default: $FMN_ZOO_DIR, the workspace's packages/zoo, or an installed @fmn/zoo)",
     )
-    .addOption(new Option('--backend <name>', BACKEND_HELP).choices([...BACKEND_CHOICES]))
+    .addOption(backendOption())
     .option('--json', 'print the report (as report.json) instead of the tables')
     .action(
       async (

@@ -1,9 +1,8 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { globals, out } from '../context.js';
 import { parseIntOption } from '../options.js';
 import {
-  BACKEND_CHOICES,
-  BACKEND_HELP,
+  backendOption,
   openModel,
   predictLogits,
   prepareData,
@@ -74,11 +73,7 @@ export function runtimeOptions(cmd: Command, split: string): Command {
       "take the tokenizer from this folder or hub-cache org/name (e.g. the base model's); pre-tokenized data needs none",
       modelDir,
     )
-    .addOption(
-      new Option('--backend <name>', BACKEND_HELP).choices([
-        ...BACKEND_CHOICES,
-      ]),
-    )
+    .addOption(backendOption())
     .option('--batch-size <n>', 'examples per batch', (v) => parseIntOption('--batch-size', v, 1), 32)
     .option('--max-length <n>', "truncate inputs to n tokens (default: min(128, the model's limit))", (v) =>
       parseIntOption('--max-length', v, 2),

@@ -16,13 +16,19 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   FmnError,
-  TOKENIZER_FILES,
+  tokenizerFileNames,
   readJsonFile,
   regularFileSize,
   writeFileAtomic,
   type HfConfig,
 } from '@fmn/core';
-import { ROBERTA_LIKE, buildTokenizerJson, specialStrings } from '@fmn/data';
+import {
+  BYTE_LEVEL_BPE_CONVENTIONS,
+  WORDPIECE_CONVENTIONS,
+  buildTokenizerJson,
+  registeredTokenizerConventions,
+  specialStrings,
+} from '@fmn/data';
 import type { OpenedModel } from '../pipeline.js';
 
 type Json = Record<string, unknown>;
@@ -65,7 +71,7 @@ export function transformersJsConfig(config: HfConfig, externalData: boolean): H
 
 /** Copies the model's tokenizer files into `dir` and writes the three transformers.js needs when missing. */
 async function writeTokenizerFiles(m: OpenedModel, dir: string): Promise<void> {
-  for (const f of TOKENIZER_FILES) {
+  for (const f of tokenizerFileNames()) {
     if ((await regularFileSize(join(m.dir, f))) !== undefined) await copyFile(join(m.dir, f), join(dir, f));
   }
   if ((await regularFileSize(join(dir, 'tokenizer.json'))) === undefined) {
@@ -80,10 +86,13 @@ async function writeTokenizerFiles(m: OpenedModel, dir: string): Promise<void> {
     await writeFileAtomic(join(dir, 'tokenizer.json'), json(built));
   }
   const modelType = typeof m.config.model_type === 'string' ? m.config.model_type : '';
-  const roberta = ROBERTA_LIKE.has(modelType);
+  const conventions =
+    registeredTokenizerConventions(m.config) ??
+    ((await regularFileSize(join(m.dir, 'vocab.json'))) !== undefined ? BYTE_LEVEL_BPE_CONVENTIONS : WORDPIECE_CONVENTIONS);
+  const roberta = conventions.template === 'roberta';
   const tokConfig = (await readIfPresent(join(dir, 'tokenizer_config.json'), 'tokenizer config')) ?? {};
   const specialMap = (await readIfPresent(join(dir, 'special_tokens_map.json'), 'special tokens map')) ?? {};
-  const s = specialStrings(roberta, tokConfig, specialMap);
+  const s = specialStrings(conventions.specialTokens, tokConfig, specialMap);
   const special: Json = {
     ...(roberta ? { bos_token: s.cls, eos_token: s.sep } : {}),
     cls_token: s.cls,

@@ -17,7 +17,7 @@ import {
 import { globals, out } from '../context.js';
 import { dataHash, modelHash } from '../hash.js';
 import { parseIntOption, parseSamples } from '../options.js';
-import { BACKEND_CHOICES, BACKEND_HELP, batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
+import { backendOption, batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
 import { progressBar, type ProgressOptions } from '../progress.js';
 import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
 import { VERSION } from '../version.js';
@@ -365,11 +365,7 @@ export function registerFisher(program: Command): void {
       'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)',
     )
     .option('--split <name>', 'for a task folder: the split to read', 'train')
-    .addOption(
-      new Option('--backend <name>', BACKEND_HELP).choices([
-        ...BACKEND_CHOICES,
-      ]),
-    )
+    .addOption(backendOption())
     .option(
       '--samples <n|all>',
       'examples to draw with the seeded RNG, or "all" (every example, file order)',
