@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { randomBatch, randomEncoder } from '@fmn/testkit';
 import { maskGradientGraph } from '@fmn/onnx';
-import { externalDataOf, sessionOptions } from '../src/session.js';
+import { externalDataOf } from '@fmn/onnx';
+import { sessionOptions } from '../src/session.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

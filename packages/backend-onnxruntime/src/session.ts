@@ -25,13 +25,14 @@ import {
   type MaskValues,
   type ModelSession,
 } from '@fmn/core';
-import type { Graph, Value } from '@fmn/onnx';
+import type { Graph } from '@fmn/onnx';
 import {
   HEAD_GRAD,
   HEAD_MASK,
   NEURON_GRAD,
   NEURON_MASK,
   classificationHead,
+  externalDataOf,
   logitsGraph,
   lossGraph,
   maskGradientGraph,
@@ -74,26 +75,6 @@ export function optionsFromEnv(
     options.intraOpNumThreads = n;
   }
   return options;
-}
-
-/** The in-memory external data of a graph: one "file" per external initializer. */
-export function externalDataOf(graph: Graph): {
-  bytes: Uint8Array;
-  files: { path: string; data: Uint8Array }[];
-} {
-  const files: { path: string; data: Uint8Array }[] = [];
-  const where = new Map<number, string>();
-  const bytes = graph.toModel((v: Value) => {
-    let path = where.get(v.id);
-    if (!path) {
-      path = `w${where.size}.bin`;
-      where.set(v.id, path);
-      const d = v.init!.data;
-      files.push({ path, data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) });
-    }
-    return { location: path, offset: 0 };
-  });
-  return { bytes, files };
 }
 
 export function sessionOptions(options: OnnxRuntimeBackendOptions): ort.InferenceSession.SessionOptions {

@@ -1,13 +1,14 @@
 import { copyFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { atomicDir } from './atomic.js';
-import { Checkpoint, TOKENIZER_FILES } from './checkpoint.js';
+import { Checkpoint, tokenizerFileNames } from './checkpoint.js';
 import { FmnError } from './errors.js';
 import { writeSafetensors, type TensorToWrite } from './safetensors.js';
 import { DTYPE_SIZE, numel } from './tensor.js';
 
 /** Files beside the weights that a converted folder keeps (config first, then the tokenizer's). */
-export const CONVERT_COPIED_FILES = ['config.json', 'generation_config.json', ...TOKENIZER_FILES] as const;
+/** The files `convert` copies beside the weights: the configs and every known tokenizer file. */
+export const convertCopiedFiles = (): string[] => ['config.json', 'generation_config.json', ...tokenizerFileNames()];
 
 export interface ConvertResult {
   readonly tensors: number;
@@ -43,7 +44,7 @@ export async function convertToSafetensors(
       out,
       async (tmp) => {
         await writeSafetensors(join(tmp, 'model.safetensors'), tensors, { format: 'pt' });
-        for (const f of CONVERT_COPIED_FILES) {
+        for (const f of convertCopiedFiles()) {
           const from = join(src, f);
           const st = await stat(from).catch(() => undefined);
           if (!st?.isFile()) continue;

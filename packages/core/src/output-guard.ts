@@ -6,7 +6,7 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
-import { TOKENIZER_FILES } from './checkpoint.js';
+import { tokenizerFileNames } from './checkpoint.js';
 import { FmnError } from './errors.js';
 
 export interface GuardedInput {
@@ -22,7 +22,7 @@ const MODEL_FILE =
 
 /** Whether `name` is one of a model folder's own files. */
 export function isModelFileName(name: string): boolean {
-  return MODEL_FILE.test(name) || (TOKENIZER_FILES as readonly string[]).includes(name);
+  return MODEL_FILE.test(name) || tokenizerFileNames().includes(name);
 }
 
 /** `path` with symlinks resolved as far as it exists (the rest appended as given). */
