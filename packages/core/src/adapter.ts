@@ -3,16 +3,6 @@ import type { EncoderModel, MaskLayout, Param } from './encoder.js';
 import { FmnError } from './errors.js';
 import type { ArchitectureFixture } from './fixture-spec.js';
 
-export type {
-  ArchitectureFixture,
-  FixtureDims,
-  FixtureInit,
-  FixtureLayerSlot,
-  FixtureModelKind,
-  FixtureTensor,
-  TensorPart,
-} from './fixture-spec.js';
-
 /**
  * How a tensor's merge weight is read off one model's mask Fisher (METHOD.md 5.1 and 5.2).
  * `per-head`: index i along `axis` (0 = rows / bias entries, 1 = columns) belongs to head

@@ -2,21 +2,10 @@
  * What the zoo's build makes of each task: its spec (columns, labels, metric), the examples
  * before and after the train/dev split, and the build options shared by every task builder.
  */
-import type { TaskKind, TaskMetric } from '@fmn/zoo';
+import type { ZooTaskSpec } from '@fmn/zoo';
 
-export interface TaskSpec {
-  name: string;
-  /** GLUE analogue this task stands in for. */
-  analogue: string;
-  kind: TaskKind;
-  /** TSV text columns, in order (after the `id` column). */
-  textColumns: string[];
-  /** Label names (index = label id); empty for regression. */
-  labels: string[];
-  /** 1 for regression. */
-  numLabels: number;
-  metric: TaskMetric;
-}
+/** A task's spec: what data/tasks.json records of it, less what the build measures (sizes, baseline). */
+export type TaskSpec = ZooTaskSpec;
 
 export const TASK_SPECS: readonly TaskSpec[] = [
   {

@@ -8,4 +8,4 @@ export { zooPath } from './paths.js';
 export { zooTasks, type ZooTask, type TaskKind, type TaskMetric } from './tasks.js';
 export { ZOO_ARCHS, isZooArch, zooModelPath, type ZooArch } from './models.js';
 export { zooTokenizers, zooTokenizerFor, zooTokenizerKind, type ZooTokenizerKind } from './tokenizers.js';
-export { readZooManifest, type ZooManifest, type ZooManifestTask } from './manifest.js';
+export { readZooManifest, type ZooManifest, type ZooManifestTask, type ZooTaskSpec } from './manifest.js';

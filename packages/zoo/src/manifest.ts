@@ -8,8 +8,10 @@ import { FmnError } from '@fmn/core';
 import { zooPath } from './paths.js';
 import type { TaskKind, TaskMetric } from './tasks.js';
 
-export interface ZooManifestTask {
+/** A task as the build defines it: the part of the manifest entry the build knows before writing. */
+export interface ZooTaskSpec {
   name: string;
+  /** GLUE analogue this task stands in for. */
   analogue: string;
   kind: TaskKind;
   /** TSV text columns, in order, between `id` and `label`. */
@@ -19,6 +21,9 @@ export interface ZooManifestTask {
   /** 1 for regression. */
   numLabels: number;
   metric: TaskMetric;
+}
+
+export interface ZooManifestTask extends ZooTaskSpec {
   /** Folder with train.tsv and dev.tsv, absolute (the manifest stores it relative to the zoo root). */
   folder: string;
   /** Examples in train.tsv / dev.tsv. */
