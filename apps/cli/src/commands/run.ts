@@ -22,6 +22,7 @@ import {
 } from '../report/index.js';
 import { CONFIG_HELP, combinations, readRunConfig, type PlanTask, type RunPlan } from '../runconfig.js';
 import { evaluateModel } from './eval.js';
+import { fileConvention } from '../fisher-convention.js';
 import { computeFisherFile } from './fisher.js';
 import { runMerge } from './merge.js';
 
@@ -70,7 +71,7 @@ async function cachedFisher(
     samples: f.samples,
     batch_size: f.batchSize,
     seed: f.seed,
-    convention: kind === 'full' ? 'example' : f.convention,
+    convention: fileConvention({ full: kind === 'full', convention: f.convention }),
     max_length: f.maxLength ?? null,
     backend: plan.backend ?? 'auto',
   });
@@ -204,7 +205,8 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
     fisher.find((f) => f.task === t.name && f.kind === kind)?.path;
 
   // 3. merge every combination with every method; evaluate each task with its own head
-  const merged: { method: string; tasks: string[]; evals: Record<string, EvalResult>; seconds: number }[] = [];
+  const merged: { method: string; tasks: string[]; evals: Record<string, EvalResult>; seconds: number }[] =
+    [];
   const workRoot = plan.keepModels
     ? join(plan.output, 'merges')
     : join(plan.output, `.merges-tmp-${process.pid}`);

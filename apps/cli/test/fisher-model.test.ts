@@ -1,0 +1,262 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DIMS, EXAMPLES, dataFiles } from './fixtures.js';
+import { fmn, maxRelDiff, ok, readTensor, tempDir, userError } from './helpers.js';
+
+const fx = inject('fx');
+const bert = join(fx, 'bert', 'two-labels');
+const roberta = join(fx, 'roberta', 'three-labels');
+const labelled = join(fx, 'data', 'two.tsv');
+let dir: string;
+let unlabelled: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir());
+  // the same sentences as two.tsv, without the label column
+  const rows = dataFiles()['two.tsv'].trimEnd().split('\n');
+  unlabelled = join(dir, 'unlabelled.tsv');
+  await writeFile(unlabelled, rows.map((r) => r.split('\t')[0]).join('\n') + '\n');
+});
+afterAll(() => cleanup());
+
+const BACKENDS = ['tfjs', 'onnxruntime'] as const;
+
+describe("fmn fisher --convention model (METHOD.md section 3, the model's own labels)", () => {
+  const mask: Record<string, string> = {};
+  const full: Record<string, string> = {};
+
+  for (const backend of BACKENDS) {
+    it(`mask Fisher from data without labels (${backend})`, async () => {
+      const out = join(dir, `model-${backend}.safetensors`);
+      await ok([
+        'fisher',
+        '--model',
+        bert,
+        '--data',
+        unlabelled,
+        '--samples',
+        'all',
+        '--convention',
+        'model',
+        '--backend',
+        backend,
+        '--out',
+        out,
+      ]);
+      mask[backend] = out;
+      const head = await readTensor(out, 'head');
+      expect(head.shape).toEqual([DIMS.layers, DIMS.heads]);
+      expect(head.data.every((v) => v >= 0 && Number.isFinite(v))).toBe(true);
+      expect(head.data.some((v) => v > 0)).toBe(true);
+      expect(head.metadata).toMatchObject({
+        format: 'fmn-mask-fisher',
+        convention: 'model',
+        examples: String(EXAMPLES),
+      });
+    });
+
+    it(`full Fisher from data without labels (${backend})`, async () => {
+      const out = join(dir, `full-model-${backend}.safetensors`);
+      await ok([
+        'fisher',
+        '--full',
+        '--model',
+        bert,
+        '--data',
+        unlabelled,
+        '--samples',
+        '6',
+        '--convention',
+        'model',
+        '--backend',
+        backend,
+        '--out',
+        out,
+      ]);
+      full[backend] = out;
+      const q = await readTensor(out, 'bert.encoder.layer.0.attention.self.query.weight');
+      expect(q.metadata).toMatchObject({ format: 'fmn-full-fisher', convention: 'model', examples: '6' });
+      expect(q.data.some((v) => v > 0)).toBe(true);
+    });
+  }
+
+  it('both backends agree, and labels in the data change nothing', async () => {
+    for (const name of ['head', 'neuron']) {
+      const a = await readTensor(mask.tfjs, name);
+      const b = await readTensor(mask.onnxruntime, name);
+      expect(maxRelDiff(a.data, b.data), name).toBeLessThan(1e-3);
+    }
+    const q = 'bert.encoder.layer.1.intermediate.dense.weight';
+    expect(
+      maxRelDiff((await readTensor(full.tfjs, q)).data, (await readTensor(full.onnxruntime, q)).data),
+    ).toBeLessThan(1e-3);
+    const withLabels = join(dir, 'model-labelled.safetensors');
+    await ok([
+      'fisher',
+      '--model',
+      bert,
+      '--data',
+      labelled,
+      '--samples',
+      'all',
+      '--convention',
+      'model',
+      '--backend',
+      'tfjs',
+      '--out',
+      withLabels,
+    ]);
+    const a = await readTensor(withLabels, 'neuron');
+    const b = await readTensor(mask.tfjs, 'neuron');
+    expect(maxRelDiff(a.data, b.data)).toBeLessThan(1e-6);
+  });
+
+  it('the label conventions still need labels', async () => {
+    const msg = userError(
+      await fmn([
+        'fisher',
+        '--model',
+        bert,
+        '--data',
+        unlabelled,
+        '--convention',
+        'example',
+        '--out',
+        join(dir, 'x.safetensors'),
+      ]),
+    );
+    expect(msg).toMatch(/label/);
+  });
+});
+
+describe("fmn gram (RegMean's Gram matrices, METHOD.md 5.4)", () => {
+  const files: Record<string, string> = {};
+
+  for (const backend of BACKENDS) {
+    it(`one [in, in] tensor per encoder Linear, BERT's pooler included (${backend})`, async () => {
+      const out = join(dir, `gram-${backend}.safetensors`);
+      const stdout = await ok([
+        'gram',
+        '--model',
+        bert,
+        '--data',
+        unlabelled,
+        '--samples',
+        'all',
+        '--batch-size',
+        '5',
+        '--backend',
+        backend,
+        '--out',
+        out,
+      ]);
+      expect(stdout).toContain(`over ${EXAMPLES} examples`);
+      files[backend] = out;
+      const { SafetensorsFile } = await import('@fmn/core');
+      const f = await SafetensorsFile.open(out);
+      try {
+        expect(f.metadata).toMatchObject({
+          format: 'fmn-gram',
+          examples: String(EXAMPLES),
+          samples: 'all',
+          batch_size: '5',
+        });
+        expect(f.metadata.backend.startsWith(backend)).toBe(true);
+        expect(f.metadata.model_sha256).toMatch(/^[0-9a-f]{64}$/);
+        // 6 Linears a layer, and the pooler; the classifier (a task head) has none
+        expect(f.names().length).toBe(6 * DIMS.layers + 1);
+        expect([...f.info('bert.pooler.dense.weight').shape]).toEqual([DIMS.hidden, DIMS.hidden]);
+        expect([...f.info('bert.encoder.layer.1.output.dense.weight').shape]).toEqual([
+          DIMS.intermediate,
+          DIMS.intermediate,
+        ]);
+        expect(f.names().some((n) => n.startsWith('classifier'))).toBe(false);
+      } finally {
+        await f.close();
+      }
+      // query and key read the same input; a Gram matrix is symmetric with a non-negative diagonal
+      const q = await readTensor(out, 'bert.encoder.layer.0.attention.self.query.weight');
+      const k = await readTensor(out, 'bert.encoder.layer.0.attention.self.key.weight');
+      expect(q.data).toEqual(k.data);
+      const n = DIMS.hidden;
+      for (let r = 0; r < n; r++) {
+        expect(q.data[r * n + r]).toBeGreaterThanOrEqual(0);
+        for (let c = 0; c < r; c++)
+          expect(Math.abs(q.data[r * n + c] - q.data[c * n + r])).toBeLessThanOrEqual(1e-4 * q.data[0]);
+      }
+    });
+  }
+
+  it('both backends agree; batch size does not matter', async () => {
+    const name = 'bert.encoder.layer.1.intermediate.dense.weight';
+    const a = await readTensor(files.tfjs, name);
+    const b = await readTensor(files.onnxruntime, name);
+    expect(maxRelDiff(a.data, b.data)).toBeLessThan(1e-4);
+    const other = join(dir, 'gram-b3.safetensors');
+    await ok([
+      'gram',
+      '--model',
+      bert,
+      '--data',
+      unlabelled,
+      '--samples',
+      'all',
+      '--batch-size',
+      '3',
+      '--backend',
+      'onnxruntime',
+      '--out',
+      other,
+    ]);
+    expect(maxRelDiff((await readTensor(other, name)).data, b.data)).toBeLessThan(1e-5);
+  });
+
+  it('RoBERTa: no Gram for the classification head; refuses to overwrite without --force', async () => {
+    const out = join(dir, 'gram-roberta.safetensors');
+    await ok([
+      'gram',
+      '--model',
+      roberta,
+      '--data',
+      unlabelled,
+      '--samples',
+      '4',
+      '--backend',
+      'onnxruntime',
+      '--out',
+      out,
+    ]);
+    const { SafetensorsFile } = await import('@fmn/core');
+    const f = await SafetensorsFile.open(out);
+    const names = f.names();
+    await f.close();
+    expect(names.length).toBe(6 * DIMS.layers);
+    expect(names.every((n) => n.startsWith('roberta.encoder.'))).toBe(true);
+    const again = await fmn([
+      'gram',
+      '--model',
+      roberta,
+      '--data',
+      unlabelled,
+      '--samples',
+      '4',
+      '--out',
+      out,
+    ]);
+    expect(userError(again)).toMatch(/exists|--force/);
+    await ok([
+      'gram',
+      '--model',
+      roberta,
+      '--data',
+      unlabelled,
+      '--samples',
+      '4',
+      '--out',
+      out,
+      '--force',
+      '--quiet',
+    ]);
+  });
+});
