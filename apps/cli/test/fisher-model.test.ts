@@ -259,4 +259,59 @@ describe("fmn gram (RegMean's Gram matrices, METHOD.md 5.4)", () => {
       '--quiet',
     ]);
   });
+
+  it('--shard i/n over 3 shards, combined by `fmn fisher combine`, equals the unsharded Gram matrices', async () => {
+    const shards = [0, 1, 2].map((i) => join(dir, `gram-shard-${i}.safetensors`));
+    for (const [i, s] of shards.entries()) {
+      const stdout = await ok([
+        ...['gram', '--model', bert, '--data', unlabelled, '--samples', 'all'],
+        '--batch-size',
+        '5',
+        '--backend',
+        'onnxruntime',
+        '--shard',
+        `${i}/3`,
+        '--out',
+        s,
+      ]);
+      expect(stdout).toContain(`(shard ${i}/3)`);
+    }
+    const combined = join(dir, 'gram-combined.safetensors');
+    expect(await ok(['fisher', 'combine', shards[1], shards[2], shards[0], '--out', combined])).toContain(
+      'combined 3 Gram shards',
+    );
+    const name = 'bert.pooler.dense.weight';
+    const c = await readTensor(combined, name);
+    expect(c.metadata).toMatchObject({ format: 'fmn-gram', examples: String(EXAMPLES), shard: '' });
+    expect(maxRelDiff(c.data, (await readTensor(files.onnxruntime, name)).data)).toBeLessThan(1e-5);
+    // a Gram shard does not combine with a Fisher shard
+    const fisherShard = join(dir, 'fisher-shard-1.safetensors');
+    await ok([
+      'fisher',
+      '--model',
+      bert,
+      '--data',
+      labelled,
+      '--samples',
+      'all',
+      '--batch-size',
+      '5',
+      '--backend',
+      'onnxruntime',
+      '--shard',
+      '1/3',
+      '--out',
+      fisherShard,
+    ]);
+    const mixed = await fmn([
+      'fisher',
+      'combine',
+      shards[0],
+      fisherShard,
+      shards[2],
+      '--out',
+      join(dir, 'mixed.safetensors'),
+    ]);
+    expect(userError(mixed)).toMatch(/cannot combine: different kind of Fisher/);
+  });
 });

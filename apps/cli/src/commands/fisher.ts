@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import {
   FmnError,
+  GRAM_FORMAT,
   checkOutputPath,
   SafetensorsFile,
   computeFullFisher,
@@ -263,9 +264,9 @@ export async function combineFisher(
     const md = f.metadata;
     await f.close();
     const format = md.format;
-    if (format !== MASK_FISHER_FORMAT && format !== FULL_FISHER_FORMAT) {
+    if (format !== MASK_FISHER_FORMAT && format !== FULL_FISHER_FORMAT && format !== GRAM_FORMAT) {
       throw new FmnError(
-        `not a Fisher file written by fmn (metadata "format" is ${JSON.stringify(format ?? null)})`,
+        `not a Fisher or Gram file written by fmn (metadata "format" is ${JSON.stringify(format ?? null)})`,
         p,
       );
     }
@@ -310,7 +311,7 @@ export async function combineFisher(
     await writeMaskFisher(outPath, fisher, combinedMetadata(files, examples));
     return { kind: 'mask', shards, examples };
   }
-  // full Fisher: sum tensor by tensor, one at a time
+  // full Fisher and Gram matrices: sum tensor by tensor, one at a time
   const opened: SafetensorsFile[] = [];
   try {
     for (const f of files) opened.push(await SafetensorsFile.open(f.path));
@@ -350,7 +351,7 @@ export async function combineFisher(
   } finally {
     await Promise.all(opened.map((o) => o.close()));
   }
-  return { kind: 'full', shards, examples };
+  return { kind: files[0].metadata.format === GRAM_FORMAT ? 'gram' : 'full', shards, examples };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -475,7 +476,7 @@ export function registerFisher(program: Command): void {
   fisher
     .command('combine')
     .description(
-      'Sum Fisher shards (from `fmn fisher --shard i/n`, mask or full) into one file. Refuses shards of different ' +
+      'Sum Fisher shards (from `fmn fisher --shard i/n`, mask or full) or Gram shards (`fmn gram --shard i/n`) into one file. Refuses shards of different ' +
         'models, data or settings, and incomplete or repeated shard sets.',
     )
     .argument('<files...>', 'the shard files, in any order')
@@ -489,10 +490,11 @@ export function registerFisher(program: Command): void {
         { kind: 'file', force: opts.force === true },
       );
       const r = await combineFisher(files, opts.out);
-      if (opts.json) {
-        out(JSON.stringify({ kind: r.kind, shards: r.shards, examples: r.examples, out: opts.out }));
-        return;
-      }
-      out(`combined ${r.shards} ${r.kind} Fisher shards (${r.examples} examples) -> ${opts.out}`);
+      const what = r.kind === 'gram' ? 'Gram' : `${r.kind} Fisher`;
+      out(
+        opts.json
+          ? JSON.stringify({ kind: r.kind, shards: r.shards, examples: r.examples, out: opts.out })
+          : `combined ${r.shards} ${what} shards (${r.examples} examples) -> ${opts.out}`,
+      );
     });
 }

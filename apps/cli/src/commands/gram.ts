@@ -11,6 +11,7 @@ import { modelDir } from '../model-path.js';
 import { parseIntOption, parseSamples } from '../options.js';
 import { backendOption, batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
 import { progressBar, type ProgressOptions } from '../progress.js';
+import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
 import { VERSION } from '../version.js';
 
 export interface GramSettings {
@@ -24,6 +25,7 @@ export interface GramSettings {
   seed: number;
   maxLength?: number;
   tokenizer?: string;
+  shard?: Shard;
 }
 
 /** Computes the Gram matrices of `s.model` over `s.data` and writes them to `outPath`. */
@@ -44,7 +46,9 @@ export async function computeGramFile(
     labels: false,
   });
   // sums over tokens do not depend on how examples are grouped: bucket by length
-  const batches = batchesOf(data, s.batchSize, true);
+  const all = batchesOf(data, s.batchSize, true);
+  const [lo, hi] = shardRange(all.length, s.shard, { examples: data.encoded.length, batchSize: s.batchSize });
+  const batches = all.slice(lo, hi);
   const backend = await startBackend(s.backend, progress);
   if (!backend.capabilities.gram)
     throw new FmnError(
@@ -54,7 +58,8 @@ export async function computeGramFile(
   const targets = gramTargets(m.model).filter((t) => !m.adapter.isTaskHead(t.name, m.config));
   const [model_sha256, data_sha256] = await Promise.all([modelHash(s.model), dataHash(s.data)]);
   const session = await backend.load(m.model);
-  const bar = progressBar(progress, 'Gram matrices'.padEnd(24), data.encoded.length, 'examples');
+  const total = batches.reduce((a, b) => a + b.size, 0);
+  const bar = progressBar(progress, 'Gram matrices'.padEnd(24), total, 'examples');
   let done = 0;
   const t0 = performance.now();
   try {
@@ -79,6 +84,7 @@ export async function computeGramFile(
       max_length: String(data.maxLength),
       backend: backend.name,
       backend_runtime: backend.runtime,
+      shard: s.shard ? formatShard(s.shard) : '',
       fmn_version: VERSION,
       compute_seconds: seconds.toFixed(3),
       ...(s.tokenizer ? { tokenizer: resolve(s.tokenizer) } : {}),
@@ -133,6 +139,10 @@ export function registerGram(program: Command): void {
       'take the tokenizer from this folder or hub-cache org/name; pre-tokenized data needs none',
       modelDir,
     )
+    .option(
+      '--shard <i/n>',
+      'compute only shard i of n (0-based), contiguous runs of batches as for `fmn fisher --shard`; `fmn fisher combine` sums the shards',
+    )
     .option('--out <file>', 'output .safetensors file (required; never an input)')
     .option('--force', 'replace an existing --out file')
     .option('--json', 'print one JSON object: model, data, out, examples, tensors, backend, runtime, seconds')
@@ -141,6 +151,7 @@ export function registerGram(program: Command): void {
       for (const k of ['model', 'data', 'out'] as const) {
         if (!opts[k]) throw new FmnError(`gram: required option --${k} not given`);
       }
+      const shard = opts.shard ? parseShard(opts.shard as string) : undefined;
       await checkOutputPath(
         opts.out as string,
         [
@@ -162,6 +173,7 @@ export function registerGram(program: Command): void {
           seed: opts.seed as number,
           maxLength: opts.maxLength as number | undefined,
           tokenizer: opts.tokenizer as string | undefined,
+          shard,
         },
         opts.out as string,
         g,
@@ -171,7 +183,7 @@ export function registerGram(program: Command): void {
         return;
       }
       out(
-        `Gram matrices of ${String(opts.model)} (${r.tensors} Linears) over ${r.examples} examples on ${r.backend} [${r.runtime}] in ${r.seconds.toFixed(2)} s -> ${String(opts.out)}`,
+        `Gram matrices of ${String(opts.model)} (${r.tensors} Linears) over ${r.examples} examples${shard ? ` (shard ${formatShard(shard)})` : ''} on ${r.backend} [${r.runtime}] in ${r.seconds.toFixed(2)} s -> ${String(opts.out)}`,
       );
     });
 }
