@@ -60,8 +60,8 @@ interface ZooTask {
 export const DEMO_METHODS: PlanMethod[] = [
   { label: 'average', method: 'average' },
   { label: 'fisher', method: 'fisher' },
-  { label: 'fisher-nodes', method: 'fisher-nodes', mapping: 'paper' },
-  { label: 'fisher-nodes (block)', method: 'fisher-nodes', mapping: 'block' },
+  { label: 'fisher-nodes', method: 'fisher-nodes', options: { mapping: 'paper' } },
+  { label: 'fisher-nodes (block)', method: 'fisher-nodes', options: { mapping: 'block' } },
   { label: 'task-arithmetic', method: 'task-arithmetic' },
   { label: 'ties', method: 'ties' },
 ];
