@@ -314,4 +314,82 @@ describe("fmn gram (RegMean's Gram matrices, METHOD.md 5.4)", () => {
     ]);
     expect(userError(mixed)).toMatch(/cannot combine: different kind of Fisher/);
   });
+
+  it('fmn merge --method regmean takes one --gram per --model; biases are the plain mean', async () => {
+    const other = join(fx, 'bert', 'three-labels');
+    const gOther = join(dir, 'gram-three.safetensors');
+    await ok([
+      'gram',
+      '--model',
+      other,
+      '--data',
+      unlabelled,
+      '--samples',
+      'all',
+      '--backend',
+      'onnxruntime',
+      '--out',
+      gOther,
+    ]);
+    const outDir = join(dir, 'regmean');
+    const stdout = await ok([
+      'merge',
+      '--method',
+      'regmean',
+      '--model',
+      bert,
+      '--gram',
+      files.onnxruntime,
+      '--model',
+      other,
+      '--gram',
+      gOther,
+      '--regmean-alpha',
+      '0.5',
+      '--out',
+      outDir,
+      '--json',
+    ]);
+    const r = JSON.parse(stdout) as Record<string, unknown>;
+    expect(r).toMatchObject({ method: 'regmean', regmeanAlpha: 0.5, gramTensors: 6 * DIMS.layers + 1 });
+    const { Checkpoint } = await import('@fmn/core');
+    const read = async (d: string, name: string) => {
+      const c = await Checkpoint.open(d);
+      try {
+        return await c.readFloat32(name);
+      } finally {
+        await c.close();
+      }
+    };
+    const outputs = (r.inputs as { output: string }[]).map((i) => join(outDir, i.output));
+    const bias = 'bert.encoder.layer.0.attention.self.query.bias';
+    const [b0, b1, bm] = await Promise.all([read(bert, bias), read(other, bias), read(outputs[0], bias)]);
+    expect(
+      maxRelDiff(
+        bm,
+        b0.map((v, i) => (v + b1[i]) / 2),
+      ),
+    ).toBeLessThan(1e-6);
+    // a Linear weight is not the plain mean (the Gram matrices weight its columns)
+    const w = 'bert.encoder.layer.0.attention.self.query.weight';
+    const [w0, w1, wm] = await Promise.all([read(bert, w), read(other, w), read(outputs[1], w)]);
+    expect(
+      maxRelDiff(
+        wm,
+        w0.map((v, i) => (v + w1[i]) / 2),
+      ),
+    ).toBeGreaterThan(1e-4);
+    const missing = await fmn([
+      'merge',
+      '--method',
+      'regmean',
+      '--model',
+      bert,
+      '--model',
+      other,
+      '--out',
+      join(dir, 'x'),
+    ]);
+    expect(userError(missing)).toMatch(/needs a Gram file for every model/);
+  });
 });

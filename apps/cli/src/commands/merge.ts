@@ -11,7 +11,7 @@ import { modelDir } from '../model-path.js';
 
 export interface MergeCliOptions {
   method: string;
-  models: { dir: string; fisher?: string }[];
+  models: { dir: string; fisher?: string; gram?: string }[];
   base?: string;
   lambda?: number[];
   /** the method's options by key (see its spec); missing ones take their defaults */
@@ -39,6 +39,7 @@ export async function runMerge(
   const models: MergeModelInput[] = o.models.map((m, j) => ({
     dir: m.dir,
     fisher: m.fisher,
+    gram: m.gram,
     lambda: lambdas?.[j],
   }));
   let bar: ReturnType<typeof progressBar> | undefined;
@@ -79,7 +80,7 @@ export async function runMerge(
 
 export function registerMerge(program: Command): void {
   // --fisher pairs with the --model before it: commander calls the parsers in command-line order.
-  let models: { dir: string; fisher?: string }[] = [];
+  let models: { dir: string; fisher?: string; gram?: string }[] = [];
   const cmd = program
     .command('merge')
     .description(
@@ -106,6 +107,18 @@ export function registerMerge(program: Command): void {
             `--fisher ${file}: model ${last.dir} already has a Fisher file (${last.fisher})`,
           );
         last.fisher = file;
+        return file;
+      },
+    )
+    .option(
+      '--gram <file>',
+      `the Gram file of the preceding --model (fmn gram; needed by ${methodsNeeding('gram').join(', ')})`,
+      (file: string) => {
+        const last = models[models.length - 1];
+        if (!last) throw new FmnError(`--gram ${file}: give it after the --model it belongs to`);
+        if (last.gram)
+          throw new FmnError(`--gram ${file}: model ${last.dir} already has a Gram file (${last.gram})`);
+        last.gram = file;
         return file;
       },
     )
@@ -143,6 +156,8 @@ export function registerMerge(program: Command): void {
       if (!needs.maskFisher && !needs.fullFisher && chosen.some((m) => m.fisher)) {
         note(g, `warning: --fisher is not used by ${method}; ignored`);
       }
+      if (!needs.gram && chosen.some((m) => m.gram))
+        note(g, `warning: --gram is not used by ${method}; ignored`);
       const options = methodOptionsFromCli(method, opts, command, (m) => note(g, `warning: ${m}`));
       const t0 = performance.now();
       const report = await runMerge(

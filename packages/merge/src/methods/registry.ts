@@ -10,6 +10,7 @@ import { average } from './average.js';
 import { taskArithmetic } from './task-arithmetic.js';
 import { ties } from './ties.js';
 import { dare } from './dare.js';
+import { regmean } from './regmean.js';
 
 type AnySpec = MergeMethodSpec<any>;
 
@@ -51,3 +52,4 @@ registerMergeMethod(average);
 registerMergeMethod(taskArithmetic);
 registerMergeMethod(ties);
 registerMergeMethod(dare);
+registerMergeMethod(regmean);
