@@ -123,12 +123,39 @@ export { FISHER_CONVENTIONS, checkConvention, maskConventionOf, masksFor } from 
 export {
   computeFullFisher,
   computeMaskFisher,
-  readMaskFisher,
-  writeMaskFisher,
   type BatchSource,
   type FisherProgress,
   type MaskFisher,
 } from './fisher.js';
+
+// formats/: the mask-Fisher, full-Fisher and Gram file formats, and the model record they carry
+export {
+  MASK_FISHER_FORMAT,
+  combineMaskFishers,
+  readMaskFisher,
+  writeMaskFisher,
+} from './formats/mask-fisher.js';
+export {
+  FULL_FISHER_FORMAT,
+  FullFisherFile,
+  combineFullFishers,
+  writeFullFisher,
+  type FullFisherTensor,
+} from './formats/full-fisher.js';
+export { GRAM_FORMAT, GramFile, combineGrams, writeGram, type GramTensor } from './formats/gram.js';
+export {
+  hashWeightFiles,
+  modelContentHash,
+  modelRecordMetadata,
+  readModelRecord,
+  recordMismatch,
+  sha256OfFile,
+  weightsDigest,
+  type FileHash,
+  type ModelIdentity,
+  type ModelRecord,
+} from './formats/model-record.js';
+export { checkFiniteNonNegative } from './formats/validate.js';
 
 // torch/torch-file.ts
 export { TorchFile, type TorchTensorInfo } from './torch/torch-file.js';
