@@ -36,8 +36,8 @@ function mergeCommand(program: Command): Command {
 describe('a registered method in the CLI', () => {
   it('--method accepts it, --help lists it and its flag', () => {
     const cmd = mergeCommand(buildProgram());
-    const help = cmd.helpInformation();
-    expect(help).toMatch(/--median-lower\s+median: for an even number of models take the lower/);
+    const help = cmd.helpInformation().replace(/\s+/g, ' ');
+    expect(help).toContain('--median-lower median: for an even number of models take the lower');
     expect(cmd.options.find((o) => o.long === '--method')!.argChoices).toContain('median');
   });
 
@@ -87,6 +87,29 @@ describe('a registered method in the CLI', () => {
     const got = await read(join(out, 'two-labels'), name);
     expect(got.length).toBe(x.length);
     got.forEach((v, i) => expect(v).toBe(Math.min(x[i], y[i])));
+  });
+
+  it('an option both Fisher methods declare in one file is one flag: --fisher-normalize', async () => {
+    const program = buildProgram();
+    const cmd = mergeCommand(program);
+    expect(cmd.helpInformation().replace(/\s+/g, ' ')).toContain(
+      '--fisher-normalize <none|mean> fisher-nodes, fisher: none: the paper',
+    );
+    let seen: { opts: Record<string, unknown>; command: Command } | undefined;
+    cmd.action((opts: Record<string, unknown>, command: Command) => {
+      seen = { opts, command };
+    });
+    await program.parseAsync(['merge', '--method', 'fisher', '--fisher-normalize', 'mean', '--out', 'x'], {
+      from: 'user',
+    });
+    expect(methodOptionsFromCli('fisher', seen!.opts, seen!.command, () => undefined)).toEqual({
+      fisherNormalize: 'mean',
+    });
+    await expect(
+      buildProgram().parseAsync(['merge', '--method', 'fisher', '--fisher-normalize', 'max', '--out', 'x'], {
+        from: 'user',
+      }),
+    ).rejects.toThrow(/Allowed choices are none, mean/);
   });
 
   it('a run configuration takes its key and label', () => {

@@ -192,6 +192,7 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
       options: methodOptions,
       tensors: floatNames,
       maskFishers,
+      fisherFiles: usesFisher ? fisherFiles : [],
       gramFiles: needs.gram ? options.models.map((m) => m.gram!) : [],
       thetas: (name) => Promise.all(models.map(async (o) => asFloat32(await o.ckpt.read(name)))),
       base: async (name) => {
