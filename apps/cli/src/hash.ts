@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FmnError } from '@fmn/core';
+import { FmnError, modelContentHash } from '@fmn/core';
 
 async function hashFileInto(h: ReturnType<typeof createHash>, path: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -25,40 +25,10 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 /**
- * sha256 of a model's content: config.json, every weight file (*.safetensors, pytorch_model*.bin, the index) and the
- * tokenizer files, in name order, each preceded by its name. Anything else in the folder (README,
- * merge reports) does not change what the model computes and is left out.
+ * sha256 of a model's content (config.json, weight and tokenizer files): core's modelContentHash,
+ * which a Fisher file records as model_sha256.
  */
-export async function modelHash(dir: string): Promise<string> {
-  let entries: string[];
-  try {
-    entries = (await readdir(dir)).sort();
-  } catch {
-    throw new FmnError('model folder not found', dir);
-  }
-  const files = entries.filter(
-    (e) =>
-      e === 'config.json' ||
-      e.endsWith('.safetensors') ||
-      e === 'model.safetensors.index.json' ||
-      /^pytorch_model.*\.bin$/.test(e) ||
-      e === 'pytorch_model.bin.index.json' ||
-      e === 'tokenizer.json' ||
-      e === 'vocab.txt' ||
-      e === 'vocab.json' ||
-      e === 'merges.txt' ||
-      e === 'tokenizer_config.json',
-  );
-  const h = createHash('sha256');
-  for (const f of files) {
-    const p = join(dir, f);
-    if (!(await stat(p)).isFile()) continue;
-    h.update(`${f}\0`);
-    await hashFileInto(h, p);
-    h.update('\0');
-  }
-  return h.digest('hex');
-}
+export const modelHash = modelContentHash;
 
 /** sha256 of a JSON-serializable value with sorted keys. */
 export function hashJson(value: unknown): string {

@@ -93,7 +93,8 @@ export function addMethodFlags(cmd: Command): Command {
       cmd.addOption(new Option(f.flag, helpOf(f)));
       continue;
     }
-    const opt = new Option(`${f.flag} <${f.key}>`, helpOf(f));
+    const arg = o.type === 'choice' ? (o.choices ?? []).join('|') : f.key;
+    const opt = new Option(`${f.flag} <${arg}>`, helpOf(f));
     if (o.type === 'choice') opt.choices([...(o.choices ?? [])]);
     else if (o.type === 'integer') opt.argParser((v: string) => parseIntOption(f.flag, v));
     else opt.argParser((v: string) => parseNumber(f.flag, v));

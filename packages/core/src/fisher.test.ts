@@ -3,14 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { expectFmnError, tempDir } from '../test/helpers.js';
 import type { Batch, FisherConvention, MaskGradients, ModelSession } from './backend.js';
 import type { MaskLayout } from './encoder.js';
-import {
-  assertFiniteFisher,
-  computeFullFisher,
-  computeMaskFisher,
-  readMaskFisher,
-  writeMaskFisher,
-  type MaskFisher,
-} from './fisher.js';
+import { assertFiniteFisher, computeFullFisher, computeMaskFisher, type MaskFisher } from './fisher.js';
+import { readMaskFisher, writeMaskFisher } from './formats/mask-fisher.js';
 import { writeSafetensors } from './safetensors.js';
 
 const LAYOUT: MaskLayout = { layers: 2, heads: 2, headSize: 4, intermediate: 3 };

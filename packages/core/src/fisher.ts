@@ -1,8 +1,7 @@
 import type { Batch, FisherConvention, FullFisherConvention, ModelSession } from './backend.js';
 import type { MaskLayout } from './encoder.js';
 import { FmnError } from './errors.js';
-import { SafetensorsFile, writeSafetensors } from './safetensors.js';
-import { fromFloat32 } from './tensor.js';
+import { checkFiniteNonNegative } from './formats/validate.js';
 
 /** Mask Fisher (METHOD.md section 3): sums, not means. head [L*H], neuron [L*I] row-major. */
 export interface MaskFisher {
@@ -145,87 +144,6 @@ export async function computeFullFisher(
 
 /** Rejects NaN, infinite and negative Fisher values with a clear error. */
 export function assertFiniteFisher(f: { head: Float32Array; neuron: Float32Array }, file: string): void {
-  for (const [name, arr] of [
-    ['head', f.head],
-    ['neuron', f.neuron],
-  ] as const) {
-    for (let i = 0; i < arr.length; i++) {
-      const v = arr[i];
-      if (Number.isNaN(v)) throw new FmnError(`Fisher tensor "${name}" has NaN at index ${i}`, file);
-      if (!Number.isFinite(v))
-        throw new FmnError(`Fisher tensor "${name}" has an infinite value at index ${i}`, file);
-      if (v < 0)
-        throw new FmnError(`Fisher tensor "${name}" has a negative value (${v}) at index ${i}`, file);
-    }
-  }
-}
-
-/** Writes a mask Fisher as safetensors: float32 `head` [L, H], `neuron` [L, I], with metadata. */
-export async function writeMaskFisher(
-  path: string,
-  fisher: MaskFisher,
-  metadata: Record<string, string> = {},
-): Promise<void> {
-  const { layers, heads, headSize, intermediate } = fisher.layout;
-  await writeSafetensors(
-    path,
-    [
-      { name: 'head', dtype: 'F32', shape: [layers, heads], data: fromFloat32(fisher.head, 'F32') },
-      {
-        name: 'neuron',
-        dtype: 'F32',
-        shape: [layers, intermediate],
-        data: fromFloat32(fisher.neuron, 'F32'),
-      },
-    ],
-    // the layout keys come last: they describe the tensors and must not be overridden
-    {
-      ...metadata,
-      format: 'fmn-mask-fisher',
-      head_size: String(headSize),
-      examples: String(fisher.examples),
-    },
-  );
-}
-
-/** Reads and validates a mask Fisher file. */
-export async function readMaskFisher(
-  path: string,
-): Promise<MaskFisher & { metadata: Readonly<Record<string, string>> }> {
-  const f = await SafetensorsFile.open(path);
-  try {
-    for (const name of ['head', 'neuron']) {
-      if (!f.has(name)) throw new FmnError(`not a mask Fisher file: no "${name}" tensor`, path);
-      if (f.info(name).shape.length !== 2)
-        throw new FmnError(`mask Fisher tensor "${name}" must be 2-D`, path);
-    }
-    const [layers, heads] = f.info('head').shape;
-    const [nl, intermediate] = f.info('neuron').shape;
-    if (nl !== layers)
-      throw new FmnError(`mask Fisher "head" has ${layers} layers but "neuron" has ${nl}`, path);
-    const head = await f.readFloat32('head');
-    const neuron = await f.readFloat32('neuron');
-    assertFiniteFisher({ head, neuron }, path);
-    const count = (key: string): number => {
-      const text = f.metadata[key];
-      if (text === undefined) return 0;
-      const v = Number(text);
-      if (!/^\d+$/.test(text) || !Number.isSafeInteger(v)) {
-        throw new FmnError(
-          `mask Fisher metadata "${key}" is ${JSON.stringify(text)}, not a whole number`,
-          path,
-        );
-      }
-      return v;
-    };
-    return {
-      layout: { layers, heads, headSize: count('head_size'), intermediate },
-      head,
-      neuron,
-      examples: count('examples'),
-      metadata: f.metadata,
-    };
-  } finally {
-    await f.close();
-  }
+  checkFiniteNonNegative(f.head, 'head', file);
+  checkFiniteNonNegative(f.neuron, 'neuron', file);
 }

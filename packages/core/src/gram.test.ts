@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test/helpers.js';
 import type { Batch, ModelSession } from './backend.js';
 import { computeGrams, type GramTarget } from './gram.js';
-import { GRAM_FORMAT, readGramFile, writeGramFile } from './gram-file.js';
+import { GRAM_FORMAT, readGramFile, writeGramFile } from './formats/gram.js';
 import { writeSafetensors } from './safetensors.js';
 import { fromFloat32 } from './tensor.js';
 
@@ -102,10 +102,10 @@ describe('Gram files', () => {
       return p;
     };
     await expect(readGramFile(await write('a', [1], [1], 'fmn-mask-fisher'))).rejects.toThrow(
-      'not a Gram file written by fmn (metadata "format" is "fmn-mask-fisher")',
+      'not a Gram file: its metadata "format" is "fmn-mask-fisher", expected "fmn-gram"',
     );
     await expect(readGramFile(await write('b', [1, 2], [1, 2]))).rejects.toThrow(
-      'must be square, got [1, 2]',
+      'Gram tensor "w" is [1, 2], not a square matrix',
     );
     await expect(readGramFile(await write('c', [2, 2], [1, 0, 0, -1]))).rejects.toThrow(
       'negative diagonal entry at 1',

@@ -131,8 +131,6 @@ export {
 export {
   computeFullFisher,
   computeMaskFisher,
-  readMaskFisher,
-  writeMaskFisher,
   type BatchSource,
   type FisherProgress,
   type MaskFisher,
@@ -141,8 +139,42 @@ export {
 // gram.ts
 export { computeGrams, gramTargets, type GramTarget, type Grams } from './gram.js';
 
-// gram-file.ts
-export { GRAM_FORMAT, readGramFile, writeGramFile } from './gram-file.js';
+// formats/: the mask-Fisher, full-Fisher and Gram file formats, and the model record they carry
+export {
+  MASK_FISHER_FORMAT,
+  combineMaskFishers,
+  readMaskFisher,
+  writeMaskFisher,
+} from './formats/mask-fisher.js';
+export {
+  FULL_FISHER_FORMAT,
+  FullFisherFile,
+  combineFullFishers,
+  writeFullFisher,
+  type FullFisherTensor,
+} from './formats/full-fisher.js';
+export {
+  GRAM_FORMAT,
+  GramFile,
+  combineGrams,
+  readGramFile,
+  writeGram,
+  writeGramFile,
+  type GramTensor,
+} from './formats/gram.js';
+export {
+  hashWeightFiles,
+  modelContentHash,
+  modelRecordMetadata,
+  readModelRecord,
+  recordMismatch,
+  sha256OfFile,
+  weightsDigest,
+  type FileHash,
+  type ModelIdentity,
+  type ModelRecord,
+} from './formats/model-record.js';
+export { checkFiniteNonNegative } from './formats/validate.js';
 
 // torch/torch-file.ts
 export { TorchFile, type TorchTensorInfo } from './torch/torch-file.js';

@@ -16,16 +16,17 @@ import {
   writeFileAtomic,
   type ArchitectureAdapter,
   type HfConfig,
-  type SafetensorsFile,
+  hashWeightFiles,
+  type FullFisherFile,
 } from '@fmn/core';
 import { sha256File } from './compatibility.js';
-import { openFullFishers, readFullFisherTensor, readMaskFishers } from './fisher-inputs.js';
+import { checkGramRecords, openFullFishers, readMaskFishers, type RecordCheck } from './fisher-inputs.js';
 import { asFloat32, FLOAT_DTYPES } from './float.js';
 import { openInputs } from './inputs.js';
 import { resolveOptions } from './methods/options.js';
 import { mergeMethod } from './methods/registry.js';
 import type { MethodContext } from './methods/spec.js';
-import { buildReport, hashWeights, ShareGroups, type MergeReport } from './report.js';
+import { buildReport, ShareGroups, type MergeReport } from './report.js';
 import { SharedTensors } from './shared.js';
 import { outputNames, writeModels, type MergedTensor } from './write.js';
 import type { MaskFisherValues } from './weights.js';
@@ -72,6 +73,11 @@ export interface MergeOptions {
   readonly dtype?: 'F32' | 'F16' | 'BF16';
   readonly onProgress?: (p: MergeProgress) => void;
   readonly onWarning?: (message: string) => void;
+  /**
+   * merge even when a Fisher file's recorded model (model type, weights hash) is not the model it
+   * is given for (a warning instead of an error)
+   */
+  readonly allowFisherMismatch?: boolean;
   /** how to find the adapter of a checkpoint (default: core's adapter registry) */
   readonly adapterFor?: (config: HfConfig, dir: string) => ArchitectureAdapter;
 }
@@ -149,16 +155,23 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
     );
     const { models, base, first, encoderNames, floatNames, roles, heads, baseNames } = inputs;
 
+    // --- hashes of the weights (for the report and the Fisher files' model records)
+    const weights = [];
+    for (const o of models) weights.push(await hashWeightFiles(o.ckpt));
+
     // --- Fisher inputs
     const fisherFiles = options.models.map((m) => m.fisher!);
+    const check: RecordCheck = { weights, allowMismatch: options.allowFisherMismatch === true, warn };
     const maskFishers: MaskFisherValues[] = needs.maskFisher
-      ? await readMaskFishers(fisherFiles, models)
+      ? await readMaskFishers(fisherFiles, models, check)
       : [];
-    const fullFishers: SafetensorsFile[] = needs.fullFisher
-      ? await openFullFishers(fisherFiles, models, floatNames, toClose)
+    const fullFishers: FullFisherFile[] = needs.fullFisher
+      ? await openFullFishers(fisherFiles, models, floatNames, toClose, check)
       : [];
+    const gramFiles = needs.gram ? options.models.map((m) => m.gram!) : [];
+    await checkGramRecords(gramFiles, models, check);
 
-    // --- hashes of the inputs
+    // --- the report's inputs
     const names = outputNames(options.models.map((m) => m.dir));
     const reportInputs: MergeReport['inputs'][number][] = [];
     for (let j = 0; j < M; j++) {
@@ -167,12 +180,12 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
         dir: resolve(options.models[j].dir),
         output: names[j],
         lambda: lambdas[j],
-        weights: await hashWeights(models[j].ckpt),
+        weights: weights[j],
         fisher: usesFisher && fisher ? { file: resolve(fisher), sha256: await sha256File(fisher) } : null,
         taskHeadTensors: heads[j],
       });
     }
-    const baseInfo = base ? { dir: resolve(base.ckpt.dir), weights: await hashWeights(base.ckpt) } : null;
+    const baseInfo = base ? { dir: resolve(base.ckpt.dir), weights: await hashWeightFiles(base.ckpt) } : null;
 
     // --- what the method sees
     const ctx: MethodContext = {
@@ -181,7 +194,8 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
       options: methodOptions,
       tensors: floatNames,
       maskFishers,
-      gramFiles: needs.gram ? options.models.map((m) => m.gram!) : [],
+      fisherFiles: usesFisher ? fisherFiles : [],
+      gramFiles,
       thetas: (name) => Promise.all(models.map(async (o) => asFloat32(await o.ckpt.read(name)))),
       base: async (name) => {
         if (!base) throw new Error(`merge method "${method}" reads the base but does not declare needs.base`);
@@ -192,7 +206,7 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
           throw new Error(
             `merge method "${method}" reads full Fishers but does not declare needs.fullFisher`,
           );
-        return Promise.all(fullFishers.map((f) => readFullFisherTensor(f, name)));
+        return Promise.all(fullFishers.map((f) => f.read(name)));
       },
       progress: (pass, name, index) =>
         options.onProgress?.({ phase: 'analyse', pass, tensor: name, index, total: floatNames.length }),

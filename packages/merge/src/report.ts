@@ -2,9 +2,7 @@
  * merge-report.json: the inputs with content hashes, the method's own fields, and each model's
  * share per group of tensors ("embeddings-and-shared", "layer 0", ...) and overall.
  */
-import { resolve } from 'node:path';
-import { FmnError, type Checkpoint, type MaskMapping, type Weighting } from '@fmn/core';
-import { sha256File } from './compatibility.js';
+import { FmnError, type MaskMapping, type Weighting } from '@fmn/core';
 import type { ShareRule } from './methods/spec.js';
 
 export interface InputFileHash {
@@ -57,13 +55,6 @@ const ENGINE_FIELDS = new Set([
   'shareDefinition',
   'shares',
 ]);
-
-export async function hashWeights(c: Checkpoint): Promise<InputFileHash[]> {
-  const files = [...new Set(c.names().map((n) => c.info(n).file))].sort();
-  const out: InputFileHash[] = [];
-  for (const file of files) out.push({ file: resolve(file), sha256: await sha256File(file) });
-  return out;
-}
 
 const SHARED_GROUP = 'embeddings-and-shared';
 

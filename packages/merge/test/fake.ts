@@ -193,7 +193,7 @@ export async function writeFakeMaskFisher(
 export async function writeFakeFullFisher(
   path: string,
   values: (name: string, n: number) => Float32Array,
-  o: { dims?: FakeDims; omit?: string[] } = {},
+  o: { dims?: FakeDims; omit?: string[]; metadata?: Record<string, string> } = {},
 ): Promise<void> {
   const tensors = fakeShapes(o.dims ?? DIMS)
     .filter(([name]) => !o.omit?.includes(name))
@@ -209,5 +209,5 @@ export async function writeFakeFullFisher(
         'F32',
       ),
     }));
-  await writeSafetensors(path, tensors);
+  await writeSafetensors(path, tensors, o.metadata);
 }

@@ -3,18 +3,22 @@ import { Command, Option } from 'commander';
 import {
   FmnError,
   GRAM_FORMAT,
+  FULL_FISHER_FORMAT,
+  MASK_FISHER_FORMAT,
+  combineGrams,
   checkOutputPath,
+  combineFullFishers,
+  combineMaskFishers,
   SafetensorsFile,
   computeFullFisher,
   computeMaskFisher,
   encoderParams,
-  fromFloat32,
+  modelRecordMetadata,
   readMaskFisher,
+  writeFullFisher,
   writeMaskFisher,
-  writeSafetensors,
   type FisherConvention,
   type FullFisherConvention,
-  type MaskFisher,
 } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { dataHash, modelHash } from '../hash.js';
@@ -25,9 +29,6 @@ import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
 import { VERSION } from '../version.js';
 import { checkFisherSupport, fileConvention } from '../fisher-convention.js';
 import { modelDir } from '../model-path.js';
-
-export const FULL_FISHER_FORMAT = 'fmn-full-fisher';
-export const MASK_FISHER_FORMAT = 'fmn-mask-fisher';
 
 export interface FisherSettings {
   model: string;
@@ -103,13 +104,20 @@ export async function computeFisherFile(
 
   const backend = await startBackend(s.backend, progress);
   checkFisherSupport(backend, s);
-  const [model_sha256, data_sha256] = await Promise.all([modelHash(s.model), dataHash(s.data)]);
+  const [model_sha256, data_sha256, record] = await Promise.all([
+    modelHash(s.model),
+    dataHash(s.data),
+    modelRecordMetadata(s.model),
+  ]);
   const session = await backend.load(m.model);
   const label = (progress.label ?? (s.full ? 'full Fisher' : 'mask Fisher')).padEnd(24);
   const bar = progressBar(progress, label, total, 'examples');
   const metadata: Record<string, string> = {
     model: resolve(s.model),
+    // the model record a merge checks the file against (core's formats/model-record.ts)
+    ...(record.model_type ? { model_type: record.model_type } : {}),
     model_sha256,
+    weights_sha256: record.weights_sha256,
     data: resolve(s.data),
     data_sha256,
     task: data.dataset.task?.name ?? '',
@@ -143,15 +151,13 @@ export async function computeFisherFile(
       const seconds = (performance.now() - t0) / 1000;
       bar.stop();
       const shapes = new Map(encoderParams(m.model).map((p) => [p.name, p.shape]));
-      const tensors = [...r.tensors.entries()].map(([name, v]) => ({
+      const tensors = [...r.tensors.entries()].map(([name, values]) => ({
         name,
-        dtype: 'F32' as const,
-        shape: shapes.get(name) ?? [v.length],
-        data: fromFloat32(v, 'F32'),
+        shape: shapes.get(name) ?? [values.length],
+        values,
       }));
       metadata.compute_seconds = seconds.toFixed(3);
-      const md = { format: FULL_FISHER_FORMAT, examples: String(r.examples), ...metadata };
-      await writeSafetensors(outPath, tensors, md);
+      const md = await writeFullFisher(outPath, tensors, { examples: String(r.examples), ...metadata });
       return { seconds, examples: r.examples, backend: backend.name, runtime: backend.runtime, metadata: md };
     }
     const f = await computeMaskFisher(session, batches, s.convention, { onBatch });
@@ -282,76 +288,26 @@ export async function combineFisher(
   }
   if (files[0].metadata.format === MASK_FISHER_FORMAT) {
     const parts = [];
-    for (const f of files) parts.push(await readMaskFisher(f.path));
-    const L = parts[0].layout;
-    for (const [i, p] of parts.entries()) {
-      if (
-        p.layout.layers !== L.layers ||
-        p.layout.heads !== L.heads ||
-        p.layout.intermediate !== L.intermediate
-      ) {
-        throw new FmnError(
-          `cannot combine: layout ${p.layout.layers}x${p.layout.heads}/${p.layout.intermediate} differs from ${files[0].path}`,
-          files[i].path,
-        );
-      }
-    }
-    const head = new Float64Array(parts[0].head.length);
-    const neuron = new Float64Array(parts[0].neuron.length);
-    for (const p of parts) {
-      p.head.forEach((v, i) => (head[i] += v));
-      p.neuron.forEach((v, i) => (neuron[i] += v));
-    }
-    const fisher: MaskFisher = {
-      layout: L,
-      head: Float32Array.from(head),
-      neuron: Float32Array.from(neuron),
-      examples,
-    };
-    await writeMaskFisher(outPath, fisher, combinedMetadata(files, examples));
+    for (const f of files) parts.push({ path: f.path, fisher: await readMaskFisher(f.path) });
+    const fisher = combineMaskFishers(parts);
+    await writeMaskFisher(outPath, { ...fisher, examples }, combinedMetadata(files, examples));
     return { kind: 'mask', shards, examples };
   }
-  // full Fisher and Gram matrices: sum tensor by tensor, one at a time
-  const opened: SafetensorsFile[] = [];
-  try {
-    for (const f of files) opened.push(await SafetensorsFile.open(f.path));
-    const names = opened[0].names();
-    for (const [i, o] of opened.entries()) {
-      const set = new Set(o.names());
-      if (set.size !== names.length || !names.every((n) => set.has(n))) {
-        throw new FmnError(
-          `cannot combine: its tensors differ from those of ${files[0].path}`,
-          files[i].path,
-        );
-      }
-      for (const n of names) {
-        if (o.info(n).shape.join(',') !== opened[0].info(n).shape.join(',')) {
-          throw new FmnError(
-            `cannot combine: tensor "${n}" has a different shape than in ${files[0].path}`,
-            files[i].path,
-          );
-        }
-      }
-    }
-    const tensors = names.map((name) => ({
-      name,
-      dtype: 'F32' as const,
-      shape: opened[0].info(name).shape,
-      data: async () => {
-        let acc: Float64Array | undefined;
-        for (const o of opened) {
-          const v = await o.readFloat32(name);
-          acc ??= new Float64Array(v.length);
-          for (let i = 0; i < v.length; i++) acc[i] += v[i];
-        }
-        return fromFloat32(Float32Array.from(acc!), 'F32');
-      },
-    }));
-    await writeSafetensors(outPath, tensors, combinedMetadata(files, examples));
-  } finally {
-    await Promise.all(opened.map((o) => o.close()));
+  // full Fisher and Gram matrices: summed tensor by tensor, one at a time
+  if (files[0].metadata.format === GRAM_FORMAT) {
+    await combineGrams(
+      files.map((f) => f.path),
+      outPath,
+      combinedMetadata(files, examples),
+    );
+    return { kind: 'gram', shards, examples };
   }
-  return { kind: files[0].metadata.format === GRAM_FORMAT ? 'gram' : 'full', shards, examples };
+  await combineFullFishers(
+    files.map((f) => f.path),
+    outPath,
+    combinedMetadata(files, examples),
+  );
+  return { kind: 'full', shards, examples };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,14 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FmnError, checkOutputPath, computeGrams, gramTargets, writeGramFile } from '@fmn/core';
+import {
+  FmnError,
+  checkOutputPath,
+  computeGrams,
+  gramTargets,
+  modelRecordMetadata,
+  writeGramFile,
+} from '@fmn/core';
 import { globals, out } from '../context.js';
 import { dataHash, modelHash } from '../hash.js';
 import { modelDir } from '../model-path.js';
@@ -56,7 +63,11 @@ export async function computeGramFile(
     );
   // the encoder's Linears: the head's first one only where it is not a task-head tensor (BERT's pooler)
   const targets = gramTargets(m.model).filter((t) => !m.adapter.isTaskHead(t.name, m.config));
-  const [model_sha256, data_sha256] = await Promise.all([modelHash(s.model), dataHash(s.data)]);
+  const [model_sha256, data_sha256, record] = await Promise.all([
+    modelHash(s.model),
+    dataHash(s.data),
+    modelRecordMetadata(s.model),
+  ]);
   const session = await backend.load(m.model);
   const total = batches.reduce((a, b) => a + b.size, 0);
   const bar = progressBar(progress, 'Gram matrices'.padEnd(24), total, 'examples');
@@ -72,7 +83,7 @@ export async function computeGramFile(
     const seconds = (performance.now() - t0) / 1000;
     bar.stop();
     await writeGramFile(outPath, r.grams, r.examples, {
-      model: resolve(s.model),
+      ...record,
       model_sha256,
       data: resolve(s.data),
       data_sha256,

@@ -1,6 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
+  FULL_FISHER_FORMAT,
+  MASK_FISHER_FORMAT,
   Checkpoint,
   FmnError,
   SafetensorsFile,
@@ -149,7 +151,7 @@ async function inspectFile(path: string, json: boolean): Promise<void> {
   } finally {
     await f.close();
   }
-  if (format === 'fmn-mask-fisher') {
+  if (format === MASK_FISHER_FORMAT) {
     const fisher = await readMaskFisher(path);
     const { layers, heads, intermediate } = fisher.layout;
     const neurons = neuronSummary(fisher.neuron, layers, intermediate);
@@ -204,7 +206,7 @@ async function inspectFile(path: string, json: boolean): Promise<void> {
   if (json) {
     out(
       JSON.stringify({
-        kind: format === 'fmn-full-fisher' ? 'full-fisher' : 'safetensors',
+        kind: format === FULL_FISHER_FORMAT ? 'full-fisher' : 'safetensors',
         path,
         metadata,
         parameters: params,
@@ -214,7 +216,7 @@ async function inspectFile(path: string, json: boolean): Promise<void> {
     );
     return;
   }
-  out(`${format === 'fmn-full-fisher' ? 'full diagonal Fisher' : 'safetensors file'} ${path}`);
+  out(`${format === FULL_FISHER_FORMAT ? 'full diagonal Fisher' : 'safetensors file'} ${path}`);
   printMetadata(metadata);
   out(`  parameters     ${params.toLocaleString('en-US')} in ${rows.length} tensors`);
   out(

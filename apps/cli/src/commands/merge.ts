@@ -18,6 +18,8 @@ export interface MergeCliOptions {
   options?: Record<string, OptionValue>;
   dtype?: 'F32' | 'F16' | 'BF16';
   force?: boolean;
+  /** merge even when a Fisher file records another model than the one it is given for */
+  allowFisherMismatch?: boolean;
   out: string;
 }
 
@@ -53,6 +55,7 @@ export async function runMerge(
       options: o.options,
       out: o.out,
       force: o.force,
+      allowFisherMismatch: o.allowFisherMismatch,
       dtype: o.dtype,
       onWarning: (m) => note(progress, `warning: ${m}`),
       onProgress: (p) => {
@@ -139,6 +142,10 @@ export function registerMerge(program: Command): void {
         "write floating-point tensors in this dtype (default: each input tensor's own)",
       ).choices(['F32', 'F16', 'BF16']),
     )
+    .option(
+      '--allow-fisher-mismatch',
+      'merge even when a Fisher file records another model (model type or weights hash) than the --model it follows (a warning instead of an error)',
+    )
     .option('--force', 'replace the output folder if it exists')
     .requiredOption('--out <dir>', 'output folder')
     .option(
@@ -169,6 +176,7 @@ export function registerMerge(program: Command): void {
           options,
           dtype: opts.dtype as 'F32' | 'F16' | 'BF16' | undefined,
           force: opts.force === true,
+          allowFisherMismatch: opts.allowFisherMismatch === true,
           out: opts.out as string,
         },
         g,

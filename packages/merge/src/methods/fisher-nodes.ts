@@ -12,6 +12,12 @@ import {
   type ZeroRuleCount,
 } from '../weights.js';
 import { mappingOption, type MergeMethodSpec, type MethodOption } from './spec.js';
+import {
+  FISHER_NORMALIZE_OPTION,
+  normalizeMaskFishers,
+  normalizeReport,
+  normalizing,
+} from './fisher-normalize.js';
 import { WEIGHTED_SHARES } from './weighted.js';
 
 export const MAPPING_OPTION: MethodOption = {
@@ -37,12 +43,18 @@ export const fisherNodes: MergeMethodSpec<State> = {
   description:
     "Fisher mask nodes (the paper): each tensor weighted per head / per neuron by every model's mask Fisher",
   needs: { maskFisher: true },
-  options: [MAPPING_OPTION],
+  options: [MAPPING_OPTION, FISHER_NORMALIZE_OPTION],
   positiveLambdas: true,
   shares: WEIGHTED_SHARES,
-  label: (o) => (o.mapping === 'block' ? 'fisher-nodes (block)' : 'fisher-nodes'),
+  label: (o) => {
+    const notes = [o.mapping === 'block' ? 'block' : '', normalizing(o) ? 'mean-normalised' : ''].filter(
+      Boolean,
+    );
+    return notes.length ? `fisher-nodes (${notes.join(', ')})` : 'fisher-nodes';
+  },
   prepare: (ctx) => {
-    const z = applyZeroRule(ctx.maskFishers);
+    // METHOD.md 5.5: normalised before the zero rule
+    const z = applyZeroRule(normalizing(ctx.options) ? normalizeMaskFishers(ctx) : ctx.maskFishers);
     return Promise.resolve({ fishers: z.fishers, zeroed: z.zeroed });
   },
   mergeTensor: async (ctx, t, state) => {
@@ -52,5 +64,9 @@ export const fisherNodes: MergeMethodSpec<State> = {
     const { merged, shareSums } = weightedAverage(thetas, weights, ctx.lambdas, t.shape, t.name);
     return { merged, shares: shareSums };
   },
-  report: (ctx, state) => ({ mapping: mappingOption(ctx.options), zeroRule: { ...state.zeroed } }),
+  report: (ctx, state) => ({
+    mapping: mappingOption(ctx.options),
+    zeroRule: { ...state.zeroed },
+    ...normalizeReport(ctx.options),
+  }),
 };

@@ -4,27 +4,39 @@
  */
 import { weightedAverage, type AnyWeight } from '../weights.js';
 import type { MergeMethodSpec } from './spec.js';
+import {
+  FISHER_NORMALIZE_OPTION,
+  fullFisherMeans,
+  normalizeReport,
+  normalizing,
+} from './fisher-normalize.js';
 import { WEIGHTED_SHARES } from './weighted.js';
 
 /** Floor added to every full-Fisher value (METHOD.md 5.3). */
 export const FULL_FISHER_FLOOR = 1e-6;
 
-export const fisher: MergeMethodSpec<undefined> = {
+/** per model, the divisor of its Fisher values (METHOD.md 5.5); undefined without normalisation */
+type State = number[] | undefined;
+
+export const fisher: MergeMethodSpec<State> = {
   name: 'fisher',
   description: "Fisher-weighted averaging: every entry weighted by each model's full diagonal Fisher + 1e-6",
   needs: { fullFisher: true },
-  options: [],
+  options: [FISHER_NORMALIZE_OPTION],
   positiveLambdas: true,
   shares: WEIGHTED_SHARES,
-  mergeTensor: async (ctx, t) => {
+  label: (o) => (normalizing(o) ? 'fisher (mean-normalised)' : 'fisher'),
+  prepare: async (ctx) => (normalizing(ctx.options) ? fullFisherMeans(ctx) : undefined),
+  mergeTensor: async (ctx, t, means) => {
     const thetas = await ctx.thetas(t.name);
-    // the values are this call's own (fresh reads): the floor is added in place
-    const weights: AnyWeight[] = (await ctx.fullFishers(t.name)).map((values) => {
+    // the values are this call's own (fresh reads): normalised and floored in place
+    const weights: AnyWeight[] = (await ctx.fullFishers(t.name)).map((values, j) => {
+      if (means) for (let i = 0; i < values.length; i++) values[i] /= means[j];
       for (let i = 0; i < values.length; i++) values[i] += FULL_FISHER_FLOOR;
       return { kind: 'full', values };
     });
     const { merged, shareSums } = weightedAverage(thetas, weights, ctx.lambdas, t.shape, t.name);
     return { merged, shares: shareSums };
   },
-  report: () => ({ fisherFloor: FULL_FISHER_FLOOR }),
+  report: (ctx) => ({ fisherFloor: FULL_FISHER_FLOOR, ...normalizeReport(ctx.options) }),
 };

@@ -65,6 +65,7 @@ describe('merge-method registry', () => {
     });
     expect(resolveOptions(mergeMethod('fisher-nodes'), { mapping: 'block', k: 3 }, warn)).toEqual({
       mapping: 'block',
+      fisherNormalize: 'none',
     });
     expect(warnings).toEqual(['option "k" does not apply to method "fisher-nodes"; ignored']);
     expect(() => resolveOptions(mergeMethod('ties'), { k: '5' }, warn)).toThrow(

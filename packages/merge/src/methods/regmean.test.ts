@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Checkpoint, writeGramFile } from '@fmn/core';
+import { Checkpoint, modelRecordMetadata, writeGramFile } from '@fmn/core';
 import { fakeAdapterFor, fakeShapes, writeFakeModel } from '../../test/fake.js';
 import { merge, outputNames } from '../index.js';
 import { regmeanSolve } from './regmean.js';
@@ -179,5 +179,33 @@ describe('merge --method regmean', () => {
         adapterFor: fakeAdapterFor,
       }),
     ).rejects.toThrow(/names no merged tensor/);
+  });
+
+  it('refuses Gram files swapped between models (their model records), unless told to merge anyway', async () => {
+    const dirs = [join(root, 'a'), join(root, 'b')];
+    for (const [j, d] of dirs.entries()) await writeFakeModel(d, { seed: j + 1 });
+    const n = new Map(fakeShapes()).get('layer.0.q.weight')![1];
+    const eye = Float32Array.from({ length: n * n }, (_, i) => (Math.floor(i / n) === i % n ? 1 : 0));
+    const files = await Promise.all(
+      dirs.map(async (d, j) => {
+        const p = join(root, `rec${j}.safetensors`);
+        await writeGramFile(p, new Map([['layer.0.q.weight', eye]]), 1, await modelRecordMetadata(d));
+        return p;
+      }),
+    );
+    const swapped = dirs.map((dir, j) => ({ dir, gram: files[1 - j] }));
+    await expect(
+      merge({ method: 'regmean', models: swapped, out: join(root, 'o3'), adapterFor: fakeAdapterFor }),
+    ).rejects.toThrow(/this Gram file, given for model 1 .* does not belong to it/);
+    const warnings: string[] = [];
+    await merge({
+      method: 'regmean',
+      models: swapped,
+      out: join(root, 'o4'),
+      adapterFor: fakeAdapterFor,
+      allowFisherMismatch: true,
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(warnings.some((w) => w.includes('this Gram file'))).toBe(true);
   });
 });

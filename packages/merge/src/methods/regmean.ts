@@ -5,7 +5,7 @@
  * feature whose diagonal sum_j G'_j[f, f] is 0 gets G'_j[f, f] = 1 in every model (that column
  * is the plain mean). Every other merged tensor is the lambda-weighted mean (plain with lambdas 1).
  */
-import { FmnError, SafetensorsFile } from '@fmn/core';
+import { FmnError, GramFile } from '@fmn/core';
 import { cholesky, choleskySolve } from '../cholesky.js';
 import { weightedAverage } from '../weights.js';
 import { numberOption, type MergeMethodSpec, type MethodContext, type TensorToMerge } from './spec.js';
@@ -16,13 +16,8 @@ export interface RegMeanState {
 }
 
 async function gramNames(path: string): Promise<Set<string>> {
-  const f = await SafetensorsFile.open(path);
+  const f = await GramFile.open(path);
   try {
-    if (f.metadata.format !== 'fmn-gram')
-      throw new FmnError(
-        `not a Gram file written by fmn gram (metadata "format" is ${JSON.stringify(f.metadata.format ?? null)})`,
-        path,
-      );
     return new Set(f.names());
   } finally {
     await f.close();
@@ -30,19 +25,15 @@ async function gramNames(path: string): Promise<Set<string>> {
 }
 
 async function readGram(path: string, name: string, n: number): Promise<Float32Array> {
-  const f = await SafetensorsFile.open(path);
+  const f = await GramFile.open(path);
   try {
-    const shape = f.info(name).shape;
-    if (shape.length !== 2 || shape[0] !== n || shape[1] !== n)
+    const shape = f.shape(name);
+    if (shape[0] !== n)
       throw new FmnError(
         `Gram "${name}" has shape [${shape.join(', ')}], its weight needs [${n}, ${n}]`,
         path,
       );
-    const g = await f.readFloat32(name);
-    for (let i = 0; i < g.length; i++)
-      if (!Number.isFinite(g[i]))
-        throw new FmnError(`Gram "${name}" has a non-finite value at index ${i}`, path);
-    return g;
+    return await f.read(name);
   } finally {
     await f.close();
   }

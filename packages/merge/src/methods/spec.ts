@@ -61,6 +61,8 @@ export interface MethodContext {
   readonly tensors: readonly string[];
   /** the mask Fishers, as read and checked against their models (needs.maskFisher; else empty) */
   readonly maskFishers: readonly MaskFisherValues[];
+  /** the Fisher files' paths, per model (needs.maskFisher or needs.fullFisher; else empty), for messages */
+  readonly fisherFiles: readonly string[];
   /** the Gram files' paths (needs.gram; else empty) */
   readonly gramFiles: readonly string[];
   /** every model's values of a tensor as float32: fresh arrays the method may overwrite */
