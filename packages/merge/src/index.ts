@@ -1,3 +1,5 @@
 export * from './weights.js';
 export * from './taskvectors.js';
 export * from './merge.js';
+export * from './mergekit-sparsify.js';
+export * from './mergekit-consensus.js';
