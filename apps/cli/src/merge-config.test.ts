@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FmnError } from '@fmn/core';
-import { parseMergeConfig } from './merge-config.js';
+import { configMerge, parseMergeConfig } from './merge-config.js';
 
 const file = resolve('/tmp/cfg/merge.yml');
 const here = (p: string): string => join('/tmp/cfg', p);
@@ -125,5 +125,41 @@ describe('mergekit merge configuration', () => {
       parse('merge_method: ties\nbase_model: ./base\nmodels:\n  - {model: ./a, parameters: {weight: 1}}\n'),
     ).toThrow(/at least two models/);
     expect(() => parse('merge_method: [ties\n')).toThrow(/cannot parse/);
+  });
+});
+
+describe('the merge a configuration runs', () => {
+  it('mergekit methods run as the mergekit-* specs with per-model densities and weights', () => {
+    const c = configMerge(parse(ties));
+    expect(c).toEqual({
+      method: 'mergekit-ties',
+      models: [{ dir: here('a') }, { dir: here('b') }],
+      base: here('base'),
+      lambda: [0.7, 0.3],
+      options: { densities: '0.5,0.2', normalize: true, rescale: false, lambda: 1 },
+      dtype: 'F16',
+    });
+    const d = configMerge(
+      parse(ties.replace('merge_method: ties', 'merge_method: dare_ties') + 'random_seed: 4\n'),
+    );
+    expect(d.method).toBe('mergekit-dare-ties');
+    expect(d.options).toEqual({ densities: '0.5,0.2', normalize: false, rescale: true, lambda: 1, seed: 4 });
+  });
+
+  it("fmn's methods run as themselves, with their files", () => {
+    const c = configMerge(
+      parse(
+        'merge_method: fisher_nodes\nmodels:\n  - {model: ./a, fisher: fa}\n  - {model: ./b, fisher: fb}\n',
+      ),
+    );
+    expect(c).toMatchObject({
+      method: 'fisher-nodes',
+      models: [
+        { dir: here('a'), fisher: here('fa') },
+        { dir: here('b'), fisher: here('fb') },
+      ],
+      lambda: [1, 1],
+      options: { mapping: 'paper' },
+    });
   });
 });

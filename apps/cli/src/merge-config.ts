@@ -351,3 +351,58 @@ export async function readMergeConfig(file: string): Promise<MergeConfigPlan> {
   }
   return parseMergeConfig(text, file);
 }
+
+/** What `fmn merge` runs for a configuration: a registered method, its inputs and options. */
+export interface ConfigMerge {
+  /** the registered merge method */
+  method: string;
+  models: { dir: string; fisher?: string; gram?: string }[];
+  base?: string;
+  /** lambda_j: mergekit's per-model weight */
+  lambda: number[];
+  options: Record<string, number | boolean | string>;
+  dtype?: 'F32' | 'F16' | 'BF16';
+}
+
+/** The registered method each configuration method runs as. */
+export const CONFIG_METHOD_NAMES: Record<ConfigMethod, string> = {
+  linear: 'mergekit-linear',
+  task_arithmetic: 'mergekit-task-arithmetic',
+  ties: 'mergekit-ties',
+  dare_linear: 'mergekit-dare-linear',
+  dare_ties: 'mergekit-dare-ties',
+  fisher_nodes: 'fisher-nodes',
+  fisher: 'fisher',
+  regmean: 'regmean',
+};
+
+/** The merge a validated configuration describes. */
+export function configMerge(plan: MergeConfigPlan): ConfigMerge {
+  const m = plan.method;
+  let options: ConfigMerge['options'];
+  if (m === 'linear') options = { normalize: plan.normalize };
+  else if (m === 'fisher_nodes') options = { mapping: plan.mapping ?? 'paper' };
+  else if (m === 'fisher') options = {};
+  else if (m === 'regmean') options = { alpha: plan.alpha ?? 0.9 };
+  else {
+    options = {
+      densities: plan.models.map((x) => String(x.density)).join(','),
+      normalize: plan.normalize,
+      rescale: plan.rescale,
+      lambda: plan.lambda,
+    };
+    if (m === 'dare_linear' || m === 'dare_ties') options.seed = plan.seed;
+  }
+  return {
+    method: CONFIG_METHOD_NAMES[m],
+    models: plan.models.map((x) => ({
+      dir: x.dir,
+      ...(x.fisher ? { fisher: x.fisher } : {}),
+      ...(x.gram ? { gram: x.gram } : {}),
+    })),
+    base: plan.base,
+    lambda: plan.models.map((x) => x.weight),
+    options,
+    dtype: plan.dtype,
+  };
+}
