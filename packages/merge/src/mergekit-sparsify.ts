@@ -41,9 +41,10 @@ export function rescaleL1(original: Float32Array, masked: Float32Array): Float32
 
 /**
  * mergekit's `magnitude`: keeps exactly int(density * n) entries of largest magnitude, zeroes the
- * rest; among equal magnitudes the lower flat index is kept (what a stable descending sort of
- * |x|, such as torch's CPU sort, gives). A density that keeps no entry of a non-empty tensor is an
- * error (mergekit asserts). Returns a new array.
+ * rest; among equal magnitudes the lower flat index is kept (a stable descending sort of |x|;
+ * mergekit's `torch.argsort(descending=True)` is not stable, so its order there is unspecified -
+ * it matters only for equal non-zero magnitudes). A density that keeps no entry of a non-empty
+ * tensor is an error (mergekit asserts). Returns a new array.
  */
 export function magnitudeSparsify(
   tau: Float32Array,
