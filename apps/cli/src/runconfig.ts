@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { FmnError, type FisherConvention } from '@fmn/core';
-import { MERGE_METHODS, type MergeMethod } from '@fmn/merge';
+import { listMergeMethods, mergeMethodNames, type OptionValue } from '@fmn/merge';
+import { configKeysOf, methodOptionsFromConfig } from './merge-methods.js';
 import { configModelDir } from './model-path.js';
 
 export interface PlanTask {
@@ -22,13 +23,11 @@ export interface PlanTask {
 export interface PlanMethod {
   /** label in the tables */
   label: string;
-  method: MergeMethod;
-  mapping?: 'paper' | 'block';
+  /** a registered merge method */
+  method: string;
   lambda?: number;
-  tiesK?: number;
-  dareP?: number;
-  dareSeed?: number;
-  dareTies?: boolean;
+  /** the method's options by key (its spec's options; defaults are filled in by the merge) */
+  options?: Record<string, OptionValue>;
 }
 
 export interface RunPlan {
@@ -69,22 +68,37 @@ const TOP_KEYS = [
   'tasks',
 ];
 
-export const CONFIG_HELP = `Configuration (JSON or YAML; paths relative to the file):
+/** The run configuration's help; the methods' keys come from the merge-method registry. */
+export function configHelp(): string {
+  const methodKeys = listMergeMethods()
+    .map((m) => {
+      const keys = m.options
+        .map((o) => ({ o, key: o.configKey === undefined ? o.key : o.configKey }))
+        .filter((x): x is { o: typeof x.o; key: string } => x.key !== null)
+        .map(({ o, key }) => `${key} (${o.help}; default ${String(o.default)})`);
+      return keys.length ? `\n  #   ${m.name}: ${keys.join(', ')}` : '';
+    })
+    .join('');
+  return `Configuration (JSON or YAML; paths relative to the file):
   title: "mini-GLUE, BERT"          # optional
   output: report                    # folder for report.json/.md/.html (default: fmn-report beside the file)
   cache: .fmn-cache                 # Fisher cache (default: <output>/fisher-cache)
   backend: tfjs                     # optional: tfjs, onnxruntime, tfjs-wasm, ...
-  base: models/base                 # pre-trained base (task-arithmetic, ties, dare)
+  base: models/base                 # pre-trained base (${listMergeMethods()
+    .filter((m) => m.needs.base)
+    .map((m) => m.name)
+    .join(', ')})
   keep_models: false                # keep the merged model folders under <output>/merges
   fisher: { samples: 128, batch_size: 32, seed: 0, convention: batch, max_length: 128 }
   eval: { batch_size: 32, max_length: 128 }
   k: [2]                            # how many tasks to merge at once ("all" = every task)
   methods: [average, fisher, fisher-nodes, {method: fisher-nodes, mapping: block}, ties]
-  # a method as a mapping: method, name (label in the tables), mapping (fisher-nodes: paper|block),
-  #   lambda, k (ties: top k%), p and seed (dare), ties (dare: combine with TIES)
+  # a method as a mapping: method (${mergeMethodNames().join(', ')}), name (label in the tables),
+  #   lambda, and the method's own keys:${methodKeys}
   tasks:
     - { name: sst2, model: models/sst2, data: glue/SST-2, task: sst2 }
     - { name: mrpc, model: models/mrpc, fisher_data: mrpc/train.tsv, eval_data: mrpc/dev.tsv, task: mrpc }`;
+}
 
 function err(file: string, msg: string): FmnError {
   return new FmnError(`invalid run configuration: ${msg}`, file);
@@ -203,38 +217,20 @@ export function parseRunConfig(text: string, file: string): RunPlan {
     const where = `methods[${i}]`;
     const o: Obj = typeof m === 'string' ? { method: m } : isObj(m) ? m : {};
     if (!isObj(m) && typeof m !== 'string') throw err(file, `${where} must be a method name or a mapping`);
-    unknownKeys(file, o, ['method', 'name', 'mapping', 'lambda', 'k', 'p', 'seed', 'ties'], where);
     const method = str(file, o, 'method', where, true)!;
-    if (!(MERGE_METHODS as readonly string[]).includes(method)) {
-      throw err(file, `${where}: unknown method "${method}" (known: ${MERGE_METHODS.join(', ')})`);
+    const spec = listMergeMethods().find((x) => x.name === method);
+    if (!spec) {
+      throw err(file, `${where}: unknown method "${method}" (known: ${mergeMethodNames().join(', ')})`);
     }
-    const mapping = o.mapping;
-    if (mapping !== undefined && mapping !== 'paper' && mapping !== 'block')
-      throw err(file, `${where}: "mapping" must be paper or block`);
-    if (mapping !== undefined && method !== 'fisher-nodes')
-      throw err(file, `${where}: "mapping" applies to fisher-nodes only`);
-    const label =
-      str(file, o, 'name', where) ??
-      (method === 'fisher-nodes' && mapping === 'block' ? 'fisher-nodes (block)' : method);
+    unknownKeys(file, o, ['method', 'name', 'lambda', ...configKeysOf(spec)], where);
+    const options = methodOptionsFromConfig(spec, o, (msg) => err(file, `${where}: ${msg}`));
+    const label = str(file, o, 'name', where) ?? (spec.label ? spec.label(options) : method);
     if (labels.has(label)) throw err(file, `${where}: method "${label}" is listed twice (give one a "name")`);
     labels.add(label);
-    if (o.ties !== undefined && typeof o.ties !== 'boolean')
-      throw err(file, `${where}: "ties" must be true or false`);
-    return {
-      label,
-      method: method as MergeMethod,
-      mapping: mapping as 'paper' | 'block' | undefined,
-      lambda: num(file, o, 'lambda', where),
-      tiesK: num(file, o, 'k', where),
-      dareP: num(file, o, 'p', where),
-      dareSeed: int(file, o, 'seed', where, 0),
-      dareTies: o.ties as boolean | undefined,
-    };
+    return { label, method, lambda: num(file, o, 'lambda', where), options };
   });
   const base = str(file, raw, 'base', 'top level');
-  const needsBase = methods.filter(
-    (m) => m.method === 'task-arithmetic' || m.method === 'ties' || m.method === 'dare',
-  );
+  const needsBase = methods.filter((m) => listMergeMethods().find((x) => x.name === m.method)?.needs.base);
   if (needsBase.length && !base)
     throw err(file, `method "${needsBase[0].label}" needs "base" (the pre-trained model)`);
   if (raw.keep_models !== undefined && typeof raw.keep_models !== 'boolean')

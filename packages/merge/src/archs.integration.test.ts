@@ -74,7 +74,7 @@ describe.each(FIXTURE_ARCHS)('merge with the %s adapter', (arch) => {
         fisher: await fisher(join(root, `${arch}-eq${j}.st`), 1),
       })),
     );
-    const report = await merge({ method: 'fisher-nodes', mapping: 'block', models, out });
+    const report = await merge({ method: 'fisher-nodes', options: { mapping: 'block' }, models, out });
     expect(report.modelType).toBe(arch);
     for (const [j, task] of family.tasks.entries()) {
       const got = await tensors(join(out, report.inputs[j].output));
@@ -125,7 +125,7 @@ describe.each(FIXTURE_ARCHS)('merge with the %s adapter', (arch) => {
     await merge({
       method: 'task-arithmetic',
       base: family.base.dir,
-      scale: 0.5,
+      options: { scale: 0.5 },
       models: family.tasks.map((t) => ({ dir: t.dir })),
       out,
     });

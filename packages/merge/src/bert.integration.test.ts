@@ -115,7 +115,7 @@ describe('merge with the BERT adapter', () => {
     await merge({
       method: 'task-arithmetic',
       base: family.base.dir,
-      scale: 0.5,
+      options: { scale: 0.5 },
       models: family.tasks.map((t) => ({ dir: t.dir })),
       out,
     });

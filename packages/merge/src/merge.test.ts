@@ -14,7 +14,7 @@ import {
   writeFakeModel,
   type FakeModelOptions,
 } from '../test/fake.js';
-import { merge, outputNames, type MergeOptions, type MergeReport } from './merge.js';
+import { merge, outputNames, type MergeOptions, type MergeReport } from './index.js';
 import { dareRng } from './taskvectors.js';
 
 let root: string;
@@ -136,7 +136,7 @@ describe('fisher-nodes: the 5.1 / 5.2 weights end to end', () => {
       const b = await model('b', { values: constant(1) });
       const { out, report } = await run({
         method: 'fisher-nodes',
-        mapping,
+        options: { mapping },
         models: [
           { dir: a.dir, fisher: await maskFisher('a', HEAD_A, NEURON_A) },
           { dir: b.dir, fisher: await maskFisher('b', HEAD_B, NEURON_B) },
@@ -215,7 +215,7 @@ describe('fisher-nodes: identities', () => {
       const out = join(root, `out-${mapping}`);
       await run({
         method: 'fisher-nodes',
-        mapping,
+        options: { mapping },
         out,
         models: [
           { dir: a.dir, fisher: fa },
@@ -254,7 +254,7 @@ describe('fisher-nodes: identities', () => {
       const out = join(root, `out-${factor}`);
       await run({
         method: 'fisher-nodes',
-        mapping: 'block',
+        options: { mapping: 'block' },
         out,
         models: [
           { dir: a.dir, fisher: await maskFisher(`a${factor}`, s(HEAD_A, factor), s(NEURON_A, factor)) },
@@ -394,7 +394,7 @@ describe('other methods', () => {
     const { out, report } = await run({
       method: 'task-arithmetic',
       base: base.dir,
-      scale: 0.5,
+      options: { scale: 0.5 },
       models: [{ dir: a.dir }, { dir: b.dir, lambda: 0.5 }],
     });
     const got = await readOut(join(out, 'b'));
@@ -417,8 +417,7 @@ describe('other methods', () => {
     const { out, report } = await run({
       method: 'ties',
       base: base.dir,
-      ties: { k: 5 },
-      scale: 2,
+      options: { k: 5, scale: 2 },
       models: [{ dir: a.dir }, { dir: b.dir }],
     });
     // elected signs: +1 on q (16), -1 on k (16), 0 elsewhere: they sum to 0, so the majority sign is 0
@@ -439,7 +438,7 @@ describe('other methods', () => {
     const opts = {
       method: 'dare' as const,
       base: base.dir,
-      dare: { p: 0.5, seed: 11 },
+      options: { p: 0.5, seed: 11 },
       models: [{ dir: a.dir }, { dir: b.dir }],
     };
     const { out } = await run(opts);
@@ -457,7 +456,7 @@ describe('other methods', () => {
     expect(await readFile(join(out2, 'a', 'model.safetensors'))).toEqual(
       await readFile(join(out, 'a', 'model.safetensors')),
     );
-    const { out: out3 } = await run({ ...opts, dare: { p: 0.5, seed: 12 }, out: join(root, 'other') });
+    const { out: out3 } = await run({ ...opts, options: { p: 0.5, seed: 12 }, out: join(root, 'other') });
     expect(await readFile(join(out3, 'a', 'model.safetensors'))).not.toEqual(
       await readFile(join(out, 'a', 'model.safetensors')),
     );
@@ -470,8 +469,7 @@ describe('other methods', () => {
     const { out, report } = await run({
       method: 'dare',
       base: base.dir,
-      dare: { p: 0.5, seed: 5, ties: true },
-      ties: { k: 100 },
+      options: { p: 0.5, seed: 5, ties: true, k: 100 },
       models: [{ dir: a.dir }, { dir: b.dir }],
     });
     expect(report.dare).toEqual({ p: 0.5, seed: 5, ties: true });
@@ -518,22 +516,36 @@ describe('output', () => {
   });
 
   it.each([
-    ['a FIFO', (p: string) => execFileSync('mkfifo', [p]), /is a FIFO \(named pipe\), a regular file was expected/],
-    ['a symlink to /dev/zero', (p: string) => symlinkSync('/dev/zero', p), /is a device, a regular file was expected/],
-  ])('a vocab.txt that is %s is an error naming it, not a hang', async (_what, make, message) => {
-    const a = await model('fifo-a', { seed: 1 });
-    const b = await model('fifo-b', { seed: 2 });
-    const vocab = join(b.dir, 'vocab.txt');
-    await rm(vocab);
-    make(vocab);
-    const out = join(root, 'fifo-out');
-    // before the fix, hashing the vocabulary read the FIFO (or /dev/zero) forever: the test timed out
-    const err = await run({ method: 'average', models: [{ dir: a.dir }, { dir: b.dir }], out }).catch((e: unknown) => e);
-    expect(isFmnError(err)).toBe(true);
-    expect((err as Error).message).toContain(vocab);
-    expect((err as Error).message).toMatch(message);
-    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
-  }, 10_000);
+    [
+      'a FIFO',
+      (p: string) => execFileSync('mkfifo', [p]),
+      /is a FIFO \(named pipe\), a regular file was expected/,
+    ],
+    [
+      'a symlink to /dev/zero',
+      (p: string) => symlinkSync('/dev/zero', p),
+      /is a device, a regular file was expected/,
+    ],
+  ])(
+    'a vocab.txt that is %s is an error naming it, not a hang',
+    async (_what, make, message) => {
+      const a = await model('fifo-a', { seed: 1 });
+      const b = await model('fifo-b', { seed: 2 });
+      const vocab = join(b.dir, 'vocab.txt');
+      await rm(vocab);
+      make(vocab);
+      const out = join(root, 'fifo-out');
+      // before the fix, hashing the vocabulary read the FIFO (or /dev/zero) forever: the test timed out
+      const err = await run({ method: 'average', models: [{ dir: a.dir }, { dir: b.dir }], out }).catch(
+        (e: unknown) => e,
+      );
+      expect(isFmnError(err)).toBe(true);
+      expect((err as Error).message).toContain(vocab);
+      expect((err as Error).message).toMatch(message);
+      await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+    },
+    10_000,
+  );
 
   it('--force never replaces an input model, its Fisher file or a folder holding an input', async () => {
     const a = await model('guard/a', { seed: 1 });
@@ -543,7 +555,12 @@ describe('output', () => {
       [a.dir, /--out is input model 1/],
       [join(root, 'guard'), /--out contains input model 1/],
     ] as const) {
-      const err = await run({ method: 'average', models: [{ dir: a.dir }, { dir: b.dir }], out, force: true }).catch((e: unknown) => e);
+      const err = await run({
+        method: 'average',
+        models: [{ dir: a.dir }, { dir: b.dir }],
+        out,
+        force: true,
+      }).catch((e: unknown) => e);
       expect(isFmnError(err)).toBe(true);
       expect((err as Error).message).toMatch(message);
     }
@@ -779,7 +796,7 @@ describe('errors', () => {
       /must be positive/,
     );
     const base = (await model('base')).dir;
-    await expectFmnError(run({ method: 'ties', base, ties: { k: 0 }, models }), /top-k/);
-    await expectFmnError(run({ method: 'dare', base, dare: { p: 1 }, models }), /\[0, 1\)/);
+    await expectFmnError(run({ method: 'ties', base, options: { k: 0 }, models }), /top-k/);
+    await expectFmnError(run({ method: 'dare', base, options: { p: 1 }, models }), /\[0, 1\)/);
   });
 });

@@ -60,8 +60,8 @@ interface ZooTask {
 export const DEMO_METHODS: PlanMethod[] = [
   { label: 'average', method: 'average' },
   { label: 'fisher', method: 'fisher' },
-  { label: 'fisher-nodes', method: 'fisher-nodes', mapping: 'paper' },
-  { label: 'fisher-nodes (block)', method: 'fisher-nodes', mapping: 'block' },
+  { label: 'fisher-nodes', method: 'fisher-nodes', options: { mapping: 'paper' } },
+  { label: 'fisher-nodes (block)', method: 'fisher-nodes', options: { mapping: 'block' } },
   { label: 'task-arithmetic', method: 'task-arithmetic' },
   { label: 'ties', method: 'ties' },
 ];
@@ -150,7 +150,7 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'report folder', 'fmn-demo')
     .option(
       '--samples <n|all>',
-      `Fisher examples per task, from its train split (mask and full Fisher use the same ones)`,
+      `Fisher examples per task, from its train split (mask and full Fisher use the same ones); more than fmn fisher's default of 128 (docs/method.md section 3) because the zoo's tasks are small and noisy`,
       parseSamples,
       DEMO_SAMPLES,
     )

@@ -2,22 +2,20 @@ import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import { FmnError, readJsonFile, type HfConfig } from '@fmn/core';
 import { ensureTokenizerJson } from '@fmn/data';
-import { MERGE_METHODS, merge, type MergeMethod, type MergeModelInput, type MergeReport } from '@fmn/merge';
+import { mergeMethod, merge, type MergeModelInput, type MergeReport, type OptionValue } from '@fmn/merge';
 import { globals, out } from '../context.js';
 import { note, progressBar, type ProgressOptions } from '../progress.js';
-import { parseIntOption, parseNumber } from '../options.js';
+import { parseNumber } from '../options.js';
+import { addMethodChoice, addMethodFlags, methodOptionsFromCli, methodsNeeding } from '../merge-methods.js';
 import { modelDir } from '../model-path.js';
 
 export interface MergeCliOptions {
-  method: MergeMethod;
+  method: string;
   models: { dir: string; fisher?: string }[];
   base?: string;
-  mapping?: 'paper' | 'block';
   lambda?: number[];
-  tiesK?: number;
-  dareP?: number;
-  dareSeed?: number;
-  dareTies?: boolean;
+  /** the method's options by key (see its spec); missing ones take their defaults */
+  options?: Record<string, OptionValue>;
   dtype?: 'F32' | 'F16' | 'BF16';
   force?: boolean;
   out: string;
@@ -38,9 +36,6 @@ export async function runMerge(
         `--lambda: give one value for every model or one per model (${M}), got ${o.lambda.length}`,
       );
   }
-  if (o.mapping && o.method !== 'fisher-nodes') {
-    note(progress, `warning: --mapping applies to fisher-nodes only; ignored for ${o.method}`);
-  }
   const models: MergeModelInput[] = o.models.map((m, j) => ({
     dir: m.dir,
     fisher: m.fisher,
@@ -54,11 +49,9 @@ export async function runMerge(
       method: o.method,
       models,
       base: o.base,
-      mapping: o.method === 'fisher-nodes' ? (o.mapping ?? 'paper') : undefined,
+      options: o.options,
       out: o.out,
       force: o.force,
-      ties: o.tiesK !== undefined ? { k: o.tiesK } : undefined,
-      dare: { p: o.dareP, seed: o.dareSeed, ties: o.dareTies },
       dtype: o.dtype,
       onWarning: (m) => note(progress, `warning: ${m}`),
       onProgress: (p) => {
@@ -92,10 +85,8 @@ export function registerMerge(program: Command): void {
     .description(
       'Merge fine-tuned checkpoints of one architecture (docs/method.md §5). Every input keeps its own ' +
         'classification head: the output folder gets one HuggingFace model folder per input plus merge-report.json.',
-    )
-    .addOption(
-      new Option('--method <method>', 'merge method').choices([...MERGE_METHODS]).makeOptionMandatory(),
-    )
+    );
+  addMethodChoice(cmd)
     .option(
       '--model <dir>',
       'a fine-tuned HuggingFace model folder (repeat for each model, at least two)',
@@ -106,7 +97,7 @@ export function registerMerge(program: Command): void {
     )
     .option(
       '--fisher <file>',
-      'the Fisher file of the preceding --model: a mask Fisher for fisher-nodes, a full Fisher (fmn fisher --full) for fisher',
+      `the Fisher file of the preceding --model (${methodsNeeding('fisher').join(', ')}): a mask Fisher (fmn fisher) or a full Fisher (fmn fisher --full), as the method needs`,
       (file: string) => {
         const last = models[models.length - 1];
         if (!last) throw new FmnError(`--fisher ${file}: give it after the --model it belongs to`);
@@ -118,32 +109,17 @@ export function registerMerge(program: Command): void {
         return file;
       },
     )
-    .option('--base <dir>', 'the pre-trained base model (needed by task-arithmetic, ties and dare)', modelDir)
-    .addOption(
-      new Option(
-        '--mapping <mapping>',
-        'fisher-nodes: how mask Fisher maps onto tensors (docs/method.md §5.1 paper, §5.2 block; default paper)',
-      ).choices(['paper', 'block']),
+    .option(
+      '--base <dir>',
+      `the pre-trained base model (needed by ${methodsNeeding('base').join(', ')})`,
+      modelDir,
     )
     .option(
       '--lambda <x...>',
-      'coefficients: one per model (lambda_j), or one value for all; for task-arithmetic, ties and dare a single value is the scale of the summed task vectors',
+      `coefficients: one per model (lambda_j), or one value for all; for ${methodsNeeding('base').join(', ')} a single value scales the summed task vectors`,
       (v: string, prev: number[] | undefined) => [...(prev ?? []), parseNumber('--lambda', v)],
-    )
-    .option(
-      '--ties-k <percent>',
-      'ties (and dare --dare-ties): keep the top k% magnitudes of each task vector',
-      (v) => parseNumber('--ties-k', v),
-      20,
-    )
-    .option(
-      '--dare-p <p>',
-      'dare: drop probability of each task-vector entry',
-      (v) => parseNumber('--dare-p', v),
-      0.9,
-    )
-    .option('--dare-seed <n>', 'dare: random seed', (v) => parseIntOption('--dare-seed', v), 0)
-    .option('--dare-ties', 'dare: combine the rescaled task vectors with TIES instead of task arithmetic')
+    );
+  addMethodFlags(cmd)
     .addOption(
       new Option(
         '--dtype <dtype>',
@@ -152,30 +128,30 @@ export function registerMerge(program: Command): void {
     )
     .option('--force', 'replace the output folder if it exists')
     .requiredOption('--out <dir>', 'output folder')
-    .option('--json', 'print one JSON object: out, seconds and the merge report (method, inputs, lambdas, shares, ...)')
+    .option(
+      '--json',
+      'print one JSON object: out, seconds and the merge report (method, inputs, lambdas, shares, ...)',
+    )
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);
       const chosen = models;
       models = [];
       if (chosen.length < 2)
         throw new FmnError(`merge needs at least two --model folders, got ${chosen.length}`);
-      const method = opts.method as MergeMethod;
-      if (method !== 'fisher-nodes' && method !== 'fisher') {
-        const withFisher = chosen.find((m) => m.fisher);
-        if (withFisher) note(g, `warning: --fisher is not used by ${method}; ignored`);
+      const method = opts.method as string;
+      const needs = mergeMethod(method).needs;
+      if (!needs.maskFisher && !needs.fullFisher && chosen.some((m) => m.fisher)) {
+        note(g, `warning: --fisher is not used by ${method}; ignored`);
       }
+      const options = methodOptionsFromCli(method, opts, command, (m) => note(g, `warning: ${m}`));
       const t0 = performance.now();
       const report = await runMerge(
         {
           method,
           models: chosen,
           base: opts.base as string | undefined,
-          mapping: opts.mapping as 'paper' | 'block' | undefined,
           lambda: opts.lambda as number[] | undefined,
-          tiesK: opts.tiesK as number,
-          dareP: opts.dareP as number,
-          dareSeed: opts.dareSeed as number,
-          dareTies: opts.dareTies === true,
+          options,
           dtype: opts.dtype as 'F32' | 'F16' | 'BF16' | undefined,
           force: opts.force === true,
           out: opts.out as string,
@@ -192,5 +168,4 @@ export function registerMerge(program: Command): void {
       );
       for (const i of report.inputs) out(`  ${i.dir} -> ${String(opts.out)}/${i.output}`);
     });
-  void cmd;
 }

@@ -2,6 +2,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { FmnError, SafetensorsFile, readMaskFisher } from '@fmn/core';
+import { mergeMethod } from '@fmn/merge';
 import { globals, out } from '../context.js';
 import { dataHash, hashJson, modelHash } from '../hash.js';
 import { quantiles } from '../heatmap.js';
@@ -20,7 +21,7 @@ import {
   type ReportTask,
   type Score,
 } from '../report/index.js';
-import { CONFIG_HELP, combinations, readRunConfig, type PlanTask, type RunPlan } from '../runconfig.js';
+import { configHelp, combinations, readRunConfig, type PlanTask, type RunPlan } from '../runconfig.js';
 import { evaluateModel } from './eval.js';
 import { computeFisherFile } from './fisher.js';
 import { runMerge } from './merge.js';
@@ -171,7 +172,7 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
   // 2. Fisher (cached)
   const fisher: (ReportFisher & { path: string })[] = [];
   // the mask Fisher is cheap and feeds the report's heatmaps: computed for every model, always
-  const needFull = plan.methods.some((m) => m.method === 'fisher');
+  const needFull = plan.methods.some((m) => mergeMethod(m.method).needs.fullFisher);
   const maskFisher: ReportMaskFisher[] = [];
   await stages.time('mask Fisher', async () => {
     for (const t of plan.tasks) {
@@ -204,7 +205,8 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
     fisher.find((f) => f.task === t.name && f.kind === kind)?.path;
 
   // 3. merge every combination with every method; evaluate each task with its own head
-  const merged: { method: string; tasks: string[]; evals: Record<string, EvalResult>; seconds: number }[] = [];
+  const merged: { method: string; tasks: string[]; evals: Record<string, EvalResult>; seconds: number }[] =
+    [];
   const workRoot = plan.keepModels
     ? join(plan.output, 'merges')
     : join(plan.output, `.merges-tmp-${process.pid}`);
@@ -221,20 +223,15 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
                 method: m.method,
                 models: combo.map((t) => ({
                   dir: t.model,
-                  fisher:
-                    m.method === 'fisher-nodes'
-                      ? fisherFile(t, 'mask')
-                      : m.method === 'fisher'
-                        ? fisherFile(t, 'full')
-                        : undefined,
+                  fisher: mergeMethod(m.method).needs.maskFisher
+                    ? fisherFile(t, 'mask')
+                    : mergeMethod(m.method).needs.fullFisher
+                      ? fisherFile(t, 'full')
+                      : undefined,
                 })),
-                base: ['task-arithmetic', 'ties', 'dare'].includes(m.method) ? plan.base : undefined,
-                mapping: m.mapping,
+                base: mergeMethod(m.method).needs.base ? plan.base : undefined,
                 lambda: m.lambda === undefined ? undefined : [m.lambda],
-                tiesK: m.tiesK,
-                dareP: m.dareP,
-                dareSeed: m.dareSeed,
-                dareTies: m.dareTies,
+                options: m.options,
                 force: true,
                 out: dir,
               },
@@ -319,7 +316,7 @@ export function registerRun(program: Command): void {
         'report.json, report.md and report.html.',
     )
     .argument('<config>', 'run configuration (.json, .yaml or .yml)')
-    .addHelpText('after', `\n${CONFIG_HELP}`)
+    .addHelpText('after', `\n${configHelp()}`)
     .option('--json', 'print the report (as report.json) instead of the tables')
     .action(async (config: string, opts: { json?: boolean }, command: Command) => {
       const g = globals(command);

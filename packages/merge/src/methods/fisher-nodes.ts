@@ -1,0 +1,56 @@
+/**
+ * fisher-nodes, the paper's method (METHOD.md 5.1 `paper`, 5.2 `block`): each tensor's weight per
+ * model is read off that model's mask Fisher (per head, per neuron, layer means, or the universal
+ * mean) after the zero rule, then theta* = sum_j lambda_j W_j theta_j / sum_j lambda_j W_j.
+ */
+import { FmnError } from '@fmn/core';
+import {
+  applyZeroRule,
+  tensorWeight,
+  weightedAverage,
+  type MaskFisherValues,
+  type ZeroRuleCount,
+} from '../weights.js';
+import { mappingOption, type MergeMethodSpec, type MethodOption } from './spec.js';
+import { WEIGHTED_SHARES } from './weighted.js';
+
+export const MAPPING_OPTION: MethodOption = {
+  key: 'mapping',
+  type: 'choice',
+  choices: ['paper', 'block'],
+  default: 'paper',
+  flag: '--mapping',
+  help: 'how the mask Fisher maps onto tensors (docs/method.md §5.1 paper, §5.2 block)',
+  validate: (v) => {
+    if (v !== 'paper' && v !== 'block') throw new FmnError(`unknown mapping "${String(v)}" (paper, block)`);
+  },
+};
+
+interface State {
+  /** the mask Fishers after the zero rule */
+  readonly fishers: MaskFisherValues[];
+  readonly zeroed: ZeroRuleCount;
+}
+
+export const fisherNodes: MergeMethodSpec<State> = {
+  name: 'fisher-nodes',
+  description:
+    "Fisher mask nodes (the paper): each tensor weighted per head / per neuron by every model's mask Fisher",
+  needs: { maskFisher: true },
+  options: [MAPPING_OPTION],
+  positiveLambdas: true,
+  shares: WEIGHTED_SHARES,
+  label: (o) => (o.mapping === 'block' ? 'fisher-nodes (block)' : 'fisher-nodes'),
+  prepare: (ctx) => {
+    const z = applyZeroRule(ctx.maskFishers);
+    return Promise.resolve({ fishers: z.fishers, zeroed: z.zeroed });
+  },
+  mergeTensor: async (ctx, t, state) => {
+    const thetas = await ctx.thetas(t.name);
+    const mapping = mappingOption(ctx.options);
+    const weights = state.fishers.map((f) => tensorWeight(f, t.role[mapping], t.shape, t.name));
+    const { merged, shareSums } = weightedAverage(thetas, weights, ctx.lambdas, t.shape, t.name);
+    return { merged, shares: shareSums };
+  },
+  report: (ctx, state) => ({ mapping: mappingOption(ctx.options), zeroRule: { ...state.zeroed } }),
+};
