@@ -10,6 +10,13 @@ import { average } from './average.js';
 import { taskArithmetic } from './task-arithmetic.js';
 import { ties } from './ties.js';
 import { dare } from './dare.js';
+import { mergekitLinearSpec } from './mergekit-linear.js';
+import {
+  mergekitDareLinear,
+  mergekitDareTies,
+  mergekitTaskArithmeticSpec,
+  mergekitTies,
+} from './mergekit-task-arithmetic.js';
 
 type AnySpec = MergeMethodSpec<any>;
 
@@ -51,3 +58,9 @@ registerMergeMethod(average);
 registerMergeMethod(taskArithmetic);
 registerMergeMethod(ties);
 registerMergeMethod(dare);
+// mergekit's conventions (docs/method.md 5.7), what `fmn merge --config` runs
+registerMergeMethod(mergekitLinearSpec);
+registerMergeMethod(mergekitTaskArithmeticSpec);
+registerMergeMethod(mergekitTies);
+registerMergeMethod(mergekitDareLinear);
+registerMergeMethod(mergekitDareTies);
