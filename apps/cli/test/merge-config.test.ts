@@ -6,8 +6,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SafetensorsFile } from '@fmn/core';
+import { SafetensorsFile, writeMaskFisher } from '@fmn/core';
 import { dareRng } from '@fmn/merge';
+import { DIMS } from './fixtures.js';
 import { fmn, ok, tempDir, userError } from './helpers.js';
 
 const fx = inject('fx');
@@ -231,6 +232,90 @@ describe('fmn merge --config (a mergekit YAML)', () => {
     expect(maxErr(merged.get(q)!.data, want)).toBeLessThan(1e-3);
   });
 
+  it('task_arithmetic: base + lambda * the weighted deltas, normalized when asked', async () => {
+    const file = await config(
+      'ta',
+      [
+        'merge_method: task_arithmetic',
+        `base_model: ${base}`,
+        'models:',
+        `  - { model: ${two}, parameters: { weight: 0.9 } }`,
+        `  - { model: ${three}, parameters: { weight: 0.3 } }`,
+        'parameters: { normalize: true, lambda: 0.5 }',
+      ].join('\n') + '\n',
+    );
+    const out = join(dir, 'ta-out');
+    await ok(['merge', '--config', file, '--out', out]);
+    await check(out, {
+      sparsify: null,
+      consensus: false,
+      weights: [0.9, 0.3],
+      densities: [1, 1],
+      normalize: true,
+      rescale: false,
+      lambda: 0.5,
+    });
+  });
+
+  it("fisher_nodes: fmn's own method from a configuration equals the native flags", async () => {
+    const { layers, heads, intermediate, hidden } = DIMS;
+    const layout = { layers, heads, intermediate, headSize: hidden / heads };
+    const fishers: string[] = [];
+    for (const [k, seed] of [
+      [0, 3],
+      [1, 7],
+    ] as const) {
+      let s = seed;
+      const rnd = (): number => ((s = (s * 16807) % 2147483647) / 2147483647) * 2;
+      const path = join(dir, `mask-${k}.safetensors`);
+      await writeMaskFisher(path, {
+        layout,
+        head: Float32Array.from({ length: layers * heads }, rnd),
+        neuron: Float32Array.from({ length: layers * intermediate }, rnd),
+        examples: 10,
+      });
+      fishers.push(path);
+    }
+    const file = await config(
+      'fn',
+      [
+        'merge_method: fisher_nodes',
+        'models:',
+        `  - { model: ${two}, fisher: ${relative(dir, fishers[0])}, parameters: { weight: 2 } }`,
+        `  - { model: ${three}, fisher: ${fishers[1]} }`,
+        'parameters: { mapping: block }',
+      ].join('\n') + '\n',
+    );
+    const viaConfig = join(dir, 'fn-config');
+    const native = join(dir, 'fn-native');
+    await ok(['merge', '--config', file, '--out', viaConfig]);
+    await ok([
+      'merge',
+      '--method',
+      'fisher-nodes',
+      '--mapping',
+      'block',
+      '--model',
+      two,
+      '--fisher',
+      fishers[0],
+      '--model',
+      three,
+      '--fisher',
+      fishers[1],
+      '--lambda',
+      '2',
+      '1',
+      '--out',
+      native,
+    ]);
+    for (const task of ['two-labels', 'three-labels']) {
+      const a = await readFile(join(viaConfig, task, 'model.safetensors'));
+      const b = await readFile(join(native, task, 'model.safetensors'));
+      expect(a.equals(b)).toBe(true);
+    }
+  });
+
   it('bad configurations are one-line errors naming the key and the file; --config excludes --method', async () => {
     const file = await config(
       'bad',
@@ -248,5 +333,7 @@ describe('fmn merge --config (a mergekit YAML)', () => {
       `merge_method: linear\nmodels:\n  - { model: ${two}, parameters: { weight: 1 } }\n  - { model: ${three}, parameters: { weight: 1 } }\n`,
     );
     expect(userError(await fmn(['merge', '--config', noOut]))).toMatch(/--out/);
+    // fmn run points a mergekit file at fmn merge --config
+    expect(userError(await fmn(['run', file]))).toMatch(/fmn merge --config/);
   });
 });
