@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { FmnError, readJsonFile, type HfConfig } from '@fmn/core';
 import { ensureTokenizerJson } from '@fmn/data';
 import {
+  listMergeMethods,
   mergeMethod,
   mergeMethodNames,
   merge,
@@ -137,7 +138,10 @@ export function registerMerge(program: Command): void {
     )
     .option(
       '--lambda <x...>',
-      `coefficients: one per model (lambda_j), or one value for all; for ${methodsNeeding('base').join(', ')} a single value scales the summed task vectors`,
+      `coefficients: one per model (lambda_j), or one value for all; for ${listMergeMethods()
+        .filter((m) => m.options.some((o) => o.key === 'scale'))
+        .map((m) => m.name)
+        .join(', ')} a single value scales the summed task vectors; mergekit-*: mergekit's weights`,
       (v: string, prev: number[] | undefined) => [...(prev ?? []), parseNumber('--lambda', v)],
     );
   addMethodFlags(cmd)

@@ -81,7 +81,7 @@ function spec(
   const random = variant.sparsification === 'random';
   return {
     name,
-    description: `mergekit's ${mergekitName} (its conventions, docs/method.md §5.7; set up by fmn merge --config; lambda_j = mergekit's weight; needs --base)`,
+    description: `mergekit's ${mergekitName} (its conventions, docs/method.md §5.7; set up by fmn merge --config; lambda_j = mergekit's weight)`,
     needs: { base: true },
     options: [
       DENSITIES,
