@@ -82,6 +82,8 @@ describe('mergekit merge configuration', () => {
         /unknown key "models\[2\]\.parameters\.gamma"/,
       ],
       [ties.replace('density: 0.2', 'densty: 0.2'), /unknown key "parameters\.densty"/],
+      [ties.replace('density: 0.2', 'constructor: 0.2'), /unknown key "parameters\.constructor"/],
+      [ties + 'toString: 1\n', /unknown key "toString"/],
       [
         ties.replace('  - model: ./base\n', '  - model: ./base\n    lora: x\n'),
         /unknown key "models\[0\]\.lora"/,

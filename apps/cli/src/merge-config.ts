@@ -146,6 +146,11 @@ const NEEDS_BASE: ReadonlySet<ConfigMethod> = new Set([
   'dare_ties',
 ]);
 
+/** own keys only (a key such as "constructor" is not a known parameter) */
+function has(o: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key);
+}
+
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -161,8 +166,8 @@ export function parseMergeConfig(text: string, file: string): MergeConfigPlan {
   if (!isObj(raw)) throw err('expected a mapping at the top level');
   const warnings: string[] = [];
   for (const key of Object.keys(raw)) {
-    if (key in REFUSED_TOP) throw err(`"${key}": ${REFUSED_TOP[key]}`);
-    if (key in IGNORED_TOP) warnings.push(`"${key}" is ignored by fmn (${IGNORED_TOP[key]})`);
+    if (has(REFUSED_TOP, key)) throw err(`"${key}": ${REFUSED_TOP[key]}`);
+    if (has(IGNORED_TOP, key)) warnings.push(`"${key}" is ignored by fmn (${IGNORED_TOP[key]})`);
     else if (!TOP_KEYS.includes(key)) {
       throw err(`unknown key "${key}" (known: ${[...TOP_KEYS, ...Object.keys(IGNORED_TOP)].join(', ')})`);
     }
@@ -212,8 +217,8 @@ export function parseMergeConfig(text: string, file: string): MergeConfigPlan {
     if (!isObj(raw.parameters)) throw err('"parameters" must be a mapping');
     for (const [k, v] of Object.entries(raw.parameters)) {
       const where = `parameters.${k}`;
-      if (k in spec.global) globals[k] = value(v, spec.global[k], where);
-      else if (k in spec.model) modelDefaults[k] = value(v, spec.model[k], where);
+      if (has(spec.global, k)) globals[k] = value(v, spec.global[k], where);
+      else if (has(spec.model, k)) modelDefaults[k] = value(v, spec.model[k], where);
       else if (spec.ignored.includes(k)) warnings.push(`"${where}" is ignored by fmn`);
       else {
         throw err(
@@ -256,7 +261,7 @@ export function parseMergeConfig(text: string, file: string): MergeConfigPlan {
       if (!isObj(m.parameters)) throw err(`${where}.parameters must be a mapping`);
       for (const [k, v] of Object.entries(m.parameters)) {
         const w = `${where}.parameters.${k}`;
-        if (!(k in spec.model)) {
+        if (!has(spec.model, k)) {
           throw err(`unknown key "${w}" for ${method} (known: ${Object.keys(spec.model).join(', ')})`);
         }
         params[k] = value(v, spec.model[k], w);
@@ -293,7 +298,7 @@ export function parseMergeConfig(text: string, file: string): MergeConfigPlan {
     const v = raw[key];
     if (v === undefined || v === null) return undefined;
     const name = typeof v === 'string' ? v.replace(/^torch\./, '') : v;
-    if (typeof name !== 'string' || !(name in DTYPES)) {
+    if (typeof name !== 'string' || !has(DTYPES, name)) {
       throw err(`"${key}": unknown dtype ${JSON.stringify(v)} (float32, float16, bfloat16)`);
     }
     return DTYPES[name];
