@@ -59,11 +59,11 @@ export function mergekitTaskArithmetic(
   const deltas = thetas.map((t, j) => {
     for (let i = 0; i < t.length; i++) t[i] = t[i] - base[i];
     if (variant.sparsification === 'magnitude') {
-      return magnitudeSparsify(t, o.densities[j], { rescale: o.rescale, tensor: o.tensor });
+      return magnitudeSparsify(t, o.densities[j], { rescale: o.rescale, tensor: o.tensor, out: t });
     }
     if (variant.sparsification === 'random') {
       if (!o.rng) throw new FmnError('mergekit random sparsification needs an rng');
-      return bernoulliSparsify(t, o.densities[j], o.rng(j), { rescale: o.rescale });
+      return bernoulliSparsify(t, o.densities[j], o.rng(j), { rescale: o.rescale, out: t });
     }
     return t;
   });

@@ -22,6 +22,16 @@ describe("mergekit's magnitude sparsification (per tensor, exactly int(density *
     expect([...magnitudeSparsify(f([2, 2, 2, 1, 0]), 0.4)]).toEqual([2, 2, 0, 0, 0]);
   });
 
+  it('works in place when out is the input', () => {
+    const tau = f([0.5, -3, 2, -2, 1]);
+    const out = magnitudeSparsify(tau, 0.4, { rescale: true, out: tau });
+    expect(out).toBe(tau);
+    expect([...out]).toEqual([0, Math.fround(-3 * (8.5 / 5)), Math.fround(2 * (8.5 / 5)), 0, 0]);
+    const d = f([1, 2, 3, -4]);
+    expect(bernoulliSparsify(d, 0.5, draws([0.1, 0.6, 0.5, 0.49]), { rescale: true, out: d })).toBe(d);
+    expect([...d]).toEqual([2, 0, 0, -8]);
+  });
+
   it('density >= 1 leaves the tensor as it is (no rescale either)', () => {
     expect([...magnitudeSparsify(f([0.5, -3, 2]), 1, { rescale: true })]).toEqual([0.5, -3, 2]);
     expect([...magnitudeSparsify(f([0.5, -3, 2]), 1.5)]).toEqual([0.5, -3, 2]);
@@ -49,8 +59,9 @@ describe("mergekit's magnitude sparsification (per tensor, exactly int(density *
   });
 
   it('rescale is skipped when a norm is below 1e-7', () => {
-    expect([...rescaleL1(f([1e-9, 0]), f([1e-9, 0]))]).toEqual([Math.fround(1e-9), 0]);
-    expect([...rescaleL1(f([1, 0]), f([0, 0]))]).toEqual([0, 0]);
+    expect([...rescaleL1(1e-9, f([1e-9, 0]))]).toEqual([Math.fround(1e-9), 0]);
+    expect([...rescaleL1(1, f([0, 0]))]).toEqual([0, 0]);
+    expect([...rescaleL1(6, f([1, -2]))]).toEqual([2, -4]);
   });
 });
 

@@ -22,21 +22,33 @@ export function mergekitKeepCount(n: number, density: number): number {
   return Math.floor(density * n);
 }
 
+/** sum_i |x_i| in float64 */
+export function l1Norm(x: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.abs(x[i]);
+  return s;
+}
+
 /**
- * In place: scales `masked` so that its L1 norm equals `original`'s, unless either norm is
- * below MERGEKIT_RESCALE_EPS (then `masked` stays as it is). Norms are summed in float64.
+ * In place: scales `masked` so that its L1 norm equals `before` (the L1 norm of the tensor
+ * before sparsification), unless either norm is below MERGEKIT_RESCALE_EPS (then `masked` stays
+ * as it is). Norms are summed in float64.
  */
-export function rescaleL1(original: Float32Array, masked: Float32Array): Float32Array {
-  let before = 0;
-  let after = 0;
-  for (let i = 0; i < original.length; i++) {
-    before += Math.abs(original[i]);
-    after += Math.abs(masked[i]);
-  }
+export function rescaleL1(before: number, masked: Float32Array): Float32Array {
+  const after = l1Norm(masked);
   if (before < MERGEKIT_RESCALE_EPS || after < MERGEKIT_RESCALE_EPS) return masked;
   const s = before / after;
   for (let i = 0; i < masked.length; i++) masked[i] *= s;
   return masked;
+}
+
+export interface SparsifyOptions {
+  /** L1-rescale the kept entries (mergekit's `rescale`) */
+  readonly rescale?: boolean;
+  /** the tensor's name, for messages */
+  readonly tensor?: string;
+  /** where to write: a new array by default, or `tau` itself to work in place */
+  readonly out?: Float32Array;
 }
 
 /**
@@ -44,15 +56,16 @@ export function rescaleL1(original: Float32Array, masked: Float32Array): Float32
  * rest; among equal magnitudes the lower flat index is kept (a stable descending sort of |x|;
  * mergekit's `torch.argsort(descending=True)` is not stable, so its order there is unspecified -
  * it matters only for equal non-zero magnitudes). A density that keeps no entry of a non-empty
- * tensor is an error (mergekit asserts). Returns a new array.
+ * tensor is an error (mergekit asserts).
  */
 export function magnitudeSparsify(
   tau: Float32Array,
   density: number,
-  options: { readonly rescale?: boolean; readonly tensor?: string } = {},
+  options: SparsifyOptions = {},
 ): Float32Array {
   checkDensity(density);
-  const out = Float32Array.from(tau);
+  const out = options.out ?? new Float32Array(tau.length);
+  if (out !== tau) out.set(tau);
   const n = tau.length;
   if (density >= 1 || n === 0) return out;
   const k = mergekitKeepCount(n, density);
@@ -61,13 +74,16 @@ export function magnitudeSparsify(
       `density ${density} keeps no entry of ${options.tensor ? `tensor "${options.tensor}"` : 'a tensor'} with ${n} entries (mergekit keeps int(density * numel))`,
     );
   }
-  const mags = Float32Array.from(tau, Math.abs).sort();
+  const before = options.rescale ? l1Norm(out) : 0;
+  const mags = new Float32Array(n);
+  for (let i = 0; i < n; i++) mags[i] = Math.abs(out[i]);
+  mags.sort();
   const t = mags[n - k]; // the k-th largest magnitude
   let above = 0;
-  for (let i = 0; i < n; i++) if (Math.abs(tau[i]) > t) above++;
+  for (let i = 0; i < n; i++) if (Math.abs(out[i]) > t) above++;
   let equalLeft = k - above; // entries equal to t that are still kept, by increasing index
   for (let i = 0; i < n; i++) {
-    const a = Math.abs(tau[i]);
+    const a = Math.abs(out[i]);
     if (a > t) continue;
     if (a === t && equalLeft > 0) {
       equalLeft--;
@@ -75,23 +91,25 @@ export function magnitudeSparsify(
     }
     out[i] = 0;
   }
-  return options.rescale ? rescaleL1(tau, out) : out;
+  return options.rescale ? rescaleL1(before, out) : out;
 }
 
 /**
  * mergekit's `random` (DARE): keeps entry i when the i-th draw of `rng` is below `density`
  * (a Bernoulli(density) mask), zeroes the others; with `rescale`, L1-rescaled (rescaleL1), not
- * divided by density. Returns a new array.
+ * divided by density.
  */
 export function bernoulliSparsify(
   tau: Float32Array,
   density: number,
   rng: { next(): number },
-  options: { readonly rescale?: boolean } = {},
+  options: Omit<SparsifyOptions, 'tensor'> = {},
 ): Float32Array {
   checkDensity(density);
-  const out = Float32Array.from(tau);
+  const out = options.out ?? new Float32Array(tau.length);
+  if (out !== tau) out.set(tau);
   if (density >= 1) return out;
+  const before = options.rescale ? l1Norm(out) : 0;
   for (let i = 0; i < out.length; i++) if (!(rng.next() < density)) out[i] = 0;
-  return options.rescale ? rescaleL1(tau, out) : out;
+  return options.rescale ? rescaleL1(before, out) : out;
 }
