@@ -165,3 +165,29 @@ describe('the merge a configuration runs', () => {
     });
   });
 });
+
+describe('model references', () => {
+  it('a hub id that is no path beside the file comes from the local hub cache', async () => {
+    const { mkdtemp, mkdir, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const root = await mkdtemp(join(tmpdir(), 'fmn-mkcfg-'));
+    const saved = process.env.HF_HUB_CACHE;
+    try {
+      const repo = join(root, 'hub', 'models--org--sst2');
+      await mkdir(join(repo, 'refs'), { recursive: true });
+      await writeFile(join(repo, 'refs', 'main'), 'c'.repeat(40));
+      await mkdir(join(repo, 'snapshots', 'c'.repeat(40)), { recursive: true });
+      process.env.HF_HUB_CACHE = join(root, 'hub');
+      const p = parseMergeConfig(
+        'merge_method: linear\nmodels:\n  - {model: org/sst2, parameters: {weight: 1}}\n  - {model: ./b, parameters: {weight: 1}}\n',
+        join(root, 'cfg', 'merge.yml'),
+      );
+      expect(p.models[0].dir).toBe(join(repo, 'snapshots', 'c'.repeat(40)));
+      expect(p.models[1].dir).toBe(join(root, 'cfg', 'b'));
+    } finally {
+      if (saved === undefined) delete process.env.HF_HUB_CACHE;
+      else process.env.HF_HUB_CACHE = saved;
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
