@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isFmnError } from '@fmn/core';
 import { registerFisher } from './commands/fisher.js';
+import { registerGram } from './commands/gram.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerMerge } from './commands/merge.js';
 import { registerEval } from './commands/eval.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
       outputError: () => undefined,
     });
   registerFisher(program);
+  registerGram(program);
   registerMerge(program);
   registerEval(program);
   registerPredict(program);

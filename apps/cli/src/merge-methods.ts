@@ -72,7 +72,7 @@ export function addMethodChoice(cmd: Command, mandatory = true): Command {
       m.needs.base ? '--base' : '',
       m.needs.maskFisher ? '--fisher (mask Fisher)' : '',
       m.needs.fullFisher ? '--fisher (full Fisher, fmn fisher --full)' : '',
-      m.needs.gram ? 'Gram files' : '',
+      m.needs.gram ? '--gram (fmn gram)' : '',
     ].filter(Boolean);
     return `  ${m.name.padEnd(width)}  ${m.description}${needs.length ? ` [needs ${needs.join(', ')}]` : ''}`;
   });
@@ -103,9 +103,15 @@ export function addMethodFlags(cmd: Command): Command {
 }
 
 /** The registered methods that need a base model, and those that need a Fisher file (for help texts). */
-export function methodsNeeding(need: 'base' | 'fisher'): string[] {
+export function methodsNeeding(need: 'base' | 'fisher' | 'gram'): string[] {
   return listMergeMethods()
-    .filter((m) => (need === 'base' ? m.needs.base : m.needs.maskFisher || m.needs.fullFisher))
+    .filter((m) =>
+      need === 'base'
+        ? m.needs.base
+        : need === 'gram'
+          ? m.needs.gram
+          : m.needs.maskFisher || m.needs.fullFisher,
+    )
     .map((m) => m.name);
 }
 

@@ -168,8 +168,8 @@ export function parseRunConfig(text: string, file: string): RunPlan {
     else samples = int(file, fisherRaw, 'samples', 'fisher', 1)!;
   }
   const convention = fisherRaw.convention ?? 'batch';
-  if (convention !== 'batch' && convention !== 'example')
-    throw err(file, 'fisher: "convention" must be batch or example');
+  if (convention !== 'batch' && convention !== 'example' && convention !== 'model')
+    throw err(file, 'fisher: "convention" must be batch, example or model');
   const evalRaw = raw.eval ?? {};
   if (!isObj(evalRaw)) throw err(file, '"eval" must be a mapping');
   unknownKeys(file, evalRaw, ['batch_size', 'max_length'], 'eval');

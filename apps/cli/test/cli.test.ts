@@ -5,7 +5,7 @@ describe('fmn: help and usage errors', () => {
   it('--help lists every command', async () => {
     const r = await fmn(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['fisher', 'merge', 'eval', 'predict', 'export-onnx', 'run', 'inspect', 'demo']) {
+    for (const c of ['fisher', 'gram', 'merge', 'eval', 'predict', 'export-onnx', 'run', 'inspect', 'demo']) {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
     }
   });
@@ -28,6 +28,17 @@ describe('fmn: help and usage errors', () => {
         '--force',
       ],
       'fisher combine': ['--out', '--force'],
+      gram: [
+        '--model',
+        '--data',
+        '--backend',
+        '--samples',
+        '--batch-size',
+        '--seed',
+        '--max-length',
+        '--out',
+        '--force',
+      ],
       merge: ['--method', '--model', '--fisher', '--base', '--mapping', '--lambda', '--force', '--out'],
       eval: ['--model', '--data', '--task', '--json'],
       predict: ['--model', '--data', '--text', '--text-pair', '--out', '--force', '--json'],
@@ -45,7 +56,9 @@ describe('fmn: help and usage errors', () => {
 
   it('help texts cite the method spec as docs/method.md (the file in the repository)', async () => {
     const texts = await Promise.all(
-      ['fisher', 'merge', 'eval', 'predict', 'run', 'demo'].map(async (c) => (await fmn([c, '--help'])).stdout),
+      ['fisher', 'gram', 'merge', 'eval', 'predict', 'run', 'demo'].map(
+        async (c) => (await fmn([c, '--help'])).stdout,
+      ),
     );
     const all = texts.join('\n');
     expect(all).not.toContain('METHOD.md');

@@ -4,4 +4,6 @@ import { createOnnxRuntimeBackend } from './session.js';
 runBackendConformance({
   createBackend: () => createOnnxRuntimeBackend({ intraOpNumThreads: 1 }),
   fullFisher: true,
+  modelConvention: true,
+  gram: true,
 });

@@ -1,9 +1,18 @@
 /**
  * Parity with the tfjs backend (wasm runtime): on the four architectures, logits agree within
- * 1e-4 absolute and the mask Fisher (both conventions) within 1e-3 relative.
+ * 1e-4 absolute, the mask Fisher (every convention, the model's own labels included), the
+ * model-convention full Fisher and the Gram matrices within 1e-3 relative.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeMaskFisher, type Backend, type Batch, type FisherConvention } from '@fmn/core';
+import {
+  computeFullFisher,
+  computeGrams,
+  computeMaskFisher,
+  gramTargets,
+  type Backend,
+  type Batch,
+  type FisherConvention,
+} from '@fmn/core';
 import { createTfjsBackend } from '@fmn/backend-tfjs';
 import { FLAVOURS, expectClose, randomBatch, randomEncoder } from '@fmn/testkit';
 import { createOnnxRuntimeBackend } from './session.js';
@@ -61,7 +70,7 @@ describe.each(FLAVOURS)('%s: onnxruntime agrees with tfjs-wasm', (flavour) => {
     }
   });
 
-  it.each(['batch', 'example'] as FisherConvention[])(
+  it.each(['batch', 'example', 'model'] as FisherConvention[])(
     'mask Fisher (%s convention) within 1e-3 relative',
     async (convention) => {
       const [a, b] = await Promise.all([ort.load(model), tfjs.load(model)]);
@@ -76,4 +85,26 @@ describe.each(FLAVOURS)('%s: onnxruntime agrees with tfjs-wasm', (flavour) => {
       }
     },
   );
+
+  it('model-convention full Fisher and Gram matrices within 1e-3 relative', async () => {
+    const [a, b] = await Promise.all([ort.load(model), tfjs.load(model)]);
+    try {
+      const unlabelled = batches.map((x) => ({ ...x, labels: undefined }));
+      const fa = await computeFullFisher(a, unlabelled, {}, 'model');
+      const fb = await computeFullFisher(b, unlabelled, {}, 'model');
+      for (const [name, v] of fb.tensors) {
+        // the attention key bias gets no gradient (METHOD.md 4): float32 noise on both sides
+        if (name.includes('key.bias') || name.includes('k_lin.bias')) continue;
+        expectRelative(fa.tensors.get(name)!, v, 1e-3, `${flavour} model-convention Fisher ${name}`);
+      }
+      const targets = gramTargets(model);
+      const ga = await computeGrams(a, targets, unlabelled);
+      const gb = await computeGrams(b, targets, unlabelled);
+      for (const t of targets)
+        expectRelative(ga.grams.get(t.name)!, gb.grams.get(t.name)!, 1e-3, `${flavour} Gram ${t.name}`);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
 });

@@ -11,6 +11,7 @@ import {
   FmnError,
   checkConvention,
   encoderParams,
+  fullFisherConventionOf,
   maskConventionOf,
   maskLayoutOf,
   masksFor,
@@ -20,6 +21,7 @@ import {
   type Batch,
   type EncoderModel,
   type FisherConvention,
+  type FullFisherConvention,
   type MaskGradients,
   type MaskLayout,
   type MaskValues,
@@ -27,12 +29,15 @@ import {
 } from '@fmn/core';
 import type { Graph } from '@fmn/onnx';
 import {
+  CLASS_PROBS,
+  CLASS_WEIGHTS,
   HEAD_GRAD,
   HEAD_MASK,
   NEURON_GRAD,
   NEURON_MASK,
   classificationHead,
   externalDataOf,
+  gramGraph,
   logitsGraph,
   lossGraph,
   maskGradientGraph,
@@ -96,12 +101,24 @@ async function createSession(
   options: OnnxRuntimeBackendOptions,
 ): Promise<ort.InferenceSession> {
   const { bytes, files } = externalDataOf(graph);
-  const session = await ort.InferenceSession.create(bytes, { ...sessionOptions(options), externalData: files });
+  const session = await ort.InferenceSession.create(bytes, {
+    ...sessionOptions(options),
+    externalData: files,
+  });
   removeTelemetryLog();
   return session;
 }
 
-type Kind = 'logits' | 'loss-shared' | 'loss-example' | 'grad-shared' | 'grad-example' | 'full-fisher';
+type Kind =
+  | 'logits'
+  | 'loss-shared'
+  | 'loss-example'
+  | 'grad-shared'
+  | 'grad-example'
+  | 'grad-model'
+  | 'full-fisher'
+  | 'full-fisher-model'
+  | 'gram';
 
 function int64(a: Int32Array): BigInt64Array {
   const out = new BigInt64Array(a.length);
@@ -127,37 +144,88 @@ class OrtModelSession implements ModelSession {
     if (this.disposed) throw new Error('the model session was disposed');
     let s = this.sessions.get(kind);
     if (!s) {
-      const graph =
-        kind === 'full-fisher'
-          ? this.fullFisherGraph().graph
-          : kind === 'logits'
-            ? logitsGraph(this.model)
-            : kind === 'loss-shared'
-              ? lossGraph(this.model, 'shared')
-              : kind === 'loss-example'
-                ? lossGraph(this.model, 'example')
-                : maskGradientGraph(this.model, kind === 'grad-shared' ? 'shared' : 'example');
-      s = createSession(graph, this.options);
+      s = createSession(this.graphOf(kind), this.options);
       this.sessions.set(kind, s);
       s.catch(() => this.sessions.delete(kind));
     }
     return s;
   }
 
-  private fullFisher?: ReturnType<typeof squaredGradientGraph>;
-  private fullFisherGraph(): ReturnType<typeof squaredGradientGraph> {
-    this.fullFisher ??= squaredGradientGraph(this.model);
-    return this.fullFisher;
+  private graphOf(kind: Kind): Graph {
+    switch (kind) {
+      case 'logits':
+        return logitsGraph(this.model);
+      case 'loss-shared':
+      case 'loss-example':
+        return lossGraph(this.model, kind === 'loss-shared' ? 'shared' : 'example');
+      case 'grad-shared':
+      case 'grad-example':
+        return maskGradientGraph(this.model, kind === 'grad-shared' ? 'shared' : 'example');
+      case 'grad-model':
+        return maskGradientGraph(this.model, 'example', 'model');
+      case 'full-fisher':
+      case 'full-fisher-model':
+        return this.fullFisherGraph(kind === 'full-fisher' ? 'example' : 'model').graph;
+      case 'gram':
+        return this.gramGraph().graph;
+    }
+  }
+
+  private readonly fullFisher = new Map<FullFisherConvention, ReturnType<typeof squaredGradientGraph>>();
+  private fullFisherGraph(convention: FullFisherConvention): ReturnType<typeof squaredGradientGraph> {
+    let f = this.fullFisher.get(convention);
+    if (!f) {
+      f = squaredGradientGraph(this.model, convention === 'example' ? 'loss' : 'model');
+      this.fullFisher.set(convention, f);
+    }
+    return f;
+  }
+
+  private gram?: ReturnType<typeof gramGraph>;
+  private gramGraph(): ReturnType<typeof gramGraph> {
+    this.gram ??= gramGraph(this.model);
+    return this.gram;
+  }
+
+  /**
+   * The `model` objective's runs over a batch (METHOD.md 3): one per class c with class_weights
+   * the one-hot column c (regression: one run, weight 1), each giving gradients of
+   * sum_i log p(c|x_i) (or sum_i y_hat_i); `use` gets the run's outputs and each example's p(c|x_i).
+   */
+  private async forEachClass(
+    s: ort.InferenceSession,
+    feeds: Record<string, ort.Tensor>,
+    B: number,
+    use: (c: number, out: ort.InferenceSession.ReturnType, p: Float32Array) => void,
+  ): Promise<void> {
+    const C = this.numLabels;
+    let probs: Float32Array | undefined;
+    for (let c = 0; c < C; c++) {
+      const w = new Float32Array(B * C);
+      for (let i = 0; i < B; i++) w[i * C + c] = 1;
+      const out = await s.run({ ...feeds, [CLASS_WEIGHTS]: new ort.Tensor('float32', w, [B, C]) });
+      probs ??= C === 1 ? new Float32Array(B).fill(1) : (out[CLASS_PROBS].data as Float32Array);
+      use(
+        c,
+        out,
+        Float32Array.from({ length: B }, (_, i) => probs![i * C + c]),
+      );
+    }
   }
 
   /**
    * Full diagonal Fisher contribution of a batch: per example (a batch of one through the
-   * parameter-gradient graph, which squares the gradients), summed over the batch's examples.
+   * parameter-gradient graph, which squares the gradients), summed over the batch's examples;
+   * `model` convention: per example and class, weighted by p(c|x).
    */
-  async squaredParamGradients(batch: Batch): Promise<Map<string, Float32Array>> {
-    validateBatch(this.model, batch, { labels: true });
-    const s = await this.session('full-fisher');
-    const { outputs } = this.fullFisherGraph();
+  async squaredParamGradients(
+    batch: Batch,
+    options?: { convention?: FullFisherConvention },
+  ): Promise<Map<string, Float32Array>> {
+    const convention = fullFisherConventionOf(options);
+    validateBatch(this.model, batch, { labels: convention === 'example' });
+    const s = await this.session(convention === 'example' ? 'full-fisher' : 'full-fisher-model');
+    const { outputs } = this.fullFisherGraph(convention);
     const params = encoderParams(this.model);
     const sums = params.map((p) => new Float32Array(p.data.length));
     const T = batch.seqLen;
@@ -168,15 +236,18 @@ class OrtModelSession implements ModelSession {
         inputIds: batch.inputIds.subarray(i * T, i * T + T),
         attentionMask: batch.attentionMask.subarray(i * T, i * T + T),
         tokenTypeIds: batch.tokenTypeIds?.subarray(i * T, i * T + T),
-        labels: batch.labels!.subarray(i, i + 1),
+        labels: batch.labels?.subarray(i, i + 1),
       };
-      const out = await s.run({ ...this.textFeeds(one), labels: this.labelFeed(one) });
-      outputs.forEach((name, k) => {
-        if (!name) return;
-        const sq = out[name].data as Float32Array;
-        const acc = sums[k];
-        for (let j = 0; j < acc.length; j++) acc[j] += sq[j];
-      });
+      const add = (out: ort.InferenceSession.ReturnType, weight: number) =>
+        outputs.forEach((name, k) => {
+          if (!name) return;
+          const sq = out[name].data as Float32Array;
+          const acc = sums[k];
+          for (let j = 0; j < acc.length; j++) acc[j] += weight * sq[j];
+        });
+      if (convention === 'example')
+        add(await s.run({ ...this.textFeeds(one), labels: this.labelFeed(one) }), 1);
+      else await this.forEachClass(s, this.textFeeds(one), 1, (_c, out, p) => add(out, p[0]));
     }
     return new Map(params.map((p, k) => [p.name, sums[k]]));
   }
@@ -230,7 +301,8 @@ class OrtModelSession implements ModelSession {
   async loss(batch: Batch, masks?: MaskValues): Promise<number> {
     validateBatch(this.model, batch, { labels: true });
     // per-example masks are recognised by their size (as the reference does)
-    const mode = masks && maskConventionOf(this.layout, masks, batch.size) === 'example' ? 'example' : 'shared';
+    const mode =
+      masks && maskConventionOf(this.layout, masks, batch.size) === 'example' ? 'example' : 'shared';
     const s = await this.session(mode === 'shared' ? 'loss-shared' : 'loss-example');
     const out = await s.run({
       ...this.textFeeds(batch),
@@ -245,6 +317,7 @@ class OrtModelSession implements ModelSession {
     options: { convention: FisherConvention; masks?: MaskValues },
   ): Promise<MaskGradients> {
     checkConvention(options.convention);
+    if (options.convention === 'model') return this.modelMaskGradients(batch, options.masks);
     validateBatch(this.model, batch, { labels: true });
     const mode = options.convention === 'example' ? 'example' : 'shared';
     const s = await this.session(mode === 'shared' ? 'grad-shared' : 'grad-example');
@@ -256,6 +329,39 @@ class OrtModelSession implements ModelSession {
     const head = Float32Array.from(out[HEAD_GRAD].data as Float32Array);
     const neuron = Float32Array.from(out[NEURON_GRAD].data as Float32Array);
     return { loss: mean(out.losses.data as Float32Array), head, neuron };
+  }
+
+  /** `model` convention: rows c*B + i of d log p(c|x_i)/dm_i (regression: d y_hat_i/dm_i), weights p(c|x_i). */
+  private async modelMaskGradients(batch: Batch, masks: MaskValues | undefined): Promise<MaskGradients> {
+    validateBatch(this.model, batch);
+    const B = batch.size;
+    const C = this.numLabels;
+    const feeds = { ...this.textFeeds(batch), ...this.maskFeeds(masks, 'example', B) };
+    const { layers: L, heads: H, intermediate: I } = this.layout;
+    const head = new Float32Array(C * B * L * H);
+    const neuron = new Float32Array(C * B * L * I);
+    const weights = new Float32Array(C * B);
+    await this.forEachClass(await this.session('grad-model'), feeds, B, (c, out, p) => {
+      head.set(out[HEAD_GRAD].data as Float32Array, c * B * L * H);
+      neuron.set(out[NEURON_GRAD].data as Float32Array, c * B * L * I);
+      weights.set(p, c * B);
+    });
+    return { loss: NaN, head, neuron, weights };
+  }
+
+  /** Gram matrices of every gramTargets Linear's input (METHOD.md 5.4), by weight name. */
+  async linearInputGrams(batch: Batch): Promise<Map<string, Float32Array>> {
+    validateBatch(this.model, batch);
+    const s = await this.session('gram');
+    const out = await s.run(this.textFeeds(batch));
+    const byOutput = new Map<string, Float32Array>();
+    const grams = new Map<string, Float32Array>();
+    for (const [name, o] of this.gramGraph().outputs) {
+      let g = byOutput.get(o);
+      if (!g) byOutput.set(o, (g = Float32Array.from(out[o].data as Float32Array)));
+      grams.set(name, g);
+    }
+    return grams;
   }
 
   async dispose(): Promise<void> {
@@ -280,7 +386,14 @@ export class OnnxRuntimeBackend implements Backend {
   constructor(private readonly options: OnnxRuntimeBackendOptions = {}) {
     const threads = options.intraOpNumThreads ?? availableParallelism();
     this.runtime = `onnxruntime-node ${ort.env.versions.common} ${options.executionProvider ?? 'cpu'} (${threads} threads)`;
-    this.capabilities = { conventions: ['batch', 'example'], fullFisher: true, training: false, threads };
+    this.capabilities = {
+      conventions: ['batch', 'example', 'model'],
+      fullFisher: true,
+      fullFisherConventions: ['example', 'model'],
+      gram: true,
+      training: false,
+      threads,
+    };
   }
   async load(model: EncoderModel): Promise<ModelSession> {
     classificationHead(model);

@@ -20,6 +20,8 @@ describe('tfjs-wasm', () => {
   runBackendConformance({
     createBackend: () => createTfjsBackend('wasm', { attention: 'per-head' }),
     fullFisher: true,
+    modelConvention: true,
+    gram: true,
     createTrainer: trainer,
   });
 });
@@ -28,6 +30,8 @@ describe('tfjs-cpu', () => {
   runBackendConformance({
     createBackend: () => createTfjsBackend('cpu'),
     fullFisher: true,
+    modelConvention: true,
+    gram: true,
     createTrainer: trainer,
   });
 });
@@ -38,6 +42,8 @@ describe.skipIf(nodeFailure !== undefined)(
     runBackendConformance({
       createBackend: () => createTfjsBackend('node'),
       fullFisher: true,
+      modelConvention: true,
+      gram: true,
       createTrainer: trainer,
     });
   },

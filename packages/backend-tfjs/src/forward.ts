@@ -37,6 +37,8 @@ export interface ForwardOptions {
   readonly transposed?: (key: string) => tf.Tensor2D | undefined;
   /** how attention products run (default 'auto') */
   readonly attention?: AttentionMode;
+  /** sees the input of every linear layer (Gram matrices, METHOD.md 5.4) */
+  readonly tap?: (lin: CLinear, x: tf.Tensor2D) => void;
 }
 
 /** Mask tensors: head [L,H] or per-example [B,L,H]; neuron [L,I] or [B,L,I]. */
@@ -118,6 +120,7 @@ export function linear(x: tf.Tensor, lin: CLinear, W: Lookup, opts: ForwardOptio
   const wt = W(lin.wt) as tf.Tensor2D;
   const bias = lin.b ? W(lin.b) : undefined;
   const x2 = x as tf.Tensor2D;
+  opts.tap?.(lin, x2);
   if (!opts.paramGrads) {
     const w = opts.transposed?.(lin.wt);
     const f = customGrad((xi: tf.Tensor) => ({
@@ -405,6 +408,20 @@ export function exampleLosses(logits: tf.Tensor2D, labels: Float32Array): tf.Ten
   if (C === 1) return tf.square(tf.sub(tf.reshape(logits, [-1]), tf.tensor1d(labels))) as tf.Tensor1D;
   const onehot = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), C);
   return tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1)) as tf.Tensor1D;
+}
+
+/**
+ * The `model` convention's objective for class c (METHOD.md 3): sum over examples of
+ * log p(c|x_i), or of y_hat_i for regression (numLabels 1, where c is 0).
+ */
+export function classObjective(logits: tf.Tensor2D, c: number): tf.Scalar {
+  if (logits.shape[1] === 1) return tf.sum(logits);
+  return tf.sum(tf.slice(tf.logSoftmax(logits), [0, c], [-1, 1]));
+}
+
+/** The `model` convention's row weights [B, C]: p(c|x_i), or ones for regression. */
+export function classWeights(logits: tf.Tensor2D): tf.Tensor2D {
+  return logits.shape[1] === 1 ? tf.onesLike(logits) : tf.softmax(logits);
 }
 
 /**

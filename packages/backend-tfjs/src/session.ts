@@ -3,6 +3,7 @@ import {
   BACKEND_CONTRACT_VERSION,
   FmnError,
   checkConvention,
+  fullFisherConventionOf,
   maskConventionOf,
   maskLayoutOf,
   masksFor,
@@ -12,12 +13,15 @@ import {
   type Batch,
   type EncoderModel,
   type FisherConvention,
+  type FullFisherConvention,
   type MaskGradients,
   type MaskLayout,
   type MaskValues,
   type ModelSession,
 } from '@fmn/core';
 import {
+  classObjective,
+  classWeights,
   classify,
   encode,
   exampleLosses,
@@ -27,6 +31,7 @@ import {
   type Lookup,
   type MaskTensors,
 } from './forward.js';
+import { gramTap, gramTaps } from './grams.js';
 import { buildLayout, extractParam, type CLinear, type Layout } from './params.js';
 import { initRuntime, tf, type ModuleImporter, type Runtime, type RuntimeKind } from './runtime.js';
 
@@ -229,12 +234,13 @@ export class TfjsSession implements ModelSession {
     const W = this.W();
     const { convention } = options;
     checkConvention(convention);
-    validateBatch(this.source, batch, { labels: true });
+    validateBatch(this.source, batch, { labels: convention !== 'model' });
     const B = batch.size;
     const { layers: L, heads: H, intermediate: I } = this.layout;
     const perExample = convention === 'example';
     const masks = masksFor(this.layout, B, convention, options.masks);
     await this.rt.activate();
+    if (convention === 'model') return this.modelMaskGradients(batch, masks);
     const head = new Float32Array(masks.head.length);
     const neuron = new Float32Array(masks.neuron.length);
     let lossSum = 0;
@@ -267,9 +273,77 @@ export class TfjsSession implements ModelSession {
     return { loss: lossSum / B, head, neuron };
   }
 
-  async squaredParamGradients(batch: Batch): Promise<Map<string, Float32Array>> {
+  private numLabels(): number {
+    const head = this.model.plan.head;
+    if (head?.kind !== 'classification') throw new FmnError('the model has no classification head');
+    return head.numLabels;
+  }
+
+  /**
+   * `model` convention (METHOD.md 3): per chunk, the class probabilities from one forward pass,
+   * then per class one backward pass of sum_i log p(c|x_i) (regression: sum_i y_hat_i) w.r.t. the
+   * per-example masks, whose slice i is d log p(c|x_i)/dm_i; rows c*B + i, weighted by p(c|x_i).
+   */
+  private modelMaskGradients(batch: Batch, masks: MaskValues): MaskGradients {
+    const W = this.W();
+    const plan = this.model.plan;
+    const B = batch.size;
+    const C = this.numLabels();
+    const { layers: L, heads: H, intermediate: I } = this.layout;
+    const head = new Float32Array(C * B * L * H);
+    const neuron = new Float32Array(C * B * L * I);
+    const weights = new Float32Array(C * B);
+    const opts = this.maskOptions();
+    for (const [s, e] of this.chunks(batch)) {
+      tf.tidy(() => {
+        const inp = makeInputs(plan, sliceExamples(batch, s, e));
+        const m = this.maskTensors(masks, true, s, e);
+        const logitsAt = (mh: tf.Tensor, mn: tf.Tensor) =>
+          classify(
+            plan,
+            W,
+            encode(plan, W, inp, { head: mh, neuron: mn, perExample: true }, opts),
+            inp,
+            opts,
+          );
+        const p = classWeights(logitsAt(m.head, m.neuron)).dataSync();
+        for (let c = 0; c < C; c++) {
+          for (let i = 0; i < e - s; i++) weights[c * B + s + i] = p[i * C + c];
+          tf.tidy(() => {
+            const grads = tf.grads((mh: tf.Tensor, mn: tf.Tensor) => classObjective(logitsAt(mh, mn), c))([
+              m.head,
+              m.neuron,
+            ]);
+            head.set(grads[0].dataSync() as Float32Array, (c * B + s) * L * H);
+            neuron.set(grads[1].dataSync() as Float32Array, (c * B + s) * L * I);
+          });
+        }
+      });
+    }
+    return { loss: NaN, head, neuron, weights };
+  }
+
+  /** The class probabilities of one example (ones for regression's single output). */
+  private classProbabilities(one: Batch): number[] {
+    const W = this.W();
+    const plan = this.model.plan;
+    return Array.from(
+      tf.tidy(() => {
+        const inp = makeInputs(plan, one);
+        return classWeights(
+          classify(plan, W, encode(plan, W, inp, undefined, this.eval), inp, this.eval),
+        ).dataSync();
+      }),
+    );
+  }
+
+  async squaredParamGradients(
+    batch: Batch,
+    options?: { convention?: FullFisherConvention },
+  ): Promise<Map<string, Float32Array>> {
     const W0 = this.W();
-    validateBatch(this.source, batch, { labels: true });
+    const convention = fullFisherConventionOf(options);
+    validateBatch(this.source, batch, { labels: convention === 'example' });
     await this.rt.activate();
     const keys = [...this.model.tensors.keys()];
     const xs = keys.map((k) => W0(k));
@@ -277,21 +351,28 @@ export class TfjsSession implements ModelSession {
     try {
       for (let i = 0; i < batch.size; i++) {
         const one = trimmedExample(batch, i);
-        const next = tf.tidy(() => {
-          const inp = makeInputs(this.model.plan, one);
-          const f = (...ts: tf.Tensor[]) => {
-            const byKey = new Map(keys.map((k, j) => [k, ts[j]]));
-            const W: Lookup = (key) => byKey.get(key)!;
-            const hidden = encode(this.model.plan, W, inp, undefined, this.withParams);
-            return tf.sum(
-              exampleLosses(classify(this.model.plan, W, hidden, inp, this.withParams), one.labels!),
-            ) as tf.Scalar;
-          };
-          const grads = tf.grads(f)(xs);
-          return grads.map((g, j) => tf.add(acc[j], tf.square(g)));
-        });
-        tf.dispose(acc);
-        acc = next;
+        // example: the loss against the label; model: per class, log p(c|x) weighted by p(c|x)
+        const terms: [number, (logits: tf.Tensor2D) => tf.Scalar][] =
+          convention === 'example'
+            ? [[1, (z) => tf.sum(exampleLosses(z, one.labels!)) as tf.Scalar]]
+            : this.classProbabilities(one).map((p, c) => [p, (z) => classObjective(z, c)]);
+        for (const [weight, objective] of terms) {
+          const next = tf.tidy(() => {
+            const inp = makeInputs(this.model.plan, one);
+            const f = (...ts: tf.Tensor[]) => {
+              const byKey = new Map(keys.map((k, j) => [k, ts[j]]));
+              const W: Lookup = (key) => byKey.get(key)!;
+              const hidden = encode(this.model.plan, W, inp, undefined, this.withParams);
+              return objective(classify(this.model.plan, W, hidden, inp, this.withParams));
+            };
+            const grads = tf.grads(f)(xs);
+            return grads.map((g, j) =>
+              tf.add(acc[j], weight === 1 ? tf.square(g) : tf.mul(tf.square(g), weight)),
+            );
+          });
+          tf.dispose(acc);
+          acc = next;
+        }
       }
       const values = new Map(keys.map((k, j) => [k, acc[j].dataSync() as Float32Array]));
       const out = new Map<string, Float32Array>();
@@ -305,6 +386,29 @@ export class TfjsSession implements ModelSession {
     } finally {
       tf.dispose(acc);
     }
+  }
+
+  /** Gram matrices of every gramTargets Linear's input (METHOD.md 5.4), by weight name. */
+  async linearInputGrams(batch: Batch): Promise<Map<string, Float32Array>> {
+    const W = this.W();
+    validateBatch(this.source, batch);
+    this.numLabels();
+    const plan = this.model.plan;
+    const taps = gramTaps(this.source, plan);
+    const sums = new Map<CLinear, Float32Array>();
+    await this.rt.activate();
+    for (const [s, e] of this.chunks(batch)) {
+      tf.tidy(() => {
+        const part = sliceExamples(batch, s, e);
+        const rowMask = tf.tensor2d(Float32Array.from(part.attentionMask), [part.size * part.seqLen, 1]);
+        const opts = { ...this.eval, tap: gramTap(taps, sums, rowMask) };
+        const inp = makeInputs(plan, part);
+        classify(plan, W, encode(plan, W, inp, undefined, opts), inp, opts);
+      });
+    }
+    const out = new Map<string, Float32Array>();
+    for (const [lin, tap] of taps) for (const name of tap.names) out.set(name, sums.get(lin)!);
+    return out;
   }
 
   dispose(): void {
@@ -328,8 +432,10 @@ export class TfjsBackend implements Backend {
     this.runtime = rt.description;
     // wasm runs single-threaded under Node and cpu is plain JavaScript; tfjs-node's libtensorflow picks its own
     this.capabilities = {
-      conventions: ['batch', 'example'],
+      conventions: ['batch', 'example', 'model'],
       fullFisher: true,
+      fullFisherConventions: ['example', 'model'],
+      gram: true,
       training: true,
       ...(rt.kind !== 'node' && { threads: 1 }),
     };

@@ -14,7 +14,14 @@ export interface Batch {
   readonly labels?: Float32Array;
 }
 
-export type FisherConvention = 'batch' | 'example';
+/**
+ * `batch` and `example` use the data's labels; `model` the model's own predictive distribution
+ * (METHOD.md section 3: no labels needed).
+ */
+export type FisherConvention = 'batch' | 'example' | 'model';
+
+/** Conventions of the full diagonal Fisher (METHOD.md section 4): per-example labels, or the model's own. */
+export type FullFisherConvention = 'example' | 'model';
 
 /**
  * Mask values: shared masks are head [L*H] and neuron [L*I]; per-example masks (the `example`
@@ -26,12 +33,21 @@ export interface MaskValues {
 }
 
 export interface MaskGradients {
-  /** mean loss over the batch */
+  /** mean loss over the batch (NaN for `model`, which uses no labels) */
   readonly loss: number;
-  /** `batch`: dLoss/dm_head [L*H]; `example`: dLoss_i/dm_head per example [B*L*H] */
+  /**
+   * `batch`: dLoss/dm_head [L*H]; `example`: dLoss_i/dm_head per example [B*L*H]; `model`: R = C*B
+   * rows [R*L*H], row c*B + i holding d log p(c|x_i)/dm_i (C classes), or for regression (C = 1)
+   * row i holding d y_hat_i/dm_i
+   */
   readonly head: Float32Array;
-  /** `batch`: [L*I]; `example`: [B*L*I] */
+  /** `batch`: [L*I]; `example`: [B*L*I]; `model`: [R*L*I], rows as `head` */
   readonly neuron: Float32Array;
+  /**
+   * `model` only: the weight of each row [R], p(c|x_i) for row c*B + i (all 1 for regression), so
+   * that the Fisher is sum_r weights[r] * row_r^2
+   */
+  readonly weights?: Float32Array;
 }
 
 /** A model loaded onto a backend: weights uploaded once, used for many batches. */
@@ -44,7 +60,9 @@ export interface ModelSession {
   /**
    * Gradients of the loss w.r.t. the masks, at the given mask values (ones by default).
    * `batch`: gradient of the batch-mean loss w.r.t. shared masks. `example`: each example has its
-   * own copy of the masks; returns dLoss_i/dm_i, where Loss_i is example i's own loss.
+   * own copy of the masks; returns dLoss_i/dm_i, where Loss_i is example i's own loss. `model`:
+   * per-example masks as `example`, no labels needed; one row of gradients per class and example
+   * with its probability as weight (see MaskGradients).
    */
   maskGradients(
     batch: Batch,
@@ -52,9 +70,22 @@ export interface ModelSession {
   ): Promise<MaskGradients>;
   /**
    * Sum over the batch's examples of the squared per-example gradient of every parameter
-   * (METHOD.md section 4), by HuggingFace name. Optional: a backend may not offer it.
+   * (METHOD.md section 4), by HuggingFace name. Optional: a backend may not offer it. `example`
+   * (default): gradients of each example's loss against its label; `model` (only when the
+   * backend lists it in capabilities.fullFisherConventions; no labels needed): sum_i sum_c
+   * p(c|x_i) (d log p(c|x_i)/dtheta)^2, or sum_i (d y_hat_i/dtheta)^2 for regression.
    */
-  squaredParamGradients?(batch: Batch): Promise<Map<string, Float32Array>>;
+  squaredParamGradients?(
+    batch: Batch,
+    options?: { convention?: FullFisherConvention },
+  ): Promise<Map<string, Float32Array>>;
+  /**
+   * Gram matrices of the inputs of every encoder Linear (METHOD.md section 5.4), summed over the
+   * batch's non-padding tokens (the BERT pooler's: token 0 only), by the Linear's weight name;
+   * each [in*in] row-major. Optional: only when capabilities.gram is true. Linears that share
+   * an input (query, key, value) may share one array.
+   */
+  linearInputGrams?(batch: Batch): Promise<Map<string, Float32Array>>;
   dispose(): Promise<void> | void;
 }
 
@@ -71,6 +102,10 @@ export interface BackendCapabilities {
   readonly conventions: readonly FisherConvention[];
   /** its sessions implement squaredParamGradients (the full diagonal Fisher, METHOD.md section 4) */
   readonly fullFisher: boolean;
+  /** the conventions of its full Fisher (absent: ['example'] when fullFisher) */
+  readonly fullFisherConventions?: readonly FullFisherConvention[];
+  /** its sessions implement linearInputGrams (RegMean's Gram matrices, METHOD.md section 5.4) */
+  readonly gram?: boolean;
   /** its package can train a model on it (fine-tuning, masked-LM pre-training) */
   readonly training: boolean;
   /** the number of threads it computes on; absent when its runtime decides */

@@ -20,7 +20,7 @@ function batch(size: number): Batch {
 }
 
 /** A fake session returning scripted gradients, batch after batch, and recording the calls. */
-function fakeSession(grads: { head: number[]; neuron: number[]; loss?: number }[]) {
+function fakeSession(grads: { head: number[]; neuron: number[]; loss?: number; weights?: number[] }[]) {
   const calls: { size: number; convention: FisherConvention }[] = [];
   let k = 0;
   const session: ModelSession = {
@@ -34,6 +34,7 @@ function fakeSession(grads: { head: number[]; neuron: number[]; loss?: number }[
         loss: g.loss ?? 0.5,
         head: Float32Array.from(g.head),
         neuron: Float32Array.from(g.neuron),
+        ...(g.weights && { weights: Float32Array.from(g.weights) }),
       });
     },
     dispose: () => undefined,
@@ -85,6 +86,33 @@ describe('computeMaskFisher', () => {
     expect([...f.neuron]).toEqual([1, 9, 0, 1, 2, 5]);
     expect(f.examples).toBe(3);
     expect(calls.map((c) => c.convention)).toEqual(['example', 'example']);
+  });
+
+  it('`model` convention: each row squared and weighted by its probability', async () => {
+    const { session, calls } = fakeSession([
+      {
+        // 2 classes x 1 example: rows (c0, x0), (c1, x0)
+        head: [1, 2, 0, 0, /* c1 */ 2, 0, 1, 0],
+        neuron: [1, 0, 0, 0, 0, 0, /* c1 */ 0, 0, 0, 0, 0, 4],
+        weights: [0.75, 0.25],
+      },
+    ]);
+    const f = await computeMaskFisher(session, [batch(1)], 'model');
+    // head: 0.75*1 + 0.25*4, 0.75*4, 0.25*1, 0 | neuron: 0.75, 0, ..., 0.25*16
+    expect([...f.head]).toEqual([1.75, 3, 0.25, 0]);
+    expect([...f.neuron]).toEqual([0.75, 0, 0, 0, 0, 4]);
+    expect(calls).toEqual([{ size: 1, convention: 'model' }]);
+  });
+
+  it('`model` convention: missing or non-probability weights are a backend error', async () => {
+    const missing = fakeSession([{ head: [0, 0, 0, 0], neuron: [0, 0, 0, 0, 0, 0] }]);
+    await expect(computeMaskFisher(missing.session, [batch(1)], 'model')).rejects.toThrow(
+      'backend returned no row weights for the model convention on 1 examples',
+    );
+    const bad = fakeSession([{ head: [0, 0, 0, 0], neuron: [0, 0, 0, 0, 0, 0], weights: [1.5] }]);
+    await expect(computeMaskFisher(bad.session, [batch(1)], 'model')).rejects.toThrow(
+      'backend returned row weight 1.5 (a probability) at row 0',
+    );
   });
 
   it('accumulates in float64: many small squares are not lost against a large one', async () => {
@@ -259,6 +287,7 @@ describe('writeMaskFisher / readMaskFisher', () => {
 });
 
 describe('computeFullFisher', () => {
+  const conventions: (string | undefined)[] = [];
   function fullSession(perBatch: Record<string, number[]>[] | undefined): ModelSession {
     let k = 0;
     return {
@@ -267,8 +296,12 @@ describe('computeFullFisher', () => {
       loss: () => Promise.reject(new Error('unused')),
       maskGradients: () => Promise.reject(new Error('unused')),
       ...(perBatch && {
-        squaredParamGradients: () =>
-          Promise.resolve(new Map(Object.entries(perBatch[k++]).map(([n, v]) => [n, Float32Array.from(v)]))),
+        squaredParamGradients: (_b: Batch, o?: { convention?: string }) => {
+          conventions.push(o?.convention);
+          return Promise.resolve(
+            new Map(Object.entries(perBatch[k++]).map(([n, v]) => [n, Float32Array.from(v)])),
+          );
+        },
       }),
       dispose: () => undefined,
     };
@@ -281,8 +314,14 @@ describe('computeFullFisher', () => {
     ]);
     const { tensors, examples } = await computeFullFisher(s, [batch(1), batch(2)]);
     expect(examples).toBe(3);
+    expect(conventions).toEqual(['example', 'example']);
     expect([...tensors.get('a.weight')!]).toEqual([3, 4]);
     expect([...tensors.get('a.bias')!]).toEqual([0.75]);
+    // the model convention is passed on to the backend
+    conventions.length = 0;
+    const m = fullSession([{ 'a.weight': [1, 1], 'a.bias': [1] }]);
+    await computeFullFisher(m, [batch(1)], {}, 'model');
+    expect(conventions).toEqual(['model']);
   });
 
   it('rejects a backend without it, an empty source and inconsistent tensors', async () => {

@@ -1,4 +1,4 @@
-import type { Batch, FisherConvention, ModelSession } from './backend.js';
+import type { Batch, FisherConvention, FullFisherConvention, ModelSession } from './backend.js';
 import type { MaskLayout } from './encoder.js';
 import { FmnError } from './errors.js';
 import { SafetensorsFile, writeSafetensors } from './safetensors.js';
@@ -23,6 +23,8 @@ export interface FisherProgress {
  * Accumulates the mask Fisher of a model over batches.
  * `batch`: F = sum_b (dLoss_b/dm)^2 with Loss_b the batch-mean loss.
  * `example`: F = sum_i (dLoss_i/dm)^2, from per-example mask copies (one backward pass per batch).
+ * `model`: F = sum_i sum_c p(c|x_i) (d log p(c|x_i)/dm)^2 (regression: sum_i (d y_hat_i/dm)^2),
+ * from the backend's weighted rows (MaskGradients.weights); no labels needed.
  * Sums are kept in float64 and returned as float32.
  */
 export async function computeMaskFisher(
@@ -40,7 +42,8 @@ export async function computeMaskFisher(
   let count = 0;
   for await (const batch of batches) {
     const g = await session.maskGradients(batch, { convention });
-    const reps = convention === 'example' ? batch.size : 1;
+    const weights = rowWeights(convention, batch.size, g.weights);
+    const reps = weights ? weights.length : convention === 'example' ? batch.size : 1;
     if (g.head.length !== reps * nh || g.neuron.length !== reps * nn) {
       throw new Error(
         `backend returned mask gradients of sizes ${g.head.length}/${g.neuron.length}, expected ${reps * nh}/${reps * nn}`,
@@ -59,8 +62,9 @@ export async function computeMaskFisher(
       }
     }
     for (let r = 0; r < reps; r++) {
-      for (let i = 0; i < nh; i++) head[i] += g.head[r * nh + i] ** 2;
-      for (let i = 0; i < nn; i++) neuron[i] += g.neuron[r * nn + i] ** 2;
+      const w = weights ? weights[r] : 1;
+      for (let i = 0; i < nh; i++) head[i] += w * g.head[r * nh + i] ** 2;
+      for (let i = 0; i < nn; i++) neuron[i] += w * g.neuron[r * nn + i] ** 2;
     }
     examples += batch.size;
     count++;
@@ -77,18 +81,40 @@ export async function computeMaskFisher(
   return fisher;
 }
 
-/** Full diagonal Fisher (METHOD.md section 4): per parameter name, sum of squared per-example gradients. */
+/** The `model` convention's row weights (probabilities), checked; undefined for the others. */
+function rowWeights(
+  convention: FisherConvention,
+  B: number,
+  w: Float32Array | undefined,
+): Float32Array | undefined {
+  if (convention !== 'model') return undefined;
+  if (!w || w.length === 0 || w.length % B !== 0)
+    throw new Error(
+      `backend returned ${w?.length ?? 'no'} row weights for the model convention on ${B} examples`,
+    );
+  for (let r = 0; r < w.length; r++) {
+    if (!(w[r] >= 0 && w[r] <= 1))
+      throw new Error(`backend returned row weight ${w[r]} (a probability) at row ${r}`);
+  }
+  return w;
+}
+
+/**
+ * Full diagonal Fisher (METHOD.md section 4): per parameter name, sum of squared per-example
+ * gradients; `model` convention: expectation over the model's own predictive distribution.
+ */
 export async function computeFullFisher(
   session: ModelSession,
   batches: BatchSource,
   progress: FisherProgress = {},
+  convention: FullFisherConvention = 'example',
 ): Promise<{ tensors: Map<string, Float32Array>; examples: number }> {
   if (!session.squaredParamGradients) throw new FmnError('this backend does not compute the full Fisher');
   const acc = new Map<string, Float32Array>();
   let examples = 0;
   let count = 0;
   for await (const batch of batches) {
-    const sq = await session.squaredParamGradients(batch);
+    const sq = await session.squaredParamGradients(batch, { convention });
     if (count > 0 && sq.size !== acc.size) {
       throw new Error(
         `backend returned ${sq.size} squared-gradient tensors for batch ${count + 1}, ${acc.size} before`,

@@ -107,6 +107,7 @@ export {
   type BackendFactory,
   type Batch,
   type FisherConvention,
+  type FullFisherConvention,
   type MaskGradients,
   type MaskValues,
   type ModelSession,
@@ -117,7 +118,14 @@ export {
 export { validateBatch, type BatchRequirements } from './validate-batch.js';
 
 // validate-masks.ts
-export { FISHER_CONVENTIONS, checkConvention, maskConventionOf, masksFor } from './validate-masks.js';
+export {
+  FISHER_CONVENTIONS,
+  FULL_FISHER_CONVENTIONS,
+  checkConvention,
+  fullFisherConventionOf,
+  maskConventionOf,
+  masksFor,
+} from './validate-masks.js';
 
 // fisher.ts
 export {
@@ -129,6 +137,12 @@ export {
   type FisherProgress,
   type MaskFisher,
 } from './fisher.js';
+
+// gram.ts
+export { computeGrams, gramTargets, type GramTarget, type Grams } from './gram.js';
+
+// gram-file.ts
+export { GRAM_FORMAT, readGramFile, writeGramFile } from './gram-file.js';
 
 // torch/torch-file.ts
 export { TorchFile, type TorchTensorInfo } from './torch/torch-file.js';

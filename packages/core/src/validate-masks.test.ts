@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MaskValues } from './backend.js';
 import { isFmnError } from './errors.js';
-import { checkConvention, maskConventionOf, masksFor } from './validate-masks.js';
+import { checkConvention, fullFisherConventionOf, maskConventionOf, masksFor } from './validate-masks.js';
 
 // L = 2 layers, H = 3 heads, I = 4 neurons: shared masks [6] / [8]
 const layout = { layers: 2, heads: 3, headSize: 5, intermediate: 4 };
@@ -21,14 +21,26 @@ function message(f: () => void): string {
 }
 
 describe('checkConvention', () => {
-  it('accepts batch and example, names anything else', () => {
+  it('accepts batch, example and model, names anything else', () => {
     expect(() => checkConvention('batch')).not.toThrow();
     expect(() => checkConvention('example')).not.toThrow();
+    expect(() => checkConvention('model')).not.toThrow();
     expect(message(() => checkConvention('token'))).toBe(
-      'unknown Fisher convention "token" (batch or example)',
+      'unknown Fisher convention "token" (batch, example or model)',
     );
     expect(message(() => checkConvention(undefined))).toBe(
-      'unknown Fisher convention undefined (batch or example)',
+      'unknown Fisher convention undefined (batch, example or model)',
+    );
+  });
+});
+
+describe('fullFisherConventionOf', () => {
+  it('defaults to example, accepts model, names anything else', () => {
+    expect(fullFisherConventionOf()).toBe('example');
+    expect(fullFisherConventionOf({})).toBe('example');
+    expect(fullFisherConventionOf({ convention: 'model' })).toBe('model');
+    expect(message(() => fullFisherConventionOf({ convention: 'batch' }))).toBe(
+      'unknown full Fisher convention "batch" (example or model)',
     );
   });
 });
@@ -40,6 +52,9 @@ describe('masksFor', () => {
     const each = masksFor(layout, 4, 'example');
     expect([each.head.length, each.neuron.length]).toEqual([24, 32]);
     expect([...each.head, ...each.neuron].every((v) => v === 1)).toBe(true);
+    // the model convention differentiates per-example copies too
+    const own = masksFor(layout, 4, 'model');
+    expect([own.head.length, own.neuron.length]).toEqual([24, 32]);
   });
 
   it('returns masks of the right size as they are', () => {

@@ -2,16 +2,26 @@
  * The input contract of every backend for mask values and Fisher conventions: one implementation
  * and one set of messages (as validate-batch.ts for batches).
  */
-import { onesMasks, type FisherConvention, type MaskValues } from './backend.js';
+import { onesMasks, type FisherConvention, type FullFisherConvention, type MaskValues } from './backend.js';
 import type { MaskLayout } from './encoder.js';
 import { FmnError } from './errors.js';
 
-export const FISHER_CONVENTIONS: readonly FisherConvention[] = ['batch', 'example'];
+export const FISHER_CONVENTIONS: readonly FisherConvention[] = ['batch', 'example', 'model'];
 
-/** Throws an FmnError unless `convention` is `batch` or `example`. */
+export const FULL_FISHER_CONVENTIONS: readonly FullFisherConvention[] = ['example', 'model'];
+
+/** Throws an FmnError unless `convention` is `batch`, `example` or `model`. */
 export function checkConvention(convention: unknown): asserts convention is FisherConvention {
   if (!FISHER_CONVENTIONS.includes(convention as FisherConvention))
-    throw new FmnError(`unknown Fisher convention ${JSON.stringify(convention)} (batch or example)`);
+    throw new FmnError(`unknown Fisher convention ${JSON.stringify(convention)} (batch, example or model)`);
+}
+
+/** The full-Fisher convention of `options` (default `example`); an FmnError for any other value. */
+export function fullFisherConventionOf(options?: { convention?: unknown }): FullFisherConvention {
+  const c = options?.convention ?? 'example';
+  if (!FULL_FISHER_CONVENTIONS.includes(c as FullFisherConvention))
+    throw new FmnError(`unknown full Fisher convention ${JSON.stringify(c)} (example or model)`);
+  return c as FullFisherConvention;
 }
 
 function checkValues(name: string, a: unknown): Float32Array {
@@ -27,7 +37,7 @@ function checkValues(name: string, a: unknown): Float32Array {
 
 /**
  * Checks masks for a convention: `batch` takes shared masks, head [L*H] and neuron [L*I];
- * `example` per-example copies, head [B*L*H] and neuron [B*L*I]. Every value must be finite.
+ * `example` and `model` per-example copies, head [B*L*H] and neuron [B*L*I]. Every value must be finite.
  * Returns the masks, or ones of the right size when none are given.
  */
 export function masksFor(
@@ -37,7 +47,7 @@ export function masksFor(
   masks?: MaskValues,
 ): MaskValues {
   checkConvention(convention);
-  const reps = convention === 'example' ? batchSize : 1;
+  const reps = convention === 'batch' ? 1 : batchSize;
   if (masks === undefined) return onesMasks(layout, reps);
   const head = checkValues('head', masks.head);
   const neuron = checkValues('neuron', masks.neuron);

@@ -54,6 +54,8 @@ class Weights {
 
 export interface ForwardGraph {
   graph: Graph;
+  /** the attention_mask input [B, T] (int64) */
+  attentionMask: Value;
   /** logits per head, [B, numLabels] */
   logits: Value[];
   /** the mask inputs (absent in mode none) */
@@ -85,6 +87,13 @@ function activate(g: Graph, x: Value, act: Activation): Value {
   }
 }
 
+export interface ForwardOptions {
+  /** compute the last layer for every token (default: token 0 only, all the heads read) */
+  readonly fullLastLayer?: boolean;
+  /** sees every Linear with its input: token-major [B*T, in], or [B, in] for the heads */
+  readonly tap?: (lin: Linear, x: Value) => void;
+}
+
 /**
  * Builds the forward graph. Inputs: input_ids, attention_mask [B,T] int64, token_type_ids when
  * the model has token types, then the mask inputs of `maskMode`.
@@ -93,6 +102,7 @@ export function buildForward(
   model: EncoderModel,
   maskMode: MaskMode,
   heads: readonly ClassificationHead[],
+  options: ForwardOptions = {},
 ): ForwardGraph {
   const g = new Graph();
   const w = new Weights(g);
@@ -120,6 +130,7 @@ export function buildForward(
   }
   // activations are token-major [N = B*T, width] so every linear is one Gemm with its bias
   const linear = (x: Value, lin: Linear, scale?: number) => {
+    options.tap?.(lin, x);
     let wt = w.get(lin.weight);
     let b = lin.bias ? w.get(lin.bias) : undefined;
     if (scale !== undefined) {
@@ -165,7 +176,7 @@ export function buildForward(
   const heads4 = (v: Value) => g.reshape(v, shapeBTHd, [BATCH, SEQ, H, d]);
   // the last layer's outputs matter only at token 0 (the heads read nothing else), so it computes
   // queries, attention output and feed-forward for that token alone: [B, hidden] rows
-  const lastLayer = L - 1;
+  const lastLayer = options.fullLastLayer ? -1 : L - 1;
   let first: Value | undefined;
   model.layers.forEach((layer, l) => {
     const kT = g.transpose(heads4(linear(x, layer.key)), [0, 2, 3, 1]); // [B,H,d,T]
@@ -210,7 +221,15 @@ export function buildForward(
     for (const step of head.steps) z = activate(g, linear(z, step.linear), step.activation);
     return z;
   });
-  return { graph: g, logits, headMask, neuronMask, tokenTypes: !!e.tokenType, params: w.cache };
+  return {
+    graph: g,
+    attentionMask: att,
+    logits,
+    headMask,
+    neuronMask,
+    tokenTypes: !!e.tokenType,
+    params: w.cache,
+  };
 }
 
 /**
@@ -225,6 +244,27 @@ export function addLosses(g: Graph, logits: Value, numLabels: number): Value {
   }
   const oneHot = g.input('labels', 'float32', [BATCH, numLabels]);
   return g.neg(g.reduceSum(g.mul(oneHot, g.logSoftmax(logits)), [1], false));
+}
+
+/** Input of the `model` objective: per example and class, the weight of log p(c|x) (or of y_hat). */
+export const CLASS_WEIGHTS = 'class_weights';
+/** Output of the `model` objective's graphs for classification: p(c|x) [B, C]. */
+export const CLASS_PROBS = 'class_probs';
+
+/**
+ * What a gradient graph differentiates, per example [B]: `loss` = addLosses (input `labels`);
+ * `model` (METHOD.md 3, the model's own labels) = sum_c w_ic log p(c|x_i), or w_i y_hat_i for
+ * regression, with w the input `class_weights` [B, C] (one-hot column c: the class-c term), and
+ * (classification) the output `class_probs`.
+ */
+export type Objective = 'loss' | 'model';
+
+export function addObjective(g: Graph, logits: Value, numLabels: number, objective: Objective): Value {
+  if (objective === 'loss') return addLosses(g, logits, numLabels);
+  const w = g.input(CLASS_WEIGHTS, 'float32', [BATCH, numLabels]);
+  if (numLabels === 1) return g.reduceSum(g.mul(w, logits), [1], false);
+  g.output(g.identityNamed(g.softmax(logits), CLASS_PROBS));
+  return g.reduceSum(g.mul(w, g.logSoftmax(logits)), [1], false);
 }
 
 export function classificationHead(model: EncoderModel): ClassificationHead {
@@ -251,15 +291,22 @@ export function lossGraph(model: EncoderModel, mode: 'shared' | 'example'): Grap
 }
 
 /**
- * Mask-gradient graph: outputs `losses` [B] and, per layer, head_grad_l / neuron_grad_l shaped like
- * the mask inputs. `shared`: gradient of the mean loss; `example`: of the summed loss w.r.t.
- * per-example masks (so example i's slice is dLoss_i/dm_i).
+ * Mask-gradient graph: outputs `losses` [B] (the per-example objective) and head_grad /
+ * neuron_grad shaped like the mask inputs. `shared`: gradient of the mean loss; `example`: of the
+ * summed loss w.r.t. per-example masks (so example i's slice is dLoss_i/dm_i); with the `model`
+ * objective (per-example masks only) example i's slice is d(sum_c w_ic log p(c|x_i))/dm_i.
  */
-export function maskGradientGraph(model: EncoderModel, mode: 'shared' | 'example'): Graph {
+export function maskGradientGraph(
+  model: EncoderModel,
+  mode: 'shared' | 'example',
+  objectiveKind: Objective = 'loss',
+): Graph {
   const head = classificationHead(model);
+  if (objectiveKind === 'model' && mode !== 'example')
+    throw new Error('the model objective differentiates per-example masks');
   const f = buildForward(model, mode, [head]);
   const g = f.graph;
-  const losses = addLosses(g, f.logits[0], head.numLabels);
+  const losses = addObjective(g, f.logits[0], head.numLabels, objectiveKind);
   const objective = mode === 'shared' ? g.reduceMean(losses, [0], false) : g.reduceSum(losses, [0], false);
   const [headGrad, neuronGrad] = gradients(g, objective, [f.headMask!, f.neuronMask!]);
   if (!headGrad || !neuronGrad) throw new Error('internal: the loss does not depend on the masks');
@@ -274,14 +321,18 @@ export const squaredGradName = (k: number) => `sq_grad_${k}`;
 
 /**
  * Full diagonal Fisher graph (METHOD.md section 4), run on batches of one example: outputs
- * `losses` and, for parameter k of encoderParams order, sq_grad_k = (dLoss/dtheta_k)^2. Parameters
- * the loss does not reach are left out (their squared gradient is 0).
+ * `losses` and, for parameter k of encoderParams order, sq_grad_k = (dLoss/dtheta_k)^2 (with the
+ * `model` objective, the squared gradient of the class_weights-weighted log-probability).
+ * Parameters the loss does not reach are left out (their squared gradient is 0).
  */
-export function squaredGradientGraph(model: EncoderModel): { graph: Graph; outputs: (string | undefined)[] } {
+export function squaredGradientGraph(
+  model: EncoderModel,
+  objectiveKind: Objective = 'loss',
+): { graph: Graph; outputs: (string | undefined)[] } {
   const head = classificationHead(model);
   const f = buildForward(model, 'none', [head]);
   const g = f.graph;
-  const losses = addLosses(g, f.logits[0], head.numLabels);
+  const losses = addObjective(g, f.logits[0], head.numLabels, objectiveKind);
   const objective = g.reduceSum(losses, [0], false);
   const params = encoderParams(model);
   const values = params.map((p) => f.params.get(p));

@@ -14,10 +14,14 @@ export {
   maskGradientGraph,
   squaredGradientGraph,
   classificationHead,
+  CLASS_PROBS,
+  CLASS_WEIGHTS,
   HEAD_MASK,
   NEURON_MASK,
   HEAD_GRAD,
   NEURON_GRAD,
 } from './encoder-graph.js';
+export type { Objective } from './encoder-graph.js';
+export { gramGraph } from './gram-graph.js';
 export { externalDataOf, type InMemoryExternalData } from './external-data.js';
 export { OPSET, type Graph, type Value, type Dim, type DType } from './graph.js';

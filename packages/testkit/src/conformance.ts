@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BACKEND_CONTRACT_VERSION,
+  FISHER_CONVENTIONS,
   encoderParams,
   isFmnError,
   onesMasks,
@@ -18,6 +19,8 @@ import {
   type ModelSession,
 } from '@fmn/core';
 import { padBatch, randomBatch, sliceBatch } from './batches.js';
+import { runGramChecks, runModelFisherChecks } from './conformance-model.js';
+import { expectClose } from './expect-close.js';
 import { FLAVOURS, randomEncoder, type Flavour } from './encoders.js';
 import {
   referenceLogits,
@@ -27,12 +30,18 @@ import {
 } from './reference.js';
 import { Rng } from './rng.js';
 
+export { expectClose } from './expect-close.js';
+
 export interface ConformanceOptions {
   /** creates the backend under test (called once) */
   createBackend: () => Promise<Backend>;
   flavours?: readonly Flavour[];
   /** also check squaredParamGradients (full diagonal Fisher) */
   fullFisher?: boolean;
+  /** also check the `model` convention (mask Fisher, and full Fisher with fullFisher) */
+  modelConvention?: boolean;
+  /** also check linearInputGrams (RegMean's Gram matrices) */
+  gram?: boolean;
   /** for backends that can train: a trainer (any optimizer, small fixed learning rate) for the model */
   createTrainer?: (model: EncoderModel, backend: Backend) => Promise<ConformanceTrainer>;
 }
@@ -44,31 +53,6 @@ export interface ConformanceTrainer {
   /** the batch's mean loss, without updating */
   evaluate(batch: Batch): Promise<number>;
   dispose(): void;
-}
-
-/** max |a - b| / (atol + rtol * |b|) <= 1 elementwise, with a readable failure. */
-export function expectClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  atol: number,
-  rtol = 0,
-  what = 'values',
-): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i] - expected[i]) / (atol + rtol * Math.abs(expected[i]));
-    if (!(err <= worst)) {
-      worst = err;
-      at = i;
-    }
-  }
-  if (!(worst <= 1)) {
-    expect.fail(
-      `${what}: index ${at}: got ${actual[at]}, expected ${expected[at]} (atol ${atol}, rtol ${rtol})`,
-    );
-  }
 }
 
 function zeroHeadInOutputProjection(model: EncoderModel, layer: number, head: number): EncoderModel {
@@ -272,7 +256,7 @@ function runErrorCases(getBackend: () => Backend, flavour: Flavour): void {
     it('an unknown Fisher convention', async () => {
       await expectFmnError(
         () => session.maskGradients(good, { convention: 'token' as FisherConvention }),
-        'unknown Fisher convention "token" (batch or example)',
+        'unknown Fisher convention "token" (batch, example or model)',
         'maskGradients',
       );
     });
@@ -292,9 +276,16 @@ export function runBackendConformance(options: ConformanceOptions): void {
     expect(backend.contractVersion).toBe(BACKEND_CONTRACT_VERSION);
     const c = backend.capabilities;
     expect(c.conventions.length).toBeGreaterThan(0);
-    for (const conv of c.conventions) expect(['batch', 'example']).toContain(conv);
-    // the suite checks full Fisher and training exactly when the backend says it has them
+    for (const conv of c.conventions) expect(FISHER_CONVENTIONS).toContain(conv);
+    // the suite checks full Fisher, the model convention, Gram matrices and training exactly
+    // when the backend says it has them
     expect(c.fullFisher).toBe(options.fullFisher === true);
+    expect(c.conventions.includes('model')).toBe(options.modelConvention === true);
+    const fullConventions = c.fullFisherConventions ?? (c.fullFisher ? ['example'] : []);
+    expect(fullConventions.includes('model')).toBe(
+      options.fullFisher === true && options.modelConvention === true,
+    );
+    expect(c.gram === true).toBe(options.gram === true);
     expect(c.training).toBe(options.createTrainer !== undefined);
     if (c.threads !== undefined) expect(Number.isInteger(c.threads) && c.threads >= 1).toBe(true);
   });
@@ -398,6 +389,10 @@ export function runBackendConformance(options: ConformanceOptions): void {
       expectClose(a.head, b.head, 1e-5 * scale(b.head), 1e-5, 'padded head gradient');
       expectClose(a.neuron, b.neuron, 1e-5 * scale(b.neuron), 1e-5, 'padded neuron gradient');
     });
+
+    if (options.modelConvention)
+      runModelFisherChecks(() => session, model, batch, options.fullFisher === true);
+    if (options.gram) runGramChecks(() => session, model, batch);
 
     if (options.createTrainer) {
       const createTrainer = options.createTrainer;

@@ -16,7 +16,9 @@ export {
   referenceLoss,
   referenceMaskGradients,
   referenceParamGradient,
+  type LinearInputTap,
 } from './reference.js';
+export { referenceGrams, referenceModelMaskFisher, referenceModelParamFisher } from './reference-fisher.js';
 export {
   expectClose,
   runBackendConformance,

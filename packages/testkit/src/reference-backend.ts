@@ -65,6 +65,8 @@ class ReferenceSession implements ModelSession {
     options: { convention: FisherConvention; masks?: MaskValues },
   ): Promise<MaskGradients> {
     checkConvention(options.convention);
+    if (options.convention === 'model')
+      return Promise.reject(new FmnError('the reference backend does not compute the model convention'));
     validateBatch(this.model, batch, { labels: true });
     const masks = masksFor(this.layout, batch.size, options.convention, options.masks);
     if (options.convention === 'batch') {

@@ -96,9 +96,12 @@ function positionIds(model: EncoderModel, ids: Int32Array): number[] {
   });
 }
 
+/** Called with the input of every encoder Linear, token by token (t: the token's position). */
+export type LinearInputTap = (l: Linear, x: Float64Array, t: number) => void;
+
 /**
  * Final hidden states of one example [T][hidden], with mask values for this example:
- * head [L*H] and neuron [L*I] (ones when absent).
+ * head [L*H] and neuron [L*I] (ones when absent). `tap` sees every encoder Linear's input.
  */
 export function referenceHidden(
   model: EncoderModel,
@@ -106,7 +109,12 @@ export function referenceHidden(
   b: number,
   headMask?: ArrayLike<number>,
   neuronMask?: ArrayLike<number>,
+  tap?: LinearInputTap,
 ): Vec[] {
+  const lin = (x: Vec, l: Linear, t: number): Vec => {
+    tap?.(l, x, t);
+    return linear(x, l);
+  };
   const { seqLen: T } = batch;
   const { hidden, numHeads: H, headSize: d, intermediate: I } = model.dims;
   const ids = batch.inputIds.subarray(b * T, b * T + T);
@@ -123,14 +131,14 @@ export function referenceHidden(
       if (e.tokenType) v[k] += e.tokenType.data[(types ? types[t] : 0) * E + k];
     }
     let y = layerNorm(v, e.norm);
-    if (e.project) y = linear(y, e.project);
+    if (e.project) y = lin(y, e.project, t);
     x.push(y);
   }
   const maskAdd = Array.from(att, (m) => (1 - m) * F32_MIN);
   model.layers.forEach((layer, l) => {
-    const q = x.map((v) => linear(v, layer.query));
-    const k = x.map((v) => linear(v, layer.key));
-    const vv = x.map((v) => linear(v, layer.value));
+    const q = x.map((v, t) => lin(v, layer.query, t));
+    const k = x.map((v, t) => lin(v, layer.key, t));
+    const vv = x.map((v, t) => lin(v, layer.value, t));
     const ctx = x.map(() => new Float64Array(hidden));
     for (let h = 0; h < H; h++) {
       const hm = headMask ? headMask[l * H + h] : 1;
@@ -154,14 +162,15 @@ export function referenceHidden(
       }
     }
     const a = ctx.map((c, i) => {
-      const o = linear(c, layer.attentionOutput);
+      const o = lin(c, layer.attentionOutput, i);
       for (let m = 0; m < hidden; m++) o[m] += x[i][m];
       return layerNorm(o, layer.attentionNorm);
     });
-    x = a.map((v) => {
-      const f = linear(v, layer.intermediate);
-      for (let n = 0; n < I; n++) f[n] = activate(f[n], model.activation) * (neuronMask ? neuronMask[l * I + n] : 1);
-      const o = linear(f, layer.output);
+    x = a.map((v, t) => {
+      const f = lin(v, layer.intermediate, t);
+      for (let n = 0; n < I; n++)
+        f[n] = activate(f[n], model.activation) * (neuronMask ? neuronMask[l * I + n] : 1);
+      const o = lin(f, layer.output, t);
       for (let m = 0; m < hidden; m++) o[m] += v[m];
       return layerNorm(o, layer.outputNorm);
     });
@@ -252,7 +261,13 @@ export function referenceMaskGradients(
 }
 
 /** Central finite difference of the reference loss w.r.t. one entry of one parameter. */
-export function referenceParamGradient(model: EncoderModel, batch: Batch, param: { data: Float32Array }, index: number, step = 1e-3): number {
+export function referenceParamGradient(
+  model: EncoderModel,
+  batch: Batch,
+  param: { data: Float32Array },
+  index: number,
+  step = 1e-3,
+): number {
   // float32 parameters: perturb, evaluate in float64, restore exactly
   const orig = param.data[index];
   param.data[index] = orig + step;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import {
   FmnError,
+  GRAM_FORMAT,
   checkOutputPath,
   SafetensorsFile,
   computeFullFisher,
@@ -12,6 +13,7 @@ import {
   writeMaskFisher,
   writeSafetensors,
   type FisherConvention,
+  type FullFisherConvention,
   type MaskFisher,
 } from '@fmn/core';
 import { globals, out } from '../context.js';
@@ -21,6 +23,7 @@ import { backendOption, batchesOf, openModel, prepareData, startBackend } from '
 import { progressBar, type ProgressOptions } from '../progress.js';
 import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
 import { VERSION } from '../version.js';
+import { checkFisherSupport, fileConvention } from '../fisher-convention.js';
 import { modelDir } from '../model-path.js';
 
 export const FULL_FISHER_FORMAT = 'fmn-full-fisher';
@@ -87,17 +90,19 @@ export async function computeFisherFile(
     samples: s.samples,
     seed: s.seed,
     tokenizer: s.tokenizer,
-    labels: true,
+    // the model convention uses the model's own predictive distribution: data without labels will do
+    labels: s.convention !== 'model',
   });
   // `batch`: batches are consecutive slices of the sampled examples (the batch is part of the
-  // definition). `example` and full Fisher do not depend on how examples are grouped: bucket by length.
-  const bucketing = s.full || s.convention === 'example';
+  // definition). `example`, `model` and full Fisher do not depend on how examples are grouped: bucket by length.
+  const bucketing = s.full || s.convention !== 'batch';
   const all = batchesOf(data, s.batchSize, bucketing);
   const [lo, hi] = shardRange(all.length, s.shard, { examples: data.encoded.length, batchSize: s.batchSize });
   const batches = all.slice(lo, hi);
   const total = batches.reduce((a, b) => a + b.size, 0);
 
   const backend = await startBackend(s.backend, progress);
+  checkFisherSupport(backend, s);
   const [model_sha256, data_sha256] = await Promise.all([modelHash(s.model), dataHash(s.data)]);
   const session = await backend.load(m.model);
   const label = (progress.label ?? (s.full ? 'full Fisher' : 'mask Fisher')).padEnd(24);
@@ -109,7 +114,7 @@ export async function computeFisherFile(
     data_sha256,
     task: data.dataset.task?.name ?? '',
     split: s.split ?? 'train',
-    convention: s.full ? 'example' : s.convention,
+    convention: fileConvention(s),
     samples: String(s.samples),
     batch_size: String(s.batchSize),
     seed: String(s.seed),
@@ -129,7 +134,12 @@ export async function computeFisherFile(
   const t0 = performance.now();
   try {
     if (s.full) {
-      const r = await computeFullFisher(session, batches, { onBatch });
+      const r = await computeFullFisher(
+        session,
+        batches,
+        { onBatch },
+        fileConvention(s) as FullFisherConvention,
+      );
       const seconds = (performance.now() - t0) / 1000;
       bar.stop();
       const shapes = new Map(encoderParams(m.model).map((p) => [p.name, p.shape]));
@@ -254,9 +264,9 @@ export async function combineFisher(
     const md = f.metadata;
     await f.close();
     const format = md.format;
-    if (format !== MASK_FISHER_FORMAT && format !== FULL_FISHER_FORMAT) {
+    if (format !== MASK_FISHER_FORMAT && format !== FULL_FISHER_FORMAT && format !== GRAM_FORMAT) {
       throw new FmnError(
-        `not a Fisher file written by fmn (metadata "format" is ${JSON.stringify(format ?? null)})`,
+        `not a Fisher or Gram file written by fmn (metadata "format" is ${JSON.stringify(format ?? null)})`,
         p,
       );
     }
@@ -301,7 +311,7 @@ export async function combineFisher(
     await writeMaskFisher(outPath, fisher, combinedMetadata(files, examples));
     return { kind: 'mask', shards, examples };
   }
-  // full Fisher: sum tensor by tensor, one at a time
+  // full Fisher and Gram matrices: sum tensor by tensor, one at a time
   const opened: SafetensorsFile[] = [];
   try {
     for (const f of files) opened.push(await SafetensorsFile.open(f.path));
@@ -341,7 +351,7 @@ export async function combineFisher(
   } finally {
     await Promise.all(opened.map((o) => o.close()));
   }
-  return { kind: 'full', shards, examples };
+  return { kind: files[0].metadata.format === GRAM_FORMAT ? 'gram' : 'full', shards, examples };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,10 +365,14 @@ export function registerFisher(program: Command): void {
       'Compute the mask Fisher of a fine-tuned model (docs/method.md §3: float32 tensors head [L, H] and ' +
         'neuron [L, I], sums over the sampled examples), or with --full the full diagonal Fisher (section 4).',
     )
-    .option('--model <dir>', 'fine-tuned HuggingFace model folder or hub-cache org/name[@revision] (required)', modelDir)
+    .option(
+      '--model <dir>',
+      'fine-tuned HuggingFace model folder or hub-cache org/name[@revision] (required)',
+      modelDir,
+    )
     .option(
       '--data <file>',
-      'labelled data (required): a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder',
+      'data (required; labelled unless --convention model): a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder',
     )
     .option(
       '--task <name>',
@@ -377,9 +391,9 @@ export function registerFisher(program: Command): void {
     .addOption(
       new Option(
         '--convention <c>',
-        'batch: sum over batches of squared batch-mean gradients; example: sum over examples',
+        "batch: sum over batches of squared batch-mean gradients; example: sum over examples; model: the model's own labels, sum over examples and classes of p(c|x) (d log p(c|x)/dm)^2, no data labels needed (with --full: example or model)",
       )
-        .choices(['batch', 'example'])
+        .choices(['batch', 'example', 'model'])
         .default('batch'),
     )
     .option('--max-length <n>', "truncate inputs to n tokens (default: min(128, the model's limit))", (v) =>
@@ -400,7 +414,10 @@ export function registerFisher(program: Command): void {
     )
     .option('--out <file>', 'output .safetensors file (required; never an input)')
     .option('--force', 'replace an existing --out file')
-    .option('--json', 'print one JSON object: kind, model, data, out, examples, shard, backend, runtime, seconds')
+    .option(
+      '--json',
+      'print one JSON object: kind, model, data, out, examples, shard, backend, runtime, seconds',
+    )
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);
       for (const k of ['model', 'data', 'out'] as const) {
@@ -459,7 +476,7 @@ export function registerFisher(program: Command): void {
   fisher
     .command('combine')
     .description(
-      'Sum Fisher shards (from `fmn fisher --shard i/n`, mask or full) into one file. Refuses shards of different ' +
+      'Sum Fisher shards (from `fmn fisher --shard i/n`, mask or full) or Gram shards (`fmn gram --shard i/n`) into one file. Refuses shards of different ' +
         'models, data or settings, and incomplete or repeated shard sets.',
     )
     .argument('<files...>', 'the shard files, in any order')
@@ -473,10 +490,11 @@ export function registerFisher(program: Command): void {
         { kind: 'file', force: opts.force === true },
       );
       const r = await combineFisher(files, opts.out);
-      if (opts.json) {
-        out(JSON.stringify({ kind: r.kind, shards: r.shards, examples: r.examples, out: opts.out }));
-        return;
-      }
-      out(`combined ${r.shards} ${r.kind} Fisher shards (${r.examples} examples) -> ${opts.out}`);
+      const what = r.kind === 'gram' ? 'Gram' : `${r.kind} Fisher`;
+      out(
+        opts.json
+          ? JSON.stringify({ kind: r.kind, shards: r.shards, examples: r.examples, out: opts.out })
+          : `combined ${r.shards} ${what} shards (${r.examples} examples) -> ${opts.out}`,
+      );
     });
 }

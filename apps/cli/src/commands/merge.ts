@@ -96,7 +96,7 @@ export async function runMerge(
 
 export function registerMerge(program: Command): void {
   // --fisher pairs with the --model before it: commander calls the parsers in command-line order.
-  let models: { dir: string; fisher?: string }[] = [];
+  let models: { dir: string; fisher?: string; gram?: string }[] = [];
   const cmd = program
     .command('merge')
     .description(
@@ -128,6 +128,18 @@ export function registerMerge(program: Command): void {
             `--fisher ${file}: model ${last.dir} already has a Fisher file (${last.fisher})`,
           );
         last.fisher = file;
+        return file;
+      },
+    )
+    .option(
+      '--gram <file>',
+      `the Gram file of the preceding --model (fmn gram; needed by ${methodsNeeding('gram').join(', ')})`,
+      (file: string) => {
+        const last = models[models.length - 1];
+        if (!last) throw new FmnError(`--gram ${file}: give it after the --model it belongs to`);
+        if (last.gram)
+          throw new FmnError(`--gram ${file}: model ${last.dir} already has a Gram file (${last.gram})`);
+        last.gram = file;
         return file;
       },
     )
@@ -174,6 +186,8 @@ export function registerMerge(program: Command): void {
       if (!needs.maskFisher && !needs.fullFisher && chosen.some((m) => m.fisher)) {
         note(g, `warning: --fisher is not used by ${method}; ignored`);
       }
+      if (!needs.gram && chosen.some((m) => m.gram))
+        note(g, `warning: --gram is not used by ${method}; ignored`);
       const options = methodOptionsFromCli(method, opts, command, (m) => note(g, `warning: ${m}`));
       const t0 = performance.now();
       const report = await runMerge(
@@ -206,7 +220,7 @@ function printReport(report: MergeReport, method: string, outDir: string, t0: nu
 }
 
 /** Options that --config replaces: the merge is the file's. */
-const CONFIG_EXCLUDES = ['method', 'base', 'lambda', 'fisher'];
+const CONFIG_EXCLUDES = ['method', 'base', 'lambda', 'fisher', 'gram'];
 
 /** `fmn merge --config FILE`: the merge a mergekit-style configuration describes (merge-config.ts). */
 async function mergeFromConfig(

@@ -23,6 +23,7 @@ import {
 } from '../report/index.js';
 import { configHelp, combinations, readRunConfig, type PlanTask, type RunPlan } from '../runconfig.js';
 import { evaluateModel } from './eval.js';
+import { fileConvention } from '../fisher-convention.js';
 import { computeFisherFile } from './fisher.js';
 import { runMerge } from './merge.js';
 
@@ -71,7 +72,7 @@ async function cachedFisher(
     samples: f.samples,
     batch_size: f.batchSize,
     seed: f.seed,
-    convention: kind === 'full' ? 'example' : f.convention,
+    convention: fileConvention({ full: kind === 'full', convention: f.convention }),
     max_length: f.maxLength ?? null,
     backend: plan.backend ?? 'auto',
   });

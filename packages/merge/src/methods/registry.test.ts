@@ -29,6 +29,7 @@ describe('merge-method registry', () => {
     expect(needs.fisher).toEqual({ fullFisher: true });
     expect(needs.average).toEqual({});
     for (const m of ['task-arithmetic', 'ties', 'dare']) expect(needs[m]).toEqual({ base: true });
+    expect(needs.regmean).toEqual({ gram: true });
   });
 
   it('an unknown name is an FmnError listing the known ones', () => {

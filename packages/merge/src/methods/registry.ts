@@ -10,6 +10,7 @@ import { average } from './average.js';
 import { taskArithmetic } from './task-arithmetic.js';
 import { ties } from './ties.js';
 import { dare } from './dare.js';
+import { regmean } from './regmean.js';
 import { mergekitLinearSpec } from './mergekit-linear.js';
 import {
   mergekitDareLinear,
@@ -58,6 +59,7 @@ registerMergeMethod(average);
 registerMergeMethod(taskArithmetic);
 registerMergeMethod(ties);
 registerMergeMethod(dare);
+registerMergeMethod(regmean);
 // mergekit's conventions (docs/method.md 5.7), what `fmn merge --config` runs
 registerMergeMethod(mergekitLinearSpec);
 registerMergeMethod(mergekitTaskArithmeticSpec);
