@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SafetensorsFile, writeMaskFisher } from '@fmn/core';
+import { SafetensorsFile, writeGramFile, writeMaskFisher } from '@fmn/core';
 import { dareRng } from '@fmn/merge';
 import { DIMS } from './fixtures.js';
 import { fmn, ok, tempDir, userError } from './helpers.js';
@@ -314,6 +314,78 @@ describe('fmn merge --config (a mergekit YAML)', () => {
       const b = await readFile(join(native, task, 'model.safetensors'));
       expect(a.equals(b)).toBe(true);
     }
+  });
+
+  it('regmean: from a configuration (gram files, alpha) equal to the native flags', async () => {
+    const n = DIMS.hidden;
+    const grams: string[] = [];
+    for (const seed of [5, 11]) {
+      let s = seed;
+      const rnd = (): number => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
+      // G = A A^T + I: symmetric positive definite
+      const a = Array.from({ length: n * n }, rnd);
+      const g = new Float32Array(n * n);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          let v = i === j ? 1 : 0;
+          for (let k = 0; k < n; k++) v += a[i * n + k] * a[j * n + k];
+          g[i * n + j] = v;
+        }
+      const path = join(dir, `gram-${seed}.safetensors`);
+      await writeGramFile(
+        path,
+        new Map([
+          ['bert.pooler.dense.weight', g],
+          ['bert.encoder.layer.0.attention.self.query.weight', g],
+        ]),
+        4,
+      );
+      grams.push(path);
+    }
+    const file = await config(
+      'rm',
+      [
+        'merge_method: regmean',
+        'models:',
+        `  - { model: ${two}, gram: ${grams[0]}, parameters: { weight: 3 } }`,
+        `  - { model: ${three}, gram: ${relative(dir, grams[1])} }`,
+        'parameters: { alpha: 0.6 }',
+      ].join('\n') + '\n',
+    );
+    const viaConfig = join(dir, 'rm-config');
+    const native = join(dir, 'rm-native');
+    await ok(['merge', '--config', file, '--out', viaConfig]);
+    // the native flags: --lambda per model, --regmean-alpha, --gram after its --model
+    await ok([
+      'merge',
+      '--method',
+      'regmean',
+      '--model',
+      two,
+      '--gram',
+      grams[0],
+      '--model',
+      three,
+      '--gram',
+      grams[1],
+      '--lambda',
+      '3',
+      '1',
+      '--regmean-alpha',
+      '0.6',
+      '--out',
+      native,
+    ]);
+    for (const task of ['two-labels', 'three-labels']) {
+      const a = await readFile(join(viaConfig, task, 'model.safetensors'));
+      const b = await readFile(join(native, task, 'model.safetensors'));
+      expect(a.equals(b)).toBe(true);
+    }
+    const report = JSON.parse(await readFile(join(viaConfig, 'merge-report.json'), 'utf8')) as {
+      method: string;
+      lambdas: number[];
+    };
+    expect(report).toMatchObject({ method: 'regmean', lambdas: [3, 1] });
   });
 
   it('bad configurations are one-line errors naming the key and the file; --config excludes --method', async () => {
