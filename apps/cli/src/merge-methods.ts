@@ -50,7 +50,7 @@ export function methodFlags(): MethodFlag[] {
 }
 
 /** commander's attribute name of a flag: --ties-k -> tiesK */
-function attributeOf(flag: string): string {
+export function attributeOf(flag: string): string {
   return flag.replace(/^--/, '').replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
@@ -64,7 +64,7 @@ function helpOf(f: MethodFlag): string {
 }
 
 /** Adds `--method` with its choices, and a "Methods:" help section, from the registry. */
-export function addMethodChoice(cmd: Command): Command {
+export function addMethodChoice(cmd: Command, mandatory = true): Command {
   const specs = listMergeMethods();
   const width = Math.max(...specs.map((m) => m.name.length));
   const lines = specs.map((m) => {
@@ -80,7 +80,7 @@ export function addMethodChoice(cmd: Command): Command {
     .addOption(
       new Option('--method <method>', 'merge method (see Methods below)')
         .choices(mergeMethodNames())
-        .makeOptionMandatory(),
+        .makeOptionMandatory(mandatory),
     )
     .addHelpText('after', `\nMethods:\n${lines.join('\n')}`);
 }

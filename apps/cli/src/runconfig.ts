@@ -148,6 +148,12 @@ export function parseRunConfig(text: string, file: string): RunPlan {
     throw new FmnError(`cannot parse the run configuration: ${(e as Error).message.split('\n')[0]}`, file);
   }
   if (!isObj(raw)) throw err(file, 'expected a mapping at the top level');
+  if ('merge_method' in raw) {
+    throw err(
+      file,
+      'this is a merge configuration in mergekit\'s format ("merge_method"): run it with fmn merge --config',
+    );
+  }
   unknownKeys(file, raw, TOP_KEYS, 'top level');
   const here = dirname(resolve(file));
   const path = (p: string) => resolve(here, p);

@@ -29,3 +29,18 @@ export { FULL_FISHER_FLOOR } from './methods/fisher.js';
 export { WEIGHTED_SHARES } from './methods/weighted.js';
 export { SCALE_OPTION, TASK_VECTOR_SHARES, fromBase, taskVectors } from './methods/task-vector.js';
 export { TOP_K_OPTION, tiesAnalysis, tiesCombine, type TiesState } from './methods/ties.js';
+export {
+  bernoulliSparsify,
+  l1Norm,
+  magnitudeSparsify,
+  mergekitKeepCount,
+  rescaleL1,
+  type SparsifyOptions,
+} from './mergekit-sparsify.js';
+export { mergekitLinear, mergekitMix, type MergekitMixOptions } from './mergekit-consensus.js';
+export {
+  MERGEKIT_VARIANTS,
+  mergekitTaskArithmetic,
+  type MergekitTensorOptions,
+  type MergekitVariant,
+} from './mergekit-gta.js';

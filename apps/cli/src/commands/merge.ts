@@ -2,11 +2,27 @@ import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import { FmnError, readJsonFile, type HfConfig } from '@fmn/core';
 import { ensureTokenizerJson } from '@fmn/data';
-import { mergeMethod, merge, type MergeModelInput, type MergeReport, type OptionValue } from '@fmn/merge';
+import {
+  listMergeMethods,
+  mergeMethod,
+  mergeMethodNames,
+  merge,
+  type MergeModelInput,
+  type MergeReport,
+  type OptionValue,
+} from '@fmn/merge';
 import { globals, out } from '../context.js';
 import { note, progressBar, type ProgressOptions } from '../progress.js';
 import { parseNumber } from '../options.js';
-import { addMethodChoice, addMethodFlags, methodOptionsFromCli, methodsNeeding } from '../merge-methods.js';
+import {
+  addMethodChoice,
+  addMethodFlags,
+  attributeOf,
+  methodFlags,
+  methodOptionsFromCli,
+  methodsNeeding,
+} from '../merge-methods.js';
+import { configMerge, readMergeConfig } from '../merge-config.js';
 import { modelDir } from '../model-path.js';
 
 export interface MergeCliOptions {
@@ -90,7 +106,12 @@ export function registerMerge(program: Command): void {
       'Merge fine-tuned checkpoints of one architecture (docs/method.md §5). Every input keeps its own ' +
         'classification head: the output folder gets one HuggingFace model folder per input plus merge-report.json.',
     );
-  addMethodChoice(cmd)
+  // --method is required unless --config describes the merge (checked in the action)
+  addMethodChoice(cmd, false)
+    .option(
+      '--config <file>',
+      "one merge described in mergekit's YAML (merge_method, base_model, models, parameters, dtype); see the CLI README",
+    )
     .option(
       '--model <dir>',
       'a fine-tuned HuggingFace model folder (repeat for each model, at least two)',
@@ -132,7 +153,10 @@ export function registerMerge(program: Command): void {
     )
     .option(
       '--lambda <x...>',
-      `coefficients: one per model (lambda_j), or one value for all; for ${methodsNeeding('base').join(', ')} a single value scales the summed task vectors`,
+      `coefficients: one per model (lambda_j), or one value for all; for ${listMergeMethods()
+        .filter((m) => m.options.some((o) => o.key === 'scale'))
+        .map((m) => m.name)
+        .join(', ')} a single value scales the summed task vectors; mergekit-*: mergekit's weights`,
       (v: string, prev: number[] | undefined) => [...(prev ?? []), parseNumber('--lambda', v)],
     );
   addMethodFlags(cmd)
@@ -147,7 +171,7 @@ export function registerMerge(program: Command): void {
       'merge even when a Fisher file records another model (model type or weights hash) than the --model it follows (a warning instead of an error)',
     )
     .option('--force', 'replace the output folder if it exists')
-    .requiredOption('--out <dir>', 'output folder')
+    .option('--out <dir>', 'output folder (with --config: replaces its "out")')
     .option(
       '--json',
       'print one JSON object: out, seconds and the merge report (method, inputs, lambdas, shares, ...)',
@@ -156,6 +180,12 @@ export function registerMerge(program: Command): void {
       const g = globals(command);
       const chosen = models;
       models = [];
+      if (opts.config !== undefined) {
+        await mergeFromConfig(String(opts.config), chosen.length > 0, opts, command, g);
+        return;
+      }
+      if (opts.method === undefined) throw new FmnError('merge: give --method (or --config FILE)');
+      if (opts.out === undefined) throw new FmnError('merge: required option --out not given');
       if (chosen.length < 2)
         throw new FmnError(`merge needs at least two --model folders, got ${chosen.length}`);
       const method = opts.method as string;
@@ -181,14 +211,70 @@ export function registerMerge(program: Command): void {
         },
         g,
       );
-      const secs = (performance.now() - t0) / 1000;
-      if (opts.json) {
-        out(JSON.stringify({ out: opts.out, seconds: secs, ...report }));
-        return;
-      }
-      out(
-        `merged ${report.inputs.length} ${report.modelType} models with ${method}${report.mapping ? ` (${report.mapping} mapping)` : ''} in ${secs.toFixed(2)} s -> ${String(opts.out)}`,
-      );
-      for (const i of report.inputs) out(`  ${i.dir} -> ${String(opts.out)}/${i.output}`);
+      printReport(report, method, String(opts.out), t0, opts.json === true);
     });
+}
+
+function printReport(report: MergeReport, method: string, outDir: string, t0: number, json: boolean): void {
+  const secs = (performance.now() - t0) / 1000;
+  if (json) {
+    out(JSON.stringify({ out: outDir, seconds: secs, ...report }));
+    return;
+  }
+  out(
+    `merged ${report.inputs.length} ${report.modelType} models with ${method}${report.mapping ? ` (${report.mapping} mapping)` : ''} in ${secs.toFixed(2)} s -> ${outDir}`,
+  );
+  for (const i of report.inputs) out(`  ${i.dir} -> ${outDir}/${i.output}`);
+}
+
+/** Options that --config replaces: the merge is the file's. */
+const CONFIG_EXCLUDES = ['method', 'base', 'lambda', 'fisher', 'gram'];
+
+/** `fmn merge --config FILE`: the merge a mergekit-style configuration describes (merge-config.ts). */
+async function mergeFromConfig(
+  file: string,
+  withModels: boolean,
+  opts: Record<string, unknown>,
+  command: Command,
+  g: ReturnType<typeof globals>,
+): Promise<void> {
+  const given = [
+    ...(withModels ? ['--model'] : []),
+    ...CONFIG_EXCLUDES.filter((k) => opts[k] !== undefined).map((k) => `--${k}`),
+    ...methodFlags()
+      .filter((f) => command.getOptionValueSource(attributeOf(f.flag)) === 'cli')
+      .map((f) => f.flag),
+  ];
+  if (given.length > 0) {
+    throw new FmnError(
+      `--config describes the whole merge: ${given.join(', ')} cannot be combined with it (set it in the file)`,
+      file,
+    );
+  }
+  const plan = await readMergeConfig(file);
+  for (const w of plan.warnings) note(g, `warning: ${w} (${plan.file})`);
+  const outDir = (opts.out as string | undefined) ?? plan.out;
+  if (!outDir) throw new FmnError('no output folder: give --out or "out" in the configuration', file);
+  const run = configMerge(plan);
+  if (!mergeMethodNames().includes(run.method)) {
+    throw new FmnError(
+      `merge_method ${plan.method} (fmn's ${run.method}) is not available in this build`,
+      file,
+    );
+  }
+  const t0 = performance.now();
+  const report = await runMerge(
+    {
+      method: run.method,
+      models: run.models,
+      base: run.base,
+      lambda: run.lambda,
+      options: run.options,
+      dtype: (opts.dtype as 'F32' | 'F16' | 'BF16' | undefined) ?? run.dtype,
+      force: opts.force === true,
+      out: outDir,
+    },
+    g,
+  );
+  printReport(report, `${plan.method} (mergekit configuration ${plan.file})`, outDir, t0, opts.json === true);
 }

@@ -11,6 +11,13 @@ import { taskArithmetic } from './task-arithmetic.js';
 import { ties } from './ties.js';
 import { dare } from './dare.js';
 import { regmean } from './regmean.js';
+import { mergekitLinearSpec } from './mergekit-linear.js';
+import {
+  mergekitDareLinear,
+  mergekitDareTies,
+  mergekitTaskArithmeticSpec,
+  mergekitTies,
+} from './mergekit-task-arithmetic.js';
 
 type AnySpec = MergeMethodSpec<any>;
 
@@ -53,3 +60,9 @@ registerMergeMethod(taskArithmetic);
 registerMergeMethod(ties);
 registerMergeMethod(dare);
 registerMergeMethod(regmean);
+// mergekit's conventions (docs/method.md 5.7), what `fmn merge --config` runs
+registerMergeMethod(mergekitLinearSpec);
+registerMergeMethod(mergekitTaskArithmeticSpec);
+registerMergeMethod(mergekitTies);
+registerMergeMethod(mergekitDareLinear);
+registerMergeMethod(mergekitDareTies);
