@@ -1,5 +1,28 @@
 export { main, buildProgram } from './main.js';
-export * from './report/index.js';
+export {
+  writeReport,
+  renderHtml,
+  renderMarkdown,
+  renderText,
+  summaryTables,
+  fisherTimes,
+  runIntervals,
+  comparisonsOfK,
+  verdict,
+  type Report,
+  type ReportTask,
+  type ReportMerge,
+  type ReportFisher,
+  type ReportMaskFisher,
+  type ReportStage,
+  type ReportComparison,
+  type ReportTableIntervals,
+  type ReportBootstrap,
+  type Score,
+  type Interval,
+  type SummaryRow,
+  type SummaryTable,
+} from './report/index.js';
 export {
   parseRunConfig,
   readRunConfig,

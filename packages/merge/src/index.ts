@@ -1,5 +1,34 @@
-export * from './weights.js';
-export * from './taskvectors.js';
+export {
+  applyZeroRule,
+  expandWeight,
+  rowsCols,
+  tensorWeight,
+  universalWeight,
+  weightedAverage,
+  type AnyWeight,
+  type MaskFisherValues,
+  type TensorWeight,
+  type ZeroRuleCount,
+} from './weights.js';
+export {
+  addScaled,
+  checkDropRate,
+  checkTopK,
+  dareDrop,
+  dareRng,
+  disjointMean,
+  electSigns,
+  keepCount,
+  MagnitudeSelector,
+  SeededRng,
+  signSum,
+  sumVectors,
+  taskVector,
+  tiesMerge,
+  topKThreshold,
+  trimBelow,
+  trimTopK,
+} from './taskvectors.js';
 export {
   merge,
   type MergeMethod,
