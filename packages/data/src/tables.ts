@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
-import { FmnError } from '@fmn/core';
+import { FmnError, regularFileSize } from '@fmn/core';
+import { MAX_DATA_FILE_BYTES, MAX_EXAMPLES, MAX_LINE_CHARS } from './limits.js';
 
 export type TableFormat = 'tsv' | 'csv' | 'jsonl' | 'parquet';
 
@@ -61,8 +62,23 @@ export function formatOf(file: string): TableFormat {
   return f;
 }
 
+/** A data file must be a regular file of at most MAX_DATA_FILE_BYTES (a FIFO would block the read). */
+async function checkDataFile(file: string): Promise<void> {
+  const size = await regularFileSize(file, MAX_DATA_FILE_BYTES);
+  if (size === undefined) throw new FmnError('data file not found', file);
+}
+
+function lineTooLong(file: string, line: number): FmnError {
+  return new FmnError(`line ${line}: longer than the ${MAX_LINE_CHARS}-character limit for one line`, file);
+}
+
+function tooManyRows(file: string): FmnError {
+  return new FmnError(`more than ${MAX_EXAMPLES} examples, the limit for one dataset`, file);
+}
+
 async function readText(file: string): Promise<string> {
   let text: string;
+  await checkDataFile(file);
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
@@ -79,7 +95,7 @@ export async function readTable(file: string, options: ReadTableOptions = {}): P
   if (format === 'parquet') return readParquet(file);
   const text = await readText(file);
   if (format === 'jsonl') return parseJsonl(file, text, options);
-  const records = format === 'tsv' ? splitTsv(text) : splitCsv(file, text);
+  const records = format === 'tsv' ? splitTsv(text, file) : splitCsv(file, text);
   return fromRecords(file, format, records, options);
 }
 
@@ -93,11 +109,13 @@ interface RawRecord {
  * with `csv.reader(delimiter="\t", quotechar=None)`): quote characters are ordinary text.
  * `\r\n` line ends are accepted; blank lines are ignored.
  */
-export function splitTsv(text: string): RawRecord[] {
+export function splitTsv(text: string, file = '(text)'): RawRecord[] {
   const out: RawRecord[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     let s = lines[i]!;
+    if (s.length > MAX_LINE_CHARS + 1) throw lineTooLong(file, i + 1);
+    if (out.length >= MAX_EXAMPLES) throw tooManyRows(file);
     if (s.endsWith('\r')) s = s.slice(0, -1);
     if (s === '') continue;
     out.push({ line: i + 1, fields: s.split('\t') });
@@ -118,7 +136,9 @@ export function splitCsv(file: string, text: string): RawRecord[] {
   const n = text.length;
   while (i < n) {
     const start = line;
+    const startAt = i;
     const fields: string[] = [];
+    if (out.length > MAX_EXAMPLES) throw tooManyRows(file);
     // one record
     for (;;) {
       let field = '';
@@ -139,6 +159,7 @@ export function splitCsv(file: string, text: string): RawRecord[] {
             if (c === '\n') line++;
             field += c;
             i++;
+            if (i - startAt > MAX_LINE_CHARS) throw lineTooLong(file, start);
           }
         }
         const c = text[i];
@@ -150,6 +171,7 @@ export function splitCsv(file: string, text: string): RawRecord[] {
           if (text[i] === '"') throw new FmnError(`line ${line}: quote inside an unquoted field`, file);
           field += text[i];
           i++;
+          if (i - startAt > MAX_LINE_CHARS) throw lineTooLong(file, start);
         }
       }
       fields.push(field);
@@ -168,7 +190,12 @@ export function splitCsv(file: string, text: string): RawRecord[] {
   return out;
 }
 
-function fromRecords(file: string, format: 'tsv' | 'csv', records: RawRecord[], options: ReadTableOptions): Table {
+function fromRecords(
+  file: string,
+  format: 'tsv' | 'csv',
+  records: RawRecord[],
+  options: ReadTableOptions,
+): Table {
   let columns: string[];
   let body: RawRecord[];
   const first = records[0];
@@ -187,7 +214,9 @@ function fromRecords(file: string, format: 'tsv' | 'csv', records: RawRecord[], 
     columns = first.fields;
     body = records.slice(1);
   } else {
-    columns = options.headerlessColumns ? [...options.headerlessColumns] : first.fields.map((_, k) => String(k));
+    columns = options.headerlessColumns
+      ? [...options.headerlessColumns]
+      : first.fields.map((_, k) => String(k));
     body = records;
   }
   const rows: TableRow[] = [];
@@ -218,8 +247,10 @@ function parseJsonl(file: string, text: string, options: ReadTableOptions): Tabl
   let skipped = 0;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.length > MAX_LINE_CHARS + 1) throw lineTooLong(file, i + 1);
     const s = lines[i]!.trim();
     if (s === '') continue;
+    if (rows.length >= MAX_EXAMPLES) throw tooManyRows(file);
     let v: unknown;
     let problem: string | undefined;
     try {
@@ -245,6 +276,7 @@ function parseJsonl(file: string, text: string, options: ReadTableOptions): Tabl
 /** Parquet through hyparquet (all standard codecs hyparquet decodes itself, snappy included). */
 async function readParquet(file: string): Promise<Table> {
   let buffer;
+  await checkDataFile(file);
   try {
     buffer = await asyncBufferFromFile(file);
   } catch (e) {
@@ -254,6 +286,7 @@ async function readParquet(file: string): Promise<Table> {
   try {
     const metadata = await parquetMetadataAsync(buffer);
     const columns = parquetSchema(metadata).children.map((c) => c.element.name);
+    if (Number(metadata.num_rows) > MAX_EXAMPLES) throw tooManyRows(file);
     const objects = await parquetReadObjects({ file: buffer, metadata });
     const rows = objects.map((values, k) => ({ line: k + 1, values: values as Record<string, unknown> }));
     return { file, format: 'parquet', columns, rows, skipped: 0, unit: 'row' };
