@@ -21,6 +21,9 @@ export {
   type RawTensor,
 } from './tensor.js';
 
+// finite.ts
+export { firstNonFinite } from './finite.js';
+
 // safetensors.ts
 export { SafetensorsFile, writeSafetensors, type TensorInfo, type TensorToWrite } from './safetensors.js';
 
