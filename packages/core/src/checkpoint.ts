@@ -290,10 +290,3 @@ export class Checkpoint {
     await Promise.all(this.files.map((f) => f.close()));
   }
 }
-
-/** num_labels as HuggingFace derives it: explicit num_labels, else the size of id2label, else 2. */
-export function configNumLabels(config: HfConfig): number {
-  if (typeof config.num_labels === 'number') return config.num_labels;
-  if (config.id2label && typeof config.id2label === 'object') return Object.keys(config.id2label).length;
-  return 2;
-}

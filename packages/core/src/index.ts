@@ -39,13 +39,15 @@ export { checkOutputPath, isModelFileName, type GuardedInput } from './output-gu
 // checkpoint.ts
 export {
   Checkpoint,
-  configNumLabels,
   readJsonFile,
   tokenizerFileNames,
   type CheckpointTensorInfo,
   type HfConfig,
   type WeightsFile,
 } from './checkpoint.js';
+
+// config-labels.ts
+export { MAX_NUM_LABELS, configNumLabels, describeConfigValue } from './config-labels.js';
 
 // encoder.ts
 export {
