@@ -70,6 +70,7 @@ export {
   f1,
   matthews,
   metricValue,
+  finiteMetric,
   metricsForTask,
   pearson,
   spearman,
