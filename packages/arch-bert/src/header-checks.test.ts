@@ -7,7 +7,7 @@ import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Checkpoint, FmnError, SafetensorsFile, type HfConfig } from '@fmn/core';
+import { Checkpoint, FmnError, SafetensorsFile, getAdapter, type HfConfig } from '@fmn/core';
 import { editFixture, writeCheckpoint } from '@fmn/testkit';
 import './index.js';
 
@@ -146,5 +146,22 @@ describe('config.json vs the header, at open', () => {
       'config.json gives 2 labels (num_labels / id2label) but the head\'s "classifier.weight"',
     );
     expect(e.message).toContain('has 10000000 rows');
+  });
+
+  it('the unused-tensor warning does not repeat the folder (the caller names it once)', async () => {
+    const dir = await model();
+    await editFixture(dir, {
+      tensors: (ts) => [...ts, { name: 'extra.weight', dtype: 'F32', shape: [1], bytes: new Uint8Array(4) }],
+    });
+    const ck = await Checkpoint.open(dir);
+    const warnings: string[] = [];
+    try {
+      await getAdapter('bert')!.load(ck, { onWarning: (m) => warnings.push(m) });
+    } finally {
+      await ck.close();
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^ignoring 1 tensor that .* does not use: extra\.weight$/);
+    expect(warnings[0]).not.toContain(dir);
   });
 });

@@ -2,7 +2,7 @@
 // file, so additions merge cleanly). Helpers that only core itself uses stay unexported.
 
 // errors.ts
-export { FmnError, isFmnError } from './errors.js';
+export { FmnError, isFmnError, withPath } from './errors.js';
 
 // tensor.ts
 export {
