@@ -25,7 +25,14 @@ export {
 export { firstNonFinite } from './finite.js';
 
 // safetensors.ts
-export { SafetensorsFile, writeSafetensors, type TensorInfo, type TensorToWrite } from './safetensors.js';
+export {
+  MAX_HEADER_BYTES,
+  MAX_TENSORS,
+  SafetensorsFile,
+  writeSafetensors,
+  type TensorInfo,
+  type TensorToWrite,
+} from './safetensors.js';
 
 // atomic.ts
 export { atomicDir, atomicFile, writeFileAtomic } from './atomic.js';
