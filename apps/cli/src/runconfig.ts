@@ -86,6 +86,16 @@ export const CONFIG_HELP = `Configuration (JSON or YAML; paths relative to the f
     - { name: sst2, model: models/sst2, data: glue/SST-2, task: sst2 }
     - { name: mrpc, model: models/mrpc, fisher_data: mrpc/train.tsv, eval_data: mrpc/dev.tsv, task: mrpc }`;
 
+/** A model path of the configuration; a problem with it is reported as the configuration's, naming the key. */
+function modelIn(file: string, here: string, arg: string, key: string): string {
+  try {
+    return configModelDir(here, arg);
+  } catch (e) {
+    if (e instanceof FmnError) throw err(file, `${key}: ${e.message}`);
+    throw e;
+  }
+}
+
 function err(file: string, msg: string): FmnError {
   return new FmnError(`invalid run configuration: ${msg}`, file);
 }
@@ -171,7 +181,7 @@ export function parseRunConfig(text: string, file: string): RunPlan {
       throw err(file, `${where}: give "data" (a task folder) or both "fisher_data" and "eval_data"`);
     return {
       name,
-      model: configModelDir(here, str(file, t, 'model', where, true)!),
+      model: modelIn(file, here, str(file, t, 'model', where, true)!, `${where}: "model"`),
       fisherData: path(fisherData),
       fisherSplit: 'train',
       evalData: path(evalData),
@@ -246,7 +256,7 @@ export function parseRunConfig(text: string, file: string): RunPlan {
     output,
     cache: str(file, raw, 'cache', 'top level') ? path(raw.cache as string) : resolve(output, 'fisher-cache'),
     backend: str(file, raw, 'backend', 'top level'),
-    base: base ? configModelDir(here, base) : undefined,
+    base: base ? modelIn(file, here, base, '"base"') : undefined,
     keepModels: raw.keep_models === true,
     fisher: {
       samples,
