@@ -1,10 +1,12 @@
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parquetWriteFile } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FmnError } from '@fmn/core';
 import { loadDataset } from './dataset.js';
-import { MAX_DATA_FILE_BYTES, MAX_LINE_CHARS } from './limits.js';
+import { MAX_DATA_FILE_BYTES, MAX_EXAMPLES, MAX_LINE_CHARS } from './limits.js';
+import { readTable } from './tables.js';
 
 let root: string;
 beforeAll(async () => {
@@ -59,5 +61,35 @@ describe('data limits', () => {
     const e = await errorOf(loadDataset(file));
     expect(e.file).toBe(file);
     expect(e.message).toContain(`more than the ${MAX_DATA_FILE_BYTES}`);
+  });
+
+  it('more examples than the limit is an error naming the file, in every format (limit lowered to 2)', async () => {
+    expect(MAX_EXAMPLES).toBe(10_000_000);
+    const files = [
+      await put('three.tsv', 'sentence\tlabel\na\t1\nb\t0\n\nc\t1\n'),
+      await put('three.csv', 'sentence,label\na,1\n"b\nb",0\nc,1\n'),
+      await put(
+        'three.jsonl',
+        '{"sentence":"a","label":1}\n{"sentence":"b","label":0}\n{"sentence":"c","label":1}\n',
+      ),
+    ];
+    const pq = join(root, 'three.parquet');
+    parquetWriteFile({
+      filename: pq,
+      columnData: [
+        { name: 'sentence', data: ['a', 'b', 'c'], type: 'STRING' },
+        { name: 'label', data: [1, 0, 1], type: 'INT32' },
+      ],
+    });
+    for (const file of [...files, pq]) {
+      const e = await errorOf(readTable(file, { maxExamples: 2 }));
+      expect(e.message).toBe(`${file}: more than 2 examples, the limit for one dataset`);
+      expect((await readTable(file, { maxExamples: 3 })).rows).toHaveLength(3);
+    }
+  });
+
+  it('the limit counts examples, not the header or blank lines', async () => {
+    const file = await put('two.tsv', 'sentence\tlabel\na\t1\n\n\nb\t0\n\n');
+    expect((await readTable(file, { maxExamples: 2 })).rows).toHaveLength(2);
   });
 });

@@ -38,6 +38,8 @@ export interface ReadTableOptions {
   headerlessColumns?: readonly string[];
   /** TSV/CSV/JSONL: skip malformed lines instead of failing (they are counted in `skipped`) */
   skipMalformed?: boolean;
+  /** most rows (examples) the file may have; default and upper bound `MAX_EXAMPLES` */
+  maxExamples?: number;
 }
 
 const EXTENSIONS: Record<string, TableFormat> = {
@@ -72,8 +74,8 @@ function lineTooLong(file: string, line: number): FmnError {
   return new FmnError(`line ${line}: longer than the ${MAX_LINE_CHARS}-character limit for one line`, file);
 }
 
-function tooManyRows(file: string): FmnError {
-  return new FmnError(`more than ${MAX_EXAMPLES} examples, the limit for one dataset`, file);
+function tooManyRows(file: string, max: number): FmnError {
+  return new FmnError(`more than ${max} examples, the limit for one dataset`, file);
 }
 
 async function readText(file: string): Promise<string> {
@@ -92,11 +94,15 @@ async function readText(file: string): Promise<string> {
 /** Reads a TSV, CSV, JSONL or Parquet file (chosen by extension). */
 export async function readTable(file: string, options: ReadTableOptions = {}): Promise<Table> {
   const format = formatOf(file);
-  if (format === 'parquet') return readParquet(file);
+  const max = Math.min(options.maxExamples ?? MAX_EXAMPLES, MAX_EXAMPLES);
+  if (format === 'parquet') return readParquet(file, max);
   const text = await readText(file);
-  if (format === 'jsonl') return parseJsonl(file, text, options);
-  const records = format === 'tsv' ? splitTsv(text, file) : splitCsv(file, text);
-  return fromRecords(file, format, records, options);
+  if (format === 'jsonl') return parseJsonl(file, text, options, max);
+  // one record more than the examples: the header
+  const records = format === 'tsv' ? splitTsv(text, file, max + 1) : splitCsv(file, text, max + 1);
+  const table = fromRecords(file, format, records, options);
+  if (table.rows.length > max) throw tooManyRows(file, max);
+  return table;
 }
 
 interface RawRecord {
@@ -109,16 +115,16 @@ interface RawRecord {
  * with `csv.reader(delimiter="\t", quotechar=None)`): quote characters are ordinary text.
  * `\r\n` line ends are accepted; blank lines are ignored.
  */
-export function splitTsv(text: string, file = '(text)'): RawRecord[] {
+export function splitTsv(text: string, file = '(text)', maxRecords = MAX_EXAMPLES + 1): RawRecord[] {
   const out: RawRecord[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     let s = lines[i]!;
     if (s.length > MAX_LINE_CHARS + 1) throw lineTooLong(file, i + 1);
-    if (out.length >= MAX_EXAMPLES) throw tooManyRows(file);
     if (s.endsWith('\r')) s = s.slice(0, -1);
     if (s === '') continue;
     out.push({ line: i + 1, fields: s.split('\t') });
+    if (out.length > maxRecords) throw tooManyRows(file, maxRecords - 1);
   }
   return out;
 }
@@ -129,7 +135,7 @@ export function splitTsv(text: string, file = '(text)'): RawRecord[] {
  * unquoted field, text after a closing quote, or an unterminated quote is a malformed line.
  * Blank lines are ignored.
  */
-export function splitCsv(file: string, text: string): RawRecord[] {
+export function splitCsv(file: string, text: string, maxRecords = MAX_EXAMPLES + 1): RawRecord[] {
   const out: RawRecord[] = [];
   let line = 1;
   let i = 0;
@@ -138,7 +144,6 @@ export function splitCsv(file: string, text: string): RawRecord[] {
     const start = line;
     const startAt = i;
     const fields: string[] = [];
-    if (out.length > MAX_EXAMPLES) throw tooManyRows(file);
     // one record
     for (;;) {
       let field = '';
@@ -186,6 +191,7 @@ export function splitCsv(file: string, text: string): RawRecord[] {
       break;
     }
     if (!(fields.length === 1 && fields[0] === '')) out.push({ line: start, fields });
+    if (out.length > maxRecords) throw tooManyRows(file, maxRecords - 1);
   }
   return out;
 }
@@ -241,7 +247,7 @@ function fromRecords(
 }
 
 /** JSONL: one JSON object per line; blank lines ignored. Columns are the first object's keys. */
-function parseJsonl(file: string, text: string, options: ReadTableOptions): Table {
+function parseJsonl(file: string, text: string, options: ReadTableOptions, max: number): Table {
   const rows: TableRow[] = [];
   let columns: string[] | undefined;
   let skipped = 0;
@@ -250,7 +256,7 @@ function parseJsonl(file: string, text: string, options: ReadTableOptions): Tabl
     if (lines[i]!.length > MAX_LINE_CHARS + 1) throw lineTooLong(file, i + 1);
     const s = lines[i]!.trim();
     if (s === '') continue;
-    if (rows.length >= MAX_EXAMPLES) throw tooManyRows(file);
+    if (rows.length >= max) throw tooManyRows(file, max);
     let v: unknown;
     let problem: string | undefined;
     try {
@@ -274,7 +280,7 @@ function parseJsonl(file: string, text: string, options: ReadTableOptions): Tabl
 }
 
 /** Parquet through hyparquet (all standard codecs hyparquet decodes itself, snappy included). */
-async function readParquet(file: string): Promise<Table> {
+async function readParquet(file: string, max: number): Promise<Table> {
   let buffer;
   await checkDataFile(file);
   try {
@@ -286,7 +292,7 @@ async function readParquet(file: string): Promise<Table> {
   try {
     const metadata = await parquetMetadataAsync(buffer);
     const columns = parquetSchema(metadata).children.map((c) => c.element.name);
-    if (Number(metadata.num_rows) > MAX_EXAMPLES) throw tooManyRows(file);
+    if (Number(metadata.num_rows) > max) throw tooManyRows(file, max);
     const objects = await parquetReadObjects({ file: buffer, metadata });
     const rows = objects.map((values, k) => ({ line: k + 1, values: values as Record<string, unknown> }));
     return { file, format: 'parquet', columns, rows, skipped: 0, unit: 'row' };
