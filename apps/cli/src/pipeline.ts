@@ -26,6 +26,7 @@ import {
   loadDataset,
   loadTokenizer,
   makeBatches,
+  finiteMetric,
   metricsForTask,
   resolveLabels,
   sampleIndices,
@@ -269,15 +270,24 @@ export function scoreLogits(d: PreparedData, logits: Float32Array, numLabels: nu
   const preds = numLabels === 1 ? logits : argmaxRows(logits, numLabels);
   const task = d.dataset.task;
   if (task) {
-    const r = metricsForTask(task, preds, labels);
+    const r = metricsForTask(task, preds, labels, d.dataset.file);
     const metricNames = Object.keys(r.metrics) as MetricName[];
-    return { metrics: r.metrics, score: r.score, examples: labels.length, metricNames, predictions: preds, labels };
+    return {
+      metrics: r.metrics,
+      score: r.score,
+      examples: labels.length,
+      metricNames,
+      predictions: preds,
+      labels,
+    };
   }
   const names: MetricName[] =
     numLabels === 1 ? ['pearson', 'spearman'] : numLabels === 2 ? ['accuracy', 'f1'] : ['accuracy'];
   const fns = { accuracy, f1, pearson, spearman } as const;
   const metrics: Partial<Record<MetricName, number>> = {};
-  for (const n of names) metrics[n] = fns[n as keyof typeof fns](preds, labels);
+  for (const n of names) {
+    metrics[n] = finiteMetric(n, fns[n as keyof typeof fns](preds, labels), preds, labels, d.dataset.file);
+  }
   const score = names.reduce((s, n) => s + metrics[n]!, 0) / names.length;
   return { metrics, score, examples: labels.length, metricNames: names, predictions: preds, labels };
 }

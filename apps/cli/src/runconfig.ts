@@ -100,6 +100,16 @@ export function configHelp(): string {
     - { name: mrpc, model: models/mrpc, fisher_data: mrpc/train.tsv, eval_data: mrpc/dev.tsv, task: mrpc }`;
 }
 
+/** A model path of the configuration; a problem with it is reported as the configuration's, naming the key. */
+function modelIn(file: string, here: string, arg: string, key: string): string {
+  try {
+    return configModelDir(here, arg);
+  } catch (e) {
+    if (e instanceof FmnError) throw err(file, `${key}: ${e.message}`);
+    throw e;
+  }
+}
+
 function err(file: string, msg: string): FmnError {
   return new FmnError(`invalid run configuration: ${msg}`, file);
 }
@@ -191,7 +201,7 @@ export function parseRunConfig(text: string, file: string): RunPlan {
       throw err(file, `${where}: give "data" (a task folder) or both "fisher_data" and "eval_data"`);
     return {
       name,
-      model: configModelDir(here, str(file, t, 'model', where, true)!),
+      model: modelIn(file, here, str(file, t, 'model', where, true)!, `${where}: "model"`),
       fisherData: path(fisherData),
       fisherSplit: 'train',
       evalData: path(evalData),
@@ -248,7 +258,7 @@ export function parseRunConfig(text: string, file: string): RunPlan {
     output,
     cache: str(file, raw, 'cache', 'top level') ? path(raw.cache as string) : resolve(output, 'fisher-cache'),
     backend: str(file, raw, 'backend', 'top level'),
-    base: base ? configModelDir(here, base) : undefined,
+    base: base ? modelIn(file, here, base, '"base"') : undefined,
     keepModels: raw.keep_models === true,
     fisher: {
       samples,

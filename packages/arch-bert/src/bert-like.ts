@@ -28,6 +28,7 @@ import {
   configActivation,
   configArchitecture,
   configFile,
+  checkTensors,
   configInt,
   configNumber,
   detectPrefix,
@@ -41,6 +42,7 @@ import {
   takeLinear,
   takeNorm,
   type LayerSlot,
+  type ReadTensorsOptions,
   type TensorSpec,
 } from './kit.js';
 
@@ -168,7 +170,8 @@ export function createBertLikeAdapter(spec: BertLikeSpec): ArchitectureAdapter {
     return { layers: c.layers, heads: c.heads, headSize: c.headSize, intermediate: c.intermediate };
   }
 
-  async function load(checkpoint: Checkpoint, options: LoadOptions = {}): Promise<EncoderModel> {
+  /** What a checkpoint must hold, from its config.json and the header's names (nothing read). */
+  function plan(checkpoint: Checkpoint) {
     const file = configFile(checkpoint);
     const config = checkpoint.config;
     const c = readConfig(spec, config, file);
@@ -202,12 +205,12 @@ export function createBertLikeAdapter(spec: BertLikeSpec): ArchitectureAdapter {
     const optional: TensorSpec[] = [];
     let numLabels = 0;
     if (withHead) {
-      numLabels = configNumLabels(config);
+      numLabels = configNumLabels(config, file);
       if (checkpoint.has(`${names.out}.weight`)) {
-        const actual = checkpoint.info(`${names.out}.weight`).shape;
-        if (actual.length === 2 && actual[0] !== numLabels) {
+        const info = checkpoint.info(`${names.out}.weight`);
+        if (info.shape.length === 2 && info.shape[0] !== numLabels) {
           throw new FmnError(
-            `config.json gives ${numLabels} label${numLabels === 1 ? '' : 's'} (num_labels / id2label) but the head's "${names.out}.weight" has ${actual[0]} rows`,
+            `config.json gives ${numLabels} label${numLabels === 1 ? '' : 's'} (num_labels / id2label) but the head's "${names.out}.weight" in ${info.file} has ${info.shape[0]} rows`,
             file,
           );
         }
@@ -219,12 +222,18 @@ export function createBertLikeAdapter(spec: BertLikeSpec): ArchitectureAdapter {
       optional.push(...pooler);
     }
     const what = `a ${arch || spec.className} model (${spec.modelType}${withHead ? ', sequence classification' : ', no head'})`;
-    const params = await readTensors(checkpoint, required, {
-      optional,
-      ignore: isBuffer,
-      onWarning: options.onWarning,
-      what,
-    });
+    const options: ReadTensorsOptions = { optional, ignore: isBuffer, what };
+    return { c, p, withHead, numLabels, E, project, pooler, required, options };
+  }
+
+  function checkHeader(checkpoint: Checkpoint): void {
+    const { required, options } = plan(checkpoint);
+    checkTensors(checkpoint, required, options);
+  }
+
+  async function load(checkpoint: Checkpoint, loadOptions: LoadOptions = {}): Promise<EncoderModel> {
+    const { c, p, withHead, numLabels, E, project, pooler, required, options } = plan(checkpoint);
+    const params = await readTensors(checkpoint, required, { ...options, onWarning: loadOptions.onWarning });
 
     const layers: EncoderLayer[] = [];
     for (let l = 0; l < c.layers; l++) {
@@ -295,6 +304,7 @@ export function createBertLikeAdapter(spec: BertLikeSpec): ArchitectureAdapter {
       (config.model_type === undefined && (configArchitecture(config) ?? '').startsWith(spec.className)),
     maskLayout,
     load,
+    checkHeader,
     toTensors,
     role,
     isTaskHead,

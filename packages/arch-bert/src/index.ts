@@ -16,9 +16,11 @@ export {
   type TokenizerConventionsSpec,
 } from './tokenizer-conventions.js';
 export {
+  CONFIG_MAXIMA,
   HF_ACTIVATIONS,
   TASK_HEAD,
   UNIVERSAL,
+  checkTensors,
   configActivation,
   configArchitecture,
   configFile,

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import {
   FmnError,
+  describeConfigValue,
   formatShape,
   shapeEquals,
   toFloat32,
@@ -25,7 +26,29 @@ export function configFile(checkpoint: Checkpoint): string {
   return join(checkpoint.dir, 'config.json');
 }
 
-/** A positive integer from config.json, or `fallback` (HuggingFace's default) when the key is absent. */
+/**
+ * Upper bounds of config.json dimensions (docs/limits.md): far above any BERT-family model, low
+ * enough that a corrupt value (`num_hidden_layers: 1e9`) fails before anything is sized from it.
+ */
+export const CONFIG_MAXIMA: Readonly<Record<string, number>> = {
+  num_hidden_layers: 1024,
+  n_layers: 1024,
+  num_attention_heads: 1024,
+  n_heads: 1024,
+  hidden_size: 65_536,
+  dim: 65_536,
+  embedding_size: 65_536,
+  intermediate_size: 1 << 20,
+  hidden_dim: 1 << 20,
+  vocab_size: 1 << 22,
+  max_position_embeddings: 1 << 20,
+  type_vocab_size: 1 << 16,
+};
+
+/**
+ * A non-negative integer from config.json, or `fallback` (HuggingFace's default) when the key is
+ * absent; at most `CONFIG_MAXIMA[key]` for the dimensions listed there.
+ */
 export function configInt(
   config: HfConfig,
   key: string,
@@ -36,9 +59,13 @@ export function configInt(
   if (v === undefined) throw new FmnError(`config.json has no "${key}"`, file);
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
     throw new FmnError(
-      `"${key}" in config.json must be a non-negative integer, got ${JSON.stringify(v)}`,
+      `"${key}" in config.json must be a non-negative integer, got ${describeConfigValue(v)}`,
       file,
     );
+  }
+  const max = Object.hasOwn(CONFIG_MAXIMA, key) ? CONFIG_MAXIMA[key]! : Number.MAX_SAFE_INTEGER;
+  if (v > max) {
+    throw new FmnError(`"${key}" in config.json is ${v}, above fmn's limit of ${max}`, file);
   }
   return v;
 }
@@ -47,7 +74,10 @@ export function configInt(
 export function configNumber(config: HfConfig, key: string, fallback: number, file?: string): number {
   const v = config[key] ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new FmnError(`"${key}" in config.json must be a number, got ${JSON.stringify(v)}`, file);
+    throw new FmnError(
+      `"${key}" in config.json must be a finite number, got ${describeConfigValue(v)}`,
+      file,
+    );
   }
   return v;
 }
@@ -70,7 +100,7 @@ export function configActivation(config: HfConfig, key: string, fallback: string
   const act = typeof v === 'string' && Object.hasOwn(HF_ACTIVATIONS, v) ? HF_ACTIVATIONS[v] : undefined;
   if (!act) {
     throw new FmnError(
-      `unsupported "${key}" ${JSON.stringify(v)} in config.json (supported: ${Object.keys(HF_ACTIVATIONS).join(', ')})`,
+      `unsupported "${key}" ${describeConfigValue(v)} in config.json (supported: ${Object.keys(HF_ACTIVATIONS).join(', ')})`,
       file,
     );
   }
@@ -118,21 +148,21 @@ function listNames(names: readonly string[], max = 12): string {
 }
 
 /**
- * Reads the tensors an adapter expects into float32 Params that keep their HuggingFace name and
- * source dtype. Errors (FmnError naming the folder or file): missing tensors (all listed), shapes
- * that differ from the config (expected vs actual), non-float dtypes. Tensors the adapter does not
- * use are reported once through `onWarning` and not read.
+ * Checks the header against the tensors an adapter expects, reading nothing: missing tensors (all
+ * listed), shapes that differ from config.json (expected vs actual), non-float dtypes. Errors are
+ * FmnErrors naming the weights file (or folder) and config.json. Returns the specs to read:
+ * `required` and the `optional` ones present.
  */
-export async function readTensors(
+export function checkTensors(
   checkpoint: Checkpoint,
   required: readonly TensorSpec[],
   options: ReadTensorsOptions,
-): Promise<Map<string, Param>> {
+): TensorSpec[] {
   const optional = options.optional ?? [];
   const missing = required.filter((s) => !checkpoint.has(s.name)).map((s) => s.name);
   if (missing.length > 0) {
     throw new FmnError(
-      `missing ${missing.length} tensor${missing.length === 1 ? '' : 's'} for ${options.what}: ${listNames(missing)}`,
+      `missing ${missing.length} tensor${missing.length === 1 ? '' : 's'} for ${options.what} (as ${configFile(checkpoint)} describes it): ${listNames(missing)}`,
       checkpoint.dir,
     );
   }
@@ -151,15 +181,29 @@ export async function readTensors(
   }
   if (problems.length > 0) {
     throw new FmnError(
-      `tensor shape mismatch for ${options.what} (shapes from config.json): ${problems.join('; ')}`,
+      `tensor shape mismatch for ${options.what} (shapes from ${configFile(checkpoint)}): ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`,
       problemFile,
     );
   }
+  return wanted;
+}
+
+/**
+ * Reads the tensors an adapter expects into float32 Params that keep their HuggingFace name and
+ * source dtype, after `checkTensors`. Tensors the adapter does not use are reported once through
+ * `onWarning` and not read.
+ */
+export async function readTensors(
+  checkpoint: Checkpoint,
+  required: readonly TensorSpec[],
+  options: ReadTensorsOptions,
+): Promise<Map<string, Param>> {
+  const wanted = checkTensors(checkpoint, required, options);
   const wantedNames = new Set(wanted.map((s) => s.name));
   const unexpected = checkpoint.names().filter((n) => !wantedNames.has(n) && !options.ignore?.(n));
   if (unexpected.length > 0) {
     options.onWarning?.(
-      `${checkpoint.dir}: ignoring ${unexpected.length} tensor${unexpected.length === 1 ? '' : 's'} that ${options.what} does not use: ${listNames(unexpected)}`,
+      `ignoring ${unexpected.length} tensor${unexpected.length === 1 ? '' : 's'} that ${options.what} does not use: ${listNames(unexpected)}`,
     );
   }
   const out = new Map<string, Param>();

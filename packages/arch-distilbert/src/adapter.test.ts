@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,9 +59,29 @@ describe('distilbert adapter', () => {
     const dir = await mkdtemp(join(tmpdir(), 'fmn-distil-act-'));
     try {
       await writeCheckpoint(dir, 'distilbert', { hiddenAct: 'swish' });
-      const ck = await Checkpoint.open(dir);
-      await expect(distilbertAdapter.load(ck)).rejects.toThrow(/unsupported "activation" "swish".*gelu_new/);
-      await ck.close();
+      // the header check at open already reads the config
+      await expect(Checkpoint.open(dir)).rejects.toThrow(
+        /config\.json: unsupported "activation" "swish".*gelu_new/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects sinusoidal_pos_embds (true or 1) naming config.json; false is read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fmn-distil-sin-'));
+    try {
+      await writeCheckpoint(dir, 'distilbert', {});
+      const path = join(dir, 'config.json');
+      const config = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+      for (const v of [true, 1]) {
+        await writeFile(path, JSON.stringify({ ...config, sinusoidal_pos_embds: v }));
+        await expect(Checkpoint.open(dir)).rejects.toThrow(
+          new RegExp(`config\\.json: unsupported "sinusoidal_pos_embds" ${v}`),
+        );
+      }
+      await writeFile(path, JSON.stringify({ ...config, sinusoidal_pos_embds: false }));
+      await (await Checkpoint.open(dir)).close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

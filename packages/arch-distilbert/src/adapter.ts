@@ -2,11 +2,13 @@
  * DistilBERT (model_type "distilbert"): its own names (`transformer.layer.N.attention.q_lin`, ...)
  * and config keys (dim, n_heads, n_layers, hidden_dim, activation); word + position embeddings
  * (no token types), every LayerNorm with eps 1e-12; head `pre_classifier` -> ReLU -> `classifier`.
- * With `sinusoidal_pos_embds` the position table is still stored in the checkpoint and read as is.
+ * `sinusoidal_pos_embds` (fixed sinusoidal positions, recomputed by HuggingFace at load) is not
+ * supported: such a config is an error.
  */
 import {
   FmnError,
   configNumLabels,
+  describeConfigValue,
   type ArchitectureAdapter,
   type Checkpoint,
   type EncoderLayer,
@@ -22,6 +24,7 @@ import {
   configActivation,
   configArchitecture,
   configFile,
+  checkTensors,
   configInt,
   detectPrefix,
   headSizeOf,
@@ -37,6 +40,7 @@ import {
   tokenizerConventions,
   WORDPIECE_SPECIAL_TOKENS,
   type LayerSlot,
+  type ReadTensorsOptions,
   type TensorSpec,
 } from '@fmn/arch-bert';
 
@@ -59,6 +63,13 @@ const SLOTS: readonly [string, LayerSlot, 'linear' | 'norm'][] = [
 function readConfig(config: HfConfig, file?: string) {
   const dim = configInt(config, 'dim', 768, file);
   const heads = configInt(config, 'n_heads', 12, file);
+  const sinusoidal = config.sinusoidal_pos_embds ?? false;
+  if (sinusoidal !== false) {
+    throw new FmnError(
+      `unsupported "sinusoidal_pos_embds" ${describeConfigValue(sinusoidal)} in config.json (fmn reads learned position embeddings only: false)`,
+      file,
+    );
+  }
   return {
     vocab: configInt(config, 'vocab_size', 30522, file),
     dim,
@@ -84,7 +95,8 @@ function role(name: string, _config: HfConfig): TensorRole {
   throw new FmnError(`"${name}" is not a tensor of a distilbert model that fmn merges`);
 }
 
-async function load(checkpoint: Checkpoint, options: LoadOptions = {}): Promise<EncoderModel> {
+/** What a checkpoint must hold, from its config.json and the header's names (nothing read). */
+function plan(checkpoint: Checkpoint) {
   const file = configFile(checkpoint);
   const config = checkpoint.config;
   const c = readConfig(config, file);
@@ -112,12 +124,12 @@ async function load(checkpoint: Checkpoint, options: LoadOptions = {}): Promise<
   }
   let numLabels = 0;
   if (withHead) {
-    numLabels = configNumLabels(config);
+    numLabels = configNumLabels(config, file);
     if (checkpoint.has('classifier.weight')) {
-      const actual = checkpoint.info('classifier.weight').shape;
-      if (actual.length === 2 && actual[0] !== numLabels) {
+      const info = checkpoint.info('classifier.weight');
+      if (info.shape.length === 2 && info.shape[0] !== numLabels) {
         throw new FmnError(
-          `config.json gives ${numLabels} label${numLabels === 1 ? '' : 's'} (num_labels / id2label) but the head's "classifier.weight" has ${actual[0]} rows`,
+          `config.json gives ${numLabels} label${numLabels === 1 ? '' : 's'} (num_labels / id2label) but the head's "classifier.weight" in ${info.file} has ${info.shape[0]} rows`,
           file,
         );
       }
@@ -127,11 +139,21 @@ async function load(checkpoint: Checkpoint, options: LoadOptions = {}): Promise<
       ...linearSpecs('classifier', numLabels, c.dim),
     );
   }
-  const params = await readTensors(checkpoint, required, {
+  const options: ReadTensorsOptions = {
     ignore: isBuffer,
-    onWarning: options.onWarning,
     what: `a ${arch || 'DistilBert'} model (distilbert${withHead ? ', sequence classification' : ', no head'})`,
-  });
+  };
+  return { c, p, withHead, numLabels, required, options };
+}
+
+function checkHeader(checkpoint: Checkpoint): void {
+  const { required, options } = plan(checkpoint);
+  checkTensors(checkpoint, required, options);
+}
+
+async function load(checkpoint: Checkpoint, loadOptions: LoadOptions = {}): Promise<EncoderModel> {
+  const { c, p, withHead, numLabels, required, options } = plan(checkpoint);
+  const params = await readTensors(checkpoint, required, { ...options, onWarning: loadOptions.onWarning });
   const layers: EncoderLayer[] = [];
   for (let l = 0; l < c.layers; l++) {
     const q = `${p}transformer.layer.${l}`;
@@ -191,6 +213,7 @@ export const distilbertAdapter: ArchitectureAdapter = {
     return { layers: c.layers, heads: c.heads, headSize: c.headSize, intermediate: c.hiddenDim };
   },
   load,
+  checkHeader,
   toTensors,
   role,
   isTaskHead: (name) => /^(pre_classifier|classifier)\./.test(name),

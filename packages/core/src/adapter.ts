@@ -69,6 +69,13 @@ export interface ArchitectureAdapter {
   maskLayout(config: HfConfig): MaskLayout;
   /** Reads and validates a checkpoint into an encoder description (head included when present). */
   load(checkpoint: Checkpoint, options?: LoadOptions): Promise<EncoderModel>;
+  /**
+   * Checks config.json against the weights' header (names, shapes, dtypes) without reading a
+   * tensor: the errors `load` would give for a missing, mis-shaped or inconsistent tensor, and
+   * dimensions out of range. `Checkpoint.open` calls it, so every reader (merge, eval, Fisher)
+   * refuses an inconsistent model before allocating anything sized from it.
+   */
+  checkHeader?(checkpoint: Checkpoint): void;
   /** The model's tensors under their HuggingFace names, in the order the adapter writes them. */
   toTensors(model: EncoderModel): Param[];
   /** The merge role of a tensor of this architecture, by its name in a checkpoint with `config`. */

@@ -1,7 +1,7 @@
 import { open, rename, rm, mkdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FmnError } from './errors.js';
+import { FmnError, withPath } from './errors.js';
 
 function tempName(target: string): string {
   return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -24,7 +24,7 @@ export async function atomicFile(path: string, write: (fh: FileHandle) => Promis
   } catch (e) {
     await fh.close().catch(() => undefined);
     await rm(tmp, { force: true });
-    throw e;
+    throw withPath(e, target); // a failed write (ENOSPC) names the file, not nothing
   }
 }
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectFmnError, handFile, tempDir } from '../test/helpers.js';
-import { Checkpoint, configNumLabels } from './checkpoint.js';
+import { Checkpoint } from './checkpoint.js';
 import { writeSafetensors } from './safetensors.js';
 
 const TORCH_FIXTURES = fileURLToPath(new URL('./torch/fixtures/', import.meta.url));
@@ -250,14 +250,5 @@ describe('Checkpoint', () => {
     await expectFmnError(Checkpoint.open(join(dir, 'file')), /not a folder/, join(dir, 'file'));
     await mkdir(join(dir, 'empty'));
     await expectFmnError(Checkpoint.open(join(dir, 'empty')), /config\.json not found/, join(dir, 'empty'));
-  });
-});
-
-describe('configNumLabels', () => {
-  it('follows HuggingFace: num_labels, else len(id2label), else 2', () => {
-    expect(configNumLabels({ num_labels: 3 })).toBe(3);
-    expect(configNumLabels({ id2label: { 0: 'neg', 1: 'neu', 2: 'pos' } })).toBe(3);
-    expect(configNumLabels({ id2label: { 0: 'LABEL_0' } })).toBe(1);
-    expect(configNumLabels({})).toBe(2);
   });
 });

@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
-import { listAdapters } from './adapter.js';
+import { getAdapter, listAdapters } from './adapter.js';
 import { regularFileSize } from './regular-file.js';
 import { FmnError } from './errors.js';
+import { firstNonFinite } from './finite.js';
 import { SafetensorsFile, type TensorInfo } from './safetensors.js';
 import type { RawTensor } from './tensor.js';
 import { toFloat32 } from './tensor.js';
@@ -132,7 +133,8 @@ async function openShards(
   }
   for (const [name, shard] of Object.entries(map)) {
     const f = byShard.get(shard)!;
-    if (!f.has(name)) throw new FmnError(`tensor "${name}" is listed in the index but not in this shard`, f.path);
+    if (!f.has(name))
+      throw new FmnError(`tensor "${name}" is listed in the index but not in this shard`, f.path);
     owner.set(name, f);
   }
 }
@@ -205,7 +207,26 @@ export class Checkpoint {
       throw e;
     }
     const { names, stored } = modernNames(owner);
-    return new Checkpoint(dir, config, files, names, stored);
+    const checkpoint = new Checkpoint(dir, config, files, names, stored);
+    try {
+      checkpoint.checkHeader();
+    } catch (e) {
+      await checkpoint.close();
+      throw e;
+    }
+    return checkpoint;
+  }
+
+  /**
+   * The registered adapter's check of config.json against the header (see
+   * `ArchitectureAdapter.checkHeader`). A folder whose architecture no registered adapter reads is
+   * not checked here: whoever needs its adapter reports it as unsupported.
+   */
+  private checkHeader(): void {
+    const byType =
+      typeof this.config.model_type === 'string' ? getAdapter(this.config.model_type) : undefined;
+    const adapter = byType ?? listAdapters().find((a) => a.detect(this.config));
+    adapter?.checkHeader?.(this);
   }
 
   get modelType(): string | undefined {
@@ -226,10 +247,22 @@ export class Checkpoint {
     return { ...f.info(this.stored.get(name) ?? name), name, file: f.path };
   }
 
+  /**
+   * Reads one tensor. A float tensor holding NaN or an infinity is an FmnError naming the weights
+   * file and the tensor: every use of a model (merge, eval, Fisher) would be silently wrong.
+   */
   async read(name: string): Promise<RawTensor> {
     const f = this.owner.get(name);
     if (!f) throw new FmnError(`no tensor named "${name}" in the checkpoint`, this.dir);
-    return f.read(this.stored.get(name) ?? name);
+    const raw = await f.read(this.stored.get(name) ?? name);
+    const bad = firstNonFinite(raw);
+    if (bad >= 0) {
+      throw new FmnError(
+        `tensor "${name}" holds a non-finite value (NaN or infinity) at flat index ${bad}; the model's weights are corrupt`,
+        f.path,
+      );
+    }
+    return raw;
   }
 
   async readFloat32(name: string): Promise<Float32Array> {
@@ -248,18 +281,12 @@ export class Checkpoint {
    */
   async tokenizerFiles(): Promise<string[]> {
     const present: string[] = [];
-    for (const f of tokenizerFileNames()) if ((await regularFileSize(join(this.dir, f))) !== undefined) present.push(f);
+    for (const f of tokenizerFileNames())
+      if ((await regularFileSize(join(this.dir, f))) !== undefined) present.push(f);
     return present;
   }
 
   async close(): Promise<void> {
     await Promise.all(this.files.map((f) => f.close()));
   }
-}
-
-/** num_labels as HuggingFace derives it: explicit num_labels, else the size of id2label, else 2. */
-export function configNumLabels(config: HfConfig): number {
-  if (typeof config.num_labels === 'number') return config.num_labels;
-  if (config.id2label && typeof config.id2label === 'object') return Object.keys(config.id2label).length;
-  return 2;
 }

@@ -14,3 +14,13 @@ export class FmnError extends Error {
 export function isFmnError(e: unknown): e is FmnError {
   return e instanceof Error && e.name === 'FmnError';
 }
+
+/**
+ * A file-system error (ENOSPC on a write, EISDIR on a read) from a call that knows no path:
+ * `path` is set to the file it was about, so the report names it. Other values pass unchanged.
+ */
+export function withPath(e: unknown, path: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof Error && typeof err.code === 'string' && err.path === undefined) err.path = path;
+  return e;
+}

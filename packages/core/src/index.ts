@@ -2,7 +2,7 @@
 // file, so additions merge cleanly). Helpers that only core itself uses stay unexported.
 
 // errors.ts
-export { FmnError, isFmnError } from './errors.js';
+export { FmnError, isFmnError, withPath } from './errors.js';
 
 // tensor.ts
 export {
@@ -21,8 +21,18 @@ export {
   type RawTensor,
 } from './tensor.js';
 
+// finite.ts
+export { firstNonFinite } from './finite.js';
+
 // safetensors.ts
-export { SafetensorsFile, writeSafetensors, type TensorInfo, type TensorToWrite } from './safetensors.js';
+export {
+  MAX_HEADER_BYTES,
+  MAX_TENSORS,
+  SafetensorsFile,
+  writeSafetensors,
+  type TensorInfo,
+  type TensorToWrite,
+} from './safetensors.js';
 
 // atomic.ts
 export { atomicDir, atomicFile, writeFileAtomic } from './atomic.js';
@@ -36,13 +46,15 @@ export { checkOutputPath, isModelFileName, type GuardedInput } from './output-gu
 // checkpoint.ts
 export {
   Checkpoint,
-  configNumLabels,
   readJsonFile,
   tokenizerFileNames,
   type CheckpointTensorInfo,
   type HfConfig,
   type WeightsFile,
 } from './checkpoint.js';
+
+// config-labels.ts
+export { MAX_NUM_LABELS, configNumLabels, describeConfigValue } from './config-labels.js';
 
 // encoder.ts
 export {

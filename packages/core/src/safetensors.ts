@@ -6,6 +6,9 @@ import { atomicFile } from './atomic.js';
 /** Largest JSON header fmn accepts (the safetensors reference uses the same bound). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/** Most tensors one safetensors file may list (a BERT-large checkpoint has ~400). */
+export const MAX_TENSORS = 1_000_000;
+
 export interface TensorInfo {
   readonly name: string;
   readonly dtype: DType;
@@ -64,6 +67,7 @@ export function parseSafetensorsHeader(
   headerBytes: Uint8Array,
   dataBytes: number,
   file: string,
+  maxTensors = MAX_TENSORS,
 ): { tensors: TensorInfo[]; metadata: Record<string, string> } {
   let text: string;
   try {
@@ -80,6 +84,14 @@ export function parseSafetensorsHeader(
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new FmnError('corrupt safetensors: the header is not a JSON object', file);
   }
+  const entries = Object.entries(header as Record<string, unknown>);
+  const count = entries.length - (Object.hasOwn(header, '__metadata__') ? 1 : 0);
+  if (count > maxTensors) {
+    throw new FmnError(
+      `corrupt safetensors: the header lists ${count} tensors, above the limit of ${maxTensors}`,
+      file,
+    );
+  }
   const dup = findDuplicateKey(text);
   if (dup) {
     throw new FmnError(
@@ -91,7 +103,7 @@ export function parseSafetensorsHeader(
   }
   const metadata: Record<string, string> = {};
   const tensors: TensorInfo[] = [];
-  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
+  for (const [name, value] of entries) {
     if (name === '__metadata__') {
       if (value === null) continue; // the reference writer's "no metadata"
       if (typeof value !== 'object' || Array.isArray(value)) {
@@ -101,7 +113,12 @@ export function parseSafetensorsHeader(
         if (typeof v !== 'string')
           throw new FmnError(`corrupt safetensors: metadata "${k}" is not a string`, file);
         // defineProperty: a key named __proto__ is kept as data, never taken as the prototype
-        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(metadata, k, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       continue;
     }

@@ -17,6 +17,7 @@
  * const batches = makeBatches(enc, { batchSize: 32, padTokenId: tok.padTokenId, tokenTypes: tok.usesTokenTypes });
  * ```
  */
+export { MAX_DATA_FILE_BYTES, MAX_EXAMPLES, MAX_LINE_CHARS } from './limits.js';
 export { GLUE_TASKS, findTaskPreset, type GlueTask, type MetricName, type TaskPreset } from './presets.js';
 export {
   formatOf,
@@ -69,6 +70,7 @@ export {
   f1,
   matthews,
   metricValue,
+  finiteMetric,
   metricsForTask,
   pearson,
   spearman,

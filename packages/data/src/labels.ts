@@ -23,7 +23,11 @@ function isGenericLabels(label2id: Record<string, unknown> | undefined): boolean
  * A dataset whose task has a different number of labels than the model, or a label that maps
  * outside [0, num_labels), is an FmnError naming the dataset (and line) and the model.
  */
-export function resolveLabels(dataset: Dataset, config: HfConfig, options: ResolveLabelsOptions = {}): Float32Array {
+export function resolveLabels(
+  dataset: Dataset,
+  config: HfConfig,
+  options: ResolveLabelsOptions = {},
+): Float32Array {
   const model = options.model !== undefined ? `model ${options.model}` : 'the model';
   const numLabels = configNumLabels(config);
   const task = dataset.task;
@@ -49,8 +53,12 @@ export function resolveLabels(dataset: Dataset, config: HfConfig, options: Resol
     if (raw === undefined) throw new FmnError(`${at}: missing label`, ex.file);
     if (numLabels === 1) {
       const v = typeof raw === 'number' ? raw : Number(raw);
-      if (!Number.isFinite(v) || (typeof raw === 'string' && raw.trim() === '')) {
-        throw new FmnError(`${at}: regression label ${JSON.stringify(raw)} is not a number (${model} has num_labels 1)`, ex.file);
+      // finite also as float32 (1e39 would become Infinity), NaN and Infinity shown as such
+      if (!Number.isFinite(Math.fround(v)) || (typeof raw === 'string' && raw.trim() === '')) {
+        throw new FmnError(
+          `${at}: regression label ${typeof raw === 'number' ? String(raw) : JSON.stringify(raw)} is not a finite number (${model} has num_labels 1)`,
+          ex.file,
+        );
       }
       out[i] = v;
       return;
@@ -77,7 +85,7 @@ export function resolveLabels(dataset: Dataset, config: HfConfig, options: Resol
     }
     if (!Number.isInteger(id) || id < 0 || id >= numLabels) {
       throw new FmnError(
-        `${at}: label ${JSON.stringify(raw)} out of range for ${model} with num_labels ${numLabels} (expected an integer 0..${numLabels - 1})`,
+        `${at}: label ${typeof raw === 'number' ? String(raw) : JSON.stringify(raw)} out of range for ${model} with num_labels ${numLabels} (expected an integer 0..${numLabels - 1})`,
         ex.file,
       );
     }

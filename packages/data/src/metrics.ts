@@ -10,7 +10,8 @@ import { findTaskPreset, type MetricName, type TaskPreset } from './presets.js';
 type Values = ArrayLike<number>;
 
 function checkLengths(a: Values, b: Values): void {
-  if (a.length !== b.length) throw new FmnError(`metric inputs differ in length: ${a.length} predictions, ${b.length} labels`);
+  if (a.length !== b.length)
+    throw new FmnError(`metric inputs differ in length: ${a.length} predictions, ${b.length} labels`);
   if (a.length === 0) throw new FmnError('metric of an empty set');
 }
 
@@ -119,11 +120,13 @@ export function spearman(x: Values, y: Values): number {
 /** Class predictions from [N, numLabels] logits (first maximum wins). */
 export function argmaxRows(logits: Values, numLabels: number): Int32Array {
   const n = logits.length / numLabels;
-  if (!Number.isInteger(n)) throw new FmnError(`${logits.length} logits do not divide into rows of ${numLabels}`);
+  if (!Number.isInteger(n))
+    throw new FmnError(`${logits.length} logits do not divide into rows of ${numLabels}`);
   const out = new Int32Array(n);
   for (let r = 0; r < n; r++) {
     let best = 0;
-    for (let k = 1; k < numLabels; k++) if (logits[r * numLabels + k]! > logits[r * numLabels + best]!) best = k;
+    for (let k = 1; k < numLabels; k++)
+      if (logits[r * numLabels + k]! > logits[r * numLabels + best]!) best = k;
     out[r] = best;
   }
   return out;
@@ -144,6 +147,35 @@ export function metricValue(name: MetricName, predictions: Values, labels: Value
   return fn(predictions, labels);
 }
 
+/**
+ * `value` when it is a finite number; otherwise an FmnError saying why the metric is undefined
+ * (a correlation of constant predictions or labels, or non-finite predictions), naming `file`
+ * (the dataset) when given. A NaN metric is never reported as a result.
+ */
+export function finiteMetric(
+  name: MetricName,
+  value: number,
+  predictions: Values,
+  labels: Values,
+  file?: string,
+): number {
+  if (Number.isFinite(value)) return value;
+  let why = 'check the predictions and labels';
+  const isConstant = (v: Values) => v.length > 0 && Array.prototype.every.call(v, (x: number) => x === v[0]);
+  if (!Array.prototype.every.call(predictions, (x: number) => Number.isFinite(x))) {
+    why = 'the model produced non-finite predictions (NaN or infinity)';
+  } else if (!Array.prototype.every.call(labels, (x: number) => Number.isFinite(x))) {
+    why = 'some labels are not finite numbers';
+  } else if ((name === 'pearson' || name === 'spearman') && isConstant(predictions)) {
+    why = `the predictions are all ${predictions[0]}, and a correlation with a constant is undefined`;
+  } else if ((name === 'pearson' || name === 'spearman') && isConstant(labels)) {
+    why = `the labels are all ${labels[0]}, and a correlation with a constant is undefined`;
+  } else if (predictions.length === 0) {
+    why = 'there are no examples';
+  }
+  throw new FmnError(`${name} is ${value} (not a number): ${why}`, file);
+}
+
 export interface TaskMetrics {
   /** each of the task's metrics by name */
   readonly metrics: Partial<Record<MetricName, number>>;
@@ -154,14 +186,20 @@ export interface TaskMetrics {
 /**
  * The metrics METHOD.md section 6 reports for a GLUE task. `predictions` are class ids for
  * classification tasks (see `argmaxRows`) or predicted scores for STS-B; `labels` likewise.
+ * A metric that is not a finite number is an FmnError (see `finiteMetric`) naming `file`.
  */
-export function metricsForTask(task: TaskPreset | string, predictions: Values, labels: Values): TaskMetrics {
+export function metricsForTask(
+  task: TaskPreset | string,
+  predictions: Values,
+  labels: Values,
+  file?: string,
+): TaskMetrics {
   const preset = typeof task === 'string' ? findTaskPreset(task) : task;
   if (!preset) throw new FmnError(`unknown task "${String(task)}"`);
   const metrics: Partial<Record<MetricName, number>> = {};
   let sum = 0;
   for (const m of preset.metrics) {
-    const v = METRIC_FNS[m](predictions, labels);
+    const v = finiteMetric(m, METRIC_FNS[m](predictions, labels), predictions, labels, file);
     metrics[m] = v;
     sum += v;
   }

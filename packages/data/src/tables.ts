@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
-import { FmnError } from '@fmn/core';
+import { FmnError, regularFileSize } from '@fmn/core';
+import { MAX_DATA_FILE_BYTES, MAX_EXAMPLES, MAX_LINE_CHARS } from './limits.js';
 
 export type TableFormat = 'tsv' | 'csv' | 'jsonl' | 'parquet';
 
@@ -37,6 +38,8 @@ export interface ReadTableOptions {
   headerlessColumns?: readonly string[];
   /** TSV/CSV/JSONL: skip malformed lines instead of failing (they are counted in `skipped`) */
   skipMalformed?: boolean;
+  /** most rows (examples) the file may have; default and upper bound `MAX_EXAMPLES` */
+  maxExamples?: number;
 }
 
 const EXTENSIONS: Record<string, TableFormat> = {
@@ -61,8 +64,23 @@ export function formatOf(file: string): TableFormat {
   return f;
 }
 
+/** A data file must be a regular file of at most MAX_DATA_FILE_BYTES (a FIFO would block the read). */
+async function checkDataFile(file: string): Promise<void> {
+  const size = await regularFileSize(file, MAX_DATA_FILE_BYTES);
+  if (size === undefined) throw new FmnError('data file not found', file);
+}
+
+function lineTooLong(file: string, line: number): FmnError {
+  return new FmnError(`line ${line}: longer than the ${MAX_LINE_CHARS}-character limit for one line`, file);
+}
+
+function tooManyRows(file: string, max: number): FmnError {
+  return new FmnError(`more than ${max} examples, the limit for one dataset`, file);
+}
+
 async function readText(file: string): Promise<string> {
   let text: string;
+  await checkDataFile(file);
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
@@ -76,11 +94,15 @@ async function readText(file: string): Promise<string> {
 /** Reads a TSV, CSV, JSONL or Parquet file (chosen by extension). */
 export async function readTable(file: string, options: ReadTableOptions = {}): Promise<Table> {
   const format = formatOf(file);
-  if (format === 'parquet') return readParquet(file);
+  const max = Math.min(options.maxExamples ?? MAX_EXAMPLES, MAX_EXAMPLES);
+  if (format === 'parquet') return readParquet(file, max);
   const text = await readText(file);
-  if (format === 'jsonl') return parseJsonl(file, text, options);
-  const records = format === 'tsv' ? splitTsv(text) : splitCsv(file, text);
-  return fromRecords(file, format, records, options);
+  if (format === 'jsonl') return parseJsonl(file, text, options, max);
+  // one record more than the examples: the header
+  const records = format === 'tsv' ? splitTsv(text, file, max + 1) : splitCsv(file, text, max + 1);
+  const table = fromRecords(file, format, records, options);
+  if (table.rows.length > max) throw tooManyRows(file, max);
+  return table;
 }
 
 interface RawRecord {
@@ -93,14 +115,16 @@ interface RawRecord {
  * with `csv.reader(delimiter="\t", quotechar=None)`): quote characters are ordinary text.
  * `\r\n` line ends are accepted; blank lines are ignored.
  */
-export function splitTsv(text: string): RawRecord[] {
+export function splitTsv(text: string, file = '(text)', maxRecords = MAX_EXAMPLES + 1): RawRecord[] {
   const out: RawRecord[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     let s = lines[i]!;
+    if (s.length > MAX_LINE_CHARS + 1) throw lineTooLong(file, i + 1);
     if (s.endsWith('\r')) s = s.slice(0, -1);
     if (s === '') continue;
     out.push({ line: i + 1, fields: s.split('\t') });
+    if (out.length > maxRecords) throw tooManyRows(file, maxRecords - 1);
   }
   return out;
 }
@@ -111,13 +135,14 @@ export function splitTsv(text: string): RawRecord[] {
  * unquoted field, text after a closing quote, or an unterminated quote is a malformed line.
  * Blank lines are ignored.
  */
-export function splitCsv(file: string, text: string): RawRecord[] {
+export function splitCsv(file: string, text: string, maxRecords = MAX_EXAMPLES + 1): RawRecord[] {
   const out: RawRecord[] = [];
   let line = 1;
   let i = 0;
   const n = text.length;
   while (i < n) {
     const start = line;
+    const startAt = i;
     const fields: string[] = [];
     // one record
     for (;;) {
@@ -139,6 +164,7 @@ export function splitCsv(file: string, text: string): RawRecord[] {
             if (c === '\n') line++;
             field += c;
             i++;
+            if (i - startAt > MAX_LINE_CHARS) throw lineTooLong(file, start);
           }
         }
         const c = text[i];
@@ -150,6 +176,7 @@ export function splitCsv(file: string, text: string): RawRecord[] {
           if (text[i] === '"') throw new FmnError(`line ${line}: quote inside an unquoted field`, file);
           field += text[i];
           i++;
+          if (i - startAt > MAX_LINE_CHARS) throw lineTooLong(file, start);
         }
       }
       fields.push(field);
@@ -164,11 +191,17 @@ export function splitCsv(file: string, text: string): RawRecord[] {
       break;
     }
     if (!(fields.length === 1 && fields[0] === '')) out.push({ line: start, fields });
+    if (out.length > maxRecords) throw tooManyRows(file, maxRecords - 1);
   }
   return out;
 }
 
-function fromRecords(file: string, format: 'tsv' | 'csv', records: RawRecord[], options: ReadTableOptions): Table {
+function fromRecords(
+  file: string,
+  format: 'tsv' | 'csv',
+  records: RawRecord[],
+  options: ReadTableOptions,
+): Table {
   let columns: string[];
   let body: RawRecord[];
   const first = records[0];
@@ -187,7 +220,9 @@ function fromRecords(file: string, format: 'tsv' | 'csv', records: RawRecord[], 
     columns = first.fields;
     body = records.slice(1);
   } else {
-    columns = options.headerlessColumns ? [...options.headerlessColumns] : first.fields.map((_, k) => String(k));
+    columns = options.headerlessColumns
+      ? [...options.headerlessColumns]
+      : first.fields.map((_, k) => String(k));
     body = records;
   }
   const rows: TableRow[] = [];
@@ -212,14 +247,16 @@ function fromRecords(file: string, format: 'tsv' | 'csv', records: RawRecord[], 
 }
 
 /** JSONL: one JSON object per line; blank lines ignored. Columns are the first object's keys. */
-function parseJsonl(file: string, text: string, options: ReadTableOptions): Table {
+function parseJsonl(file: string, text: string, options: ReadTableOptions, max: number): Table {
   const rows: TableRow[] = [];
   let columns: string[] | undefined;
   let skipped = 0;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.length > MAX_LINE_CHARS + 1) throw lineTooLong(file, i + 1);
     const s = lines[i]!.trim();
     if (s === '') continue;
+    if (rows.length >= max) throw tooManyRows(file, max);
     let v: unknown;
     let problem: string | undefined;
     try {
@@ -243,8 +280,9 @@ function parseJsonl(file: string, text: string, options: ReadTableOptions): Tabl
 }
 
 /** Parquet through hyparquet (all standard codecs hyparquet decodes itself, snappy included). */
-async function readParquet(file: string): Promise<Table> {
+async function readParquet(file: string, max: number): Promise<Table> {
   let buffer;
+  await checkDataFile(file);
   try {
     buffer = await asyncBufferFromFile(file);
   } catch (e) {
@@ -254,6 +292,7 @@ async function readParquet(file: string): Promise<Table> {
   try {
     const metadata = await parquetMetadataAsync(buffer);
     const columns = parquetSchema(metadata).children.map((c) => c.element.name);
+    if (Number(metadata.num_rows) > max) throw tooManyRows(file, max);
     const objects = await parquetReadObjects({ file: buffer, metadata });
     const rows = objects.map((values, k) => ({ line: k + 1, values: values as Record<string, unknown> }));
     return { file, format: 'parquet', columns, rows, skipped: 0, unit: 'row' };

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_VOCAB_SIZE, checkVocabObject, checkVocabText } from './tokenizer-checks.js';
 import { loadTokenizer } from './tokenizer.js';
 
 let root: string;
@@ -29,7 +30,13 @@ const wordPiece = (vocab: unknown, extra: Record<string, unknown> = {}) =>
     pre_tokenizer: { type: 'Whitespace' },
     post_processor: null,
     decoder: null,
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab,
+    },
     ...extra,
   });
 
@@ -53,10 +60,18 @@ describe('malformed tokenizer files are errors naming the file', () => {
 
   it.each([
     ['an array', '[1, 2]', /tokenizer\.json must be a JSON object, got an array/],
-    ['no model', JSON.stringify({ version: '1.0' }), /tokenizer\.json "model" must be a JSON object, got a undefined/],
+    [
+      'no model',
+      JSON.stringify({ version: '1.0' }),
+      /tokenizer\.json "model" must be a JSON object, got a undefined/,
+    ],
     ['an empty vocabulary', wordPiece({}), /"model\.vocab" is empty/],
     ['a string id', wordPiece({ '[UNK]': 0, hello: '1' }), /token "hello": "1" is not a token id/],
-    ['an id beyond int32', wordPiece({ '[UNK]': 0, hello: 2 ** 32 + 1 }), /token "hello": 4294967297 is not a token id/],
+    [
+      'an id beyond int32',
+      wordPiece({ '[UNK]': 0, hello: 2 ** 32 + 1 }),
+      /token "hello": 4294967297 is not a token id/,
+    ],
     ['a negative id', wordPiece({ '[UNK]': -1 }), /token "\[UNK\]": -1 is not a token id/],
     [
       'an added token without an id',
@@ -83,7 +98,10 @@ describe('malformed tokenizer files are errors naming the file', () => {
   });
 
   it('a vocab.json with a fractional id', async () => {
-    const dir = await folder({ 'vocab.json': JSON.stringify({ a: 0, b: 1.5 }), 'merges.txt': '#version: 0.2\n' });
+    const dir = await folder({
+      'vocab.json': JSON.stringify({ a: 0, b: 1.5 }),
+      'merges.txt': '#version: 0.2\n',
+    });
     const msg = await failure(dir);
     expect(msg).toContain(join(dir, 'vocab.json'));
     expect(msg).toMatch(/token "b": 1\.5 is not a token id/);
@@ -102,5 +120,16 @@ describe('malformed tokenizer files are errors naming the file', () => {
     const msg = await failure(dir);
     expect(msg).toContain(join(dir, 'tokenizer.json'));
     expect(msg).toMatch(/is a FIFO \(named pipe\), a regular file was expected/);
+  });
+
+  it('a vocabulary above the size limit is refused, naming the file', () => {
+    expect(MAX_VOCAB_SIZE).toBe(4_194_304);
+    expect(() => checkVocabObject({ a: 0, b: 1, c: 2 }, '/m/vocab.json', 'vocab.json', 2)).toThrow(
+      '/m/vocab.json: vocab.json has 3 tokens, above the limit of 2',
+    );
+    expect(() => checkVocabText('a\nb\nc\n', '/m/vocab.txt', 2)).toThrow(
+      '/m/vocab.txt: vocab.txt has more than 2 tokens, the limit',
+    );
+    expect(() => checkVocabText('a\nb\n', '/m/vocab.txt', 2)).not.toThrow();
   });
 });

@@ -78,4 +78,41 @@ describe('tokenizer.json from vocabulary files', () => {
     expect(await readFile(join(has, 'tokenizer.json'), 'utf8')).toBe('{"mine": true}');
     expect(await ensureTokenizerJson(await folder('none', { 'config.json': '{}' }), BERT)).toBe(false);
   });
+
+  it('a null vocab.json, an empty vocab.txt or a null/array special_tokens_map.json is an error naming the file (fuzz finding)', async () => {
+    const cases: [string, Record<string, string>, string, RegExp][] = [
+      [
+        'null-vocab',
+        { 'vocab.json': 'null', 'merges.txt': '#version: 0.2\n' },
+        'vocab.json',
+        /must be a JSON object, got null/,
+      ],
+      ['empty-vocab', { 'vocab.txt': '\n' }, 'vocab.txt', /vocab\.txt is empty/],
+      [
+        'null-map',
+        { 'vocab.txt': VOCAB.join('\n'), 'special_tokens_map.json': 'null' },
+        'special_tokens_map.json',
+        /got null/,
+      ],
+      [
+        'array-map',
+        { 'vocab.txt': VOCAB.join('\n'), 'special_tokens_map.json': '[]' },
+        'special_tokens_map.json',
+        /got an array/,
+      ],
+    ];
+    for (const [name, files, bad, re] of cases) {
+      const dir = await folder(name, files);
+      const e = await buildTokenizerJson(
+        dir,
+        name.includes('vocab') && files['vocab.json'] ? ROBERTA : BERT,
+      ).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      expect(e?.name, name).toBe('FmnError');
+      expect(e?.message).toContain(join(dir, bad));
+      expect(e?.message).toMatch(re);
+    }
+  });
 });

@@ -11,6 +11,7 @@ import {
   wordPieceTokenizerJson,
   type SpecialStrings,
 } from './tokenizer.js';
+import { checkJsonObject, checkVocabObject, checkVocabText } from './tokenizer-checks.js';
 
 /**
  * A complete tokenizer.json for a folder that has only the slow tokenizer's vocabulary files
@@ -43,10 +44,12 @@ function idOf(vocab: Record<string, number>, token: string, file: string): numbe
 export async function buildTokenizerJson(dir: string, config: HfConfig = {}): Promise<Json | undefined> {
   if (await isFile(join(dir, 'tokenizer.json'))) return undefined;
   const tcPath = join(dir, 'tokenizer_config.json');
-  const tokConfig: Json = (await isFile(tcPath)) ? await readJsonFile<Json>(tcPath, 'tokenizer config') : {};
+  const tokConfig: Json = (await isFile(tcPath))
+    ? checkJsonObject(await readJsonFile(tcPath, 'tokenizer config'), tcPath, 'tokenizer_config.json')
+    : {};
   const mapPath = join(dir, 'special_tokens_map.json');
   const specialMap: Json = (await isFile(mapPath))
-    ? await readJsonFile<Json>(mapPath, 'special tokens map')
+    ? checkJsonObject(await readJsonFile(mapPath, 'special tokens map'), mapPath, 'special_tokens_map.json')
     : {};
   const vocabTxt = join(dir, 'vocab.txt');
   const vocabJson = join(dir, 'vocab.json');
@@ -59,7 +62,9 @@ export async function buildTokenizerJson(dir: string, config: HfConfig = {}): Pr
     roberta = false;
     file = vocabTxt;
     s = specialStrings(WORDPIECE_CONVENTIONS.specialTokens, tokConfig, specialMap);
-    json = wordPieceTokenizerJson(await readFile(vocabTxt, 'utf8'), tokConfig, s);
+    const text = await readFile(vocabTxt, 'utf8');
+    checkVocabText(text, vocabTxt);
+    json = wordPieceTokenizerJson(text, tokConfig, s);
   } else if ((await isFile(vocabJson)) && (await isFile(merges))) {
     // the registered adapter's template; without one, byte-level BPE's (RoBERTa's)
     const conventions = registeredTokenizerConventions(config) ?? BYTE_LEVEL_BPE_CONVENTIONS;
@@ -67,6 +72,7 @@ export async function buildTokenizerJson(dir: string, config: HfConfig = {}): Pr
     file = vocabJson;
     s = specialStrings(conventions.specialTokens, tokConfig, specialMap);
     const vocab = await readJsonFile<Record<string, number>>(vocabJson, 'BPE vocabulary');
+    checkVocabObject(vocab, vocabJson, 'vocab.json');
     json = byteLevelBpeTokenizerJson(vocab, await readFile(merges, 'utf8'), tokConfig, s);
   } else {
     return undefined;

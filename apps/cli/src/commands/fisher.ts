@@ -243,7 +243,7 @@ export function checkShards(files: ShardFile[]): number {
   const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !seen.has(i));
   if (missing.length) {
     throw new FmnError(
-      `cannot combine: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')} of ${n}`,
+      `cannot combine: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')} of ${n} (given: ${files.map((f) => `${f.path}: ${formatShard(f.shard!)}`).join(', ')})`,
     );
   }
   return n;
@@ -276,7 +276,14 @@ export async function combineFisher(
         p,
       );
     }
-    files.push({ path: p, metadata: md, shard: md.shard ? parseShard(md.shard) : undefined });
+    let shard: Shard | undefined;
+    try {
+      shard = md.shard ? parseShard(md.shard) : undefined;
+    } catch (e) {
+      if (e instanceof FmnError) throw new FmnError(`invalid "shard" metadata ${JSON.stringify(md.shard)}`, p);
+      throw e;
+    }
+    files.push({ path: p, metadata: md, shard });
   }
   const shards = checkShards(files);
   let examples = 0;
