@@ -6,8 +6,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyByteMutations, byteMutations, expectCleanOutcome, runProperty } from '@fmn/fuzz';
-import { tempDir } from '../test/helpers.js';
-import { readMaskFisher, writeMaskFisher } from './fisher.js';
+import { tempDir } from '../../test/helpers.js';
+import { readMaskFisher, writeMaskFisher } from './mask-fisher.js';
 
 describe('fuzz: mask Fisher files', () => {
   it('byte mutations: a valid result or an FmnError naming the file', async () => {
