@@ -3,27 +3,36 @@
  * stderr and no stack trace, no temp file or folder left, and a --force replacement caught midway
  * keeps the previous output.
  */
-import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeCheckpoint } from '@fmn/testkit';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import '../src/register.js';
 import { tempDir } from './helpers.js';
 import { exists, snapshot, spawnFmn, timedRun, untilTemp, type Stopped } from './interrupt.js';
 
 const fx = inject('fx');
-const models = ['--model', join(fx, 'bert', 'two-labels'), '--model', join(fx, 'bert', 'three-labels')];
+let dir: string;
+let cleanup: () => Promise<void>;
+/** two models large enough (12 MB each) that a merge writes for a good fraction of a second */
+let big: string[];
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('fmn-signals-'));
+  const dims = { layers: 4, hidden: 256, heads: 4, intermediate: 1024, perturbation: 0.02 };
+  await writeCheckpoint(join(dir, 'a'), 'bert', { ...dims, numLabels: 2, perturbationSeed: 1 });
+  await writeCheckpoint(join(dir, 'b'), 'bert', { ...dims, numLabels: 3, perturbationSeed: 2 });
+  big = ['--model', join(dir, 'a'), '--model', join(dir, 'b')];
+}, 60_000);
+afterAll(() => cleanup());
 const mergeArgs = (out: string, extra: string[] = []) => [
   'merge',
   '--method',
   'average',
-  ...models,
+  ...big,
   ...extra,
   '--out',
   out,
 ];
-let dir: string;
-let cleanup: () => Promise<void>;
-beforeAll(async () => ({ dir, cleanup } = await tempDir('fmn-signals-')));
-afterAll(() => cleanup());
 
 const ATTEMPTS = 5;
 
@@ -33,49 +42,66 @@ function expectCleanExit(r: Stopped, signal: 'SIGINT' | 'SIGTERM', removed: bool
   expect(r.stderr).toBe(`fmn: interrupted by ${signal}${removed ? '; unfinished outputs removed' : ''}\n`);
 }
 
+const sameFiles = (a: Map<string, Buffer>, b: Map<string, Buffer>): boolean =>
+  a.size === b.size && [...a].every(([k, v]) => b.get(k)?.equals(v) === true);
+
 /**
- * Starts `args` (writing into `folder`) until one run is caught while a temp of it exists, then
- * sends `signal`; returns that run's result (a run that ends first is retried).
+ * Runs merge into `folder` and sends `signal` as soon as its temp appears. The handler normally
+ * catches it writing (stderr says it removed the unfinished output); on a loaded machine it may
+ * have finished the rename already, and then the output must be the complete new one. Retries
+ * until a run is caught writing; returns the outcomes.
  */
-async function interruptWhileWriting(
-  args: string[],
+async function interruptMerge(
+  extra: string[],
   folder: string,
   signal: 'SIGINT' | 'SIGTERM',
-): Promise<Stopped> {
+  before?: () => Promise<void>,
+): Promise<{ caught: boolean; newOutput: Map<string, Buffer> }> {
+  const ref = join(dir, `ref-${signal}`);
+  await timedRun(mergeArgs(ref), dir);
+  const newOutput = await snapshot(ref);
+  const out = join(folder, 'merged');
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const child = spawnFmn(args);
-    if (await untilTemp(child, folder)) return child.stop(signal);
-    const r = await child.exited;
-    expect(r.code, r.stderr).toBe(0);
-    // it finished before a temp was seen: start again from the same state
-    const out = args[args.indexOf('--out') + 1];
-    if (!args.includes('--force'))
-      await import('node:fs/promises').then((f) => f.rm(out, { recursive: true }));
+    await rm(out, { recursive: true, force: true });
+    if (before) await before();
+    const child = spawnFmn(mergeArgs(out, extra));
+    const seen = await untilTemp(child, folder);
+    const r = await child.stop(signal);
+    const left = (await readdir(folder)).filter((f) => f !== 'merged');
+    expect(left, 'temps left').toEqual([]);
+    if (seen && r.stderr.includes('unfinished outputs removed')) {
+      expectCleanExit(r, signal, true);
+      return { caught: true, newOutput };
+    }
+    // finished before the signal was handled: the complete new output
+    if (r.code !== 0) expectCleanExit(r, signal, false);
+    expect(sameFiles(await snapshot(out), newOutput), 'a finished run left its complete output').toBe(true);
   }
-  throw new Error(`no temp seen in ${ATTEMPTS} runs of fmn ${args.join(' ')}`);
+  return { caught: false, newOutput };
 }
 
 describe('signals', () => {
   it('SIGINT while merge writes: exit 130 within 1 s, one line, no temp and no output left', async () => {
     const folder = join(dir, 'int');
     await mkdir(folder);
-    const r = await interruptWhileWriting(mergeArgs(join(folder, 'merged')), folder, 'SIGINT');
-    expectCleanExit(r, 'SIGINT', true);
+    const { caught } = await interruptMerge([], folder, 'SIGINT');
+    expect(caught, `no run caught writing in ${ATTEMPTS} attempts`).toBe(true);
     expect(await readdir(folder)).toEqual([]);
   });
 
   it('SIGTERM while merge --force replaces an output: exit 143, the previous output intact, no temp left', async () => {
     const old = join(dir, 'old');
     await timedRun(mergeArgs(old, ['--lambda', '0.2', '0.8']), dir);
-    const before = await snapshot(old);
+    const previous = await snapshot(old);
     const folder = join(dir, 'term');
     await mkdir(folder);
     const out = join(folder, 'merged');
-    await cp(old, out, { recursive: true });
-    const r = await interruptWhileWriting(mergeArgs(out, ['--force']), folder, 'SIGTERM');
-    expectCleanExit(r, 'SIGTERM', true);
+    const { caught } = await interruptMerge(['--force'], folder, 'SIGTERM', () =>
+      cp(old, out, { recursive: true }),
+    );
+    expect(caught, `no run caught writing in ${ATTEMPTS} attempts`).toBe(true);
     expect(await readdir(folder)).toEqual(['merged']);
-    expect([...(await snapshot(out)).entries()]).toEqual([...before.entries()]);
+    expect(sameFiles(await snapshot(out), previous), 'the previous output is intact').toBe(true);
   });
 
   it('SIGINT while fisher computes: exit 130 within 1 s, one line, nothing written', async () => {
@@ -95,13 +121,16 @@ describe('signals', () => {
       out,
     ];
     const { total, firstTemp } = await timedRun(args(join(dir, 'ref.safetensors')), dir);
-    // into the computation: past the start-up (half the time before the output is written), before the write
+    // into the computation, before the write: too early (the default handler, before fmn installs
+    // its own, killed it) waits longer next time, too late (it finished) shorter
     let r: Stopped | undefined;
+    let delay = 0.6 * firstTemp;
     for (let attempt = 0; attempt < ATTEMPTS && r?.code !== 130; attempt++) {
       const child = spawnFmn(args(join(folder, 'f.safetensors')));
-      await new Promise((done) => setTimeout(done, (firstTemp * (ATTEMPTS - attempt)) / (ATTEMPTS + 1)));
+      await new Promise((done) => setTimeout(done, delay));
       r = await child.stop('SIGINT');
-      if (r.code === 0) await import('node:fs/promises').then((f) => f.rm(join(folder, 'f.safetensors')));
+      if (r.code === 0) await rm(join(folder, 'f.safetensors'));
+      delay *= r.code === 0 ? 0.6 : 1.5;
     }
     expect(r?.code, `fisher never caught running (reference run ${Math.round(total)} ms)`).toBe(130);
     expectCleanExit(r!, 'SIGINT', false);

@@ -42,16 +42,20 @@ export function registerLiveTemp(path: string): () => void {
 /**
  * Removes every registered temp, synchronously (for a signal handler, before `process.exit`):
  * a folder replacement caught between its two renames gets its previous folder back. Returns the
- * paths removed or restored. Never throws.
+ * unfinished outputs removed and the backups restored (not the backup of a replacement that had
+ * completed). Never throws.
  */
 export function removeLiveTempsSync(): string[] {
   const done: string[] = [];
   for (const e of live) {
     try {
       if (e.backup && existsSync(e.backup)) {
-        if (e.dest && !existsSync(e.dest)) renameSync(e.backup, e.dest);
-        else rmSync(e.backup, { recursive: true, force: true });
-        done.push(e.backup);
+        if (e.dest && !existsSync(e.dest)) {
+          renameSync(e.backup, e.dest); // caught between the renames: the previous folder goes back
+          done.push(e.backup);
+        } else {
+          rmSync(e.backup, { recursive: true, force: true }); // the new folder is in place already
+        }
       }
     } catch {
       // left for the next run to restore (recover-output.ts)
