@@ -23,7 +23,7 @@ const MODULES = ['atomic.ts', 'errors.ts', 'recover-output.ts', 'temp-name.ts'];
 
 const CHILD = `
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 const require = createRequire(import.meta.url);
 const fsp = require('node:fs/promises');
 const [what, dest, stopAtText, how, when] = process.argv.slice(2);
@@ -55,6 +55,11 @@ if (what === 'dir') {
   await atomic.atomicDir(dest, async (tmp) => {
     for (const f of ['a', 'b', 'c']) await fsp.writeFile(join(tmp, f), 'new ' + f);
   }, { force: true });
+} else if (what === 'pair') {
+  await atomic.atomicFiles([dest, dest + '_data'], async (tmp) => {
+    await fsp.writeFile(join(tmp, basename(dest) + '_data'), 'new d');
+    await fsp.writeFile(join(tmp, basename(dest)), 'new g');
+  }, { force: true });
 } else {
   await atomic.atomicFile(dest, async (fh) => {
     for (const f of ['a', 'b', 'c']) await step(() => fh.write('new ' + f + ';'));
@@ -81,7 +86,7 @@ beforeAll(async () => {
 afterAll(() => rm(childDir, { recursive: true, force: true }));
 
 function child(
-  what: 'dir' | 'file',
+  what: What,
   dest: string,
   stopAt: number,
   how: 'kill' | 'signal',
@@ -92,9 +97,28 @@ function child(
   });
 }
 
-type State = 'missing' | 'old' | 'new' | 'partial';
+type What = 'dir' | 'file' | 'pair';
+/** 'stray': a pair's new data file without its graph (then --out, the graph, is missing) */
+type State = 'missing' | 'old' | 'new' | 'partial' | 'stray';
 
-async function stateOf(what: 'dir' | 'file', dest: string): Promise<State> {
+const read = (path: string): Promise<string | undefined> =>
+  readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+
+async function stateOf(what: What, dest: string): Promise<State> {
+  if (what === 'pair') {
+    const pair = `${await read(dest)}|${await read(`${dest}_data`)}`;
+    const states: Record<string, State> = {
+      'undefined|undefined': 'missing',
+      'undefined|old d': 'missing', // the graph moved aside first
+      'old g|old d': 'old',
+      'new g|new d': 'new',
+      'undefined|new d': 'stray',
+    };
+    return states[pair] ?? 'partial';
+  }
   let text: string;
   try {
     if (what === 'dir') {
@@ -114,15 +138,22 @@ async function stateOf(what: 'dir' | 'file', dest: string): Promise<State> {
   return 'partial';
 }
 
-async function writeOld(what: 'dir' | 'file', dest: string): Promise<void> {
+async function writeOld(what: What, dest: string): Promise<void> {
+  if (what === 'pair') {
+    await writeFile(dest, 'old g');
+    return writeFile(`${dest}_data`, 'old d');
+  }
   if (what === 'file') return writeFile(dest, 'old x;old y;');
   await mkdir(dest);
   for (const f of ['x', 'y']) await writeFile(join(dest, f), `old ${f}`);
 }
 
-for (const what of ['dir', 'file'] as const) {
+const NAMES = { dir: 'atomicDir', file: 'atomicFile', pair: 'atomicFiles (a graph and its data)' };
+
+for (const what of ['dir', 'file', 'pair'] as const) {
+  const outputs = what === 'pair' ? ['out', 'out_data'] : ['out'];
   for (const replacing of [false, true]) {
-    describe(`atomic${what === 'dir' ? 'Dir' : 'File'} ${replacing ? 'replacing an existing output' : 'into a fresh path'}`, () => {
+    describe(`${NAMES[what]} ${replacing ? 'replacing an existing output' : 'into a fresh path'}`, () => {
       it('stopped at every file-system call: never a partial output; SIGKILL leaves fmn temps the next run recovers; the signal cleanup leaves none', async () => {
         const base = await tempDir();
         if (replacing) await writeOld(what, join(base, 'probe'));
@@ -150,29 +181,31 @@ for (const what of ['dir', 'file'] as const) {
             const state = await stateOf(what, dest);
             seen.add(`${how}:${state}`);
             expect(state, at).not.toBe('partial');
-            const others = (await readdir(dir)).filter((f) => f !== 'out');
+            const others = (await readdir(dir)).filter((f) => !outputs.includes(f));
             if (how === 'signal') {
-              // the handler restores a folder caught between its renames and removes every temp
-              expect(state, at).toBe(replacing ? (state === 'new' ? 'new' : 'old') : state);
-              if (replacing) expect(state, at).not.toBe('missing');
+              // the handler restores a replacement caught midway and removes every temp
+              if (replacing) expect(['old', 'new'], at).toContain(state);
+              else expect(['missing', 'new'], at).toContain(state);
               expect(others, at).toEqual([]);
               continue;
             }
-            for (const f of others) expect(parseFmnTempName(f)?.target, `${at}: ${f}`).toBe('out');
+            for (const f of others) expect(outputs, `${at}: ${f}`).toContain(parseFmnTempName(f)?.target);
             await recoverOutput(dest);
+            if (what === 'pair') await recoverOutput(`${dest}_data`);
             const after = await stateOf(what, dest);
             expect(after, `${at}, after recovery`).not.toBe('partial');
-            if (replacing) expect(after, `${at}, after recovery`).not.toBe('missing');
-            if (state !== 'missing') expect(after, `${at}, after recovery`).toBe(state);
-            expect(await readdir(dir), `${at}, after recovery`).toEqual(
-              ['out'].filter(() => after !== 'missing'),
-            );
+            if (replacing) expect(['old', 'new'], `${at}, after recovery`).toContain(after);
+            // a kill of a fresh pair between its renames may leave the new data file alone
+            if (state !== 'missing' && !(replacing && state === 'stray'))
+              expect(after, `${at}, after recovery`).toBe(state);
+            const left = (await readdir(dir)).filter((f) => !outputs.includes(f));
+            expect(left, `${at}, after recovery`).toEqual([]);
           }
         }
         // the walk went through the whole write: before it (old or nothing) and after it (new)
         expect(seen.has(`kill:${replacing ? 'old' : 'missing'}`)).toBe(true);
         expect(seen.has('kill:new'), [...seen].join(' ')).toBe(true);
-        if (replacing && what === 'dir') expect(seen.has('kill:missing')).toBe(true); // the window between the renames
+        if (replacing && what !== 'file') expect(seen.has('kill:missing')).toBe(true); // the window between the renames
       }, 120_000);
     });
   }

@@ -3,7 +3,14 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { expectFmnError, tempDir } from '../test/helpers.js';
-import { atomicDir, atomicFile, registerLiveTemp, removeLiveTempsSync, writeFileAtomic } from './atomic.js';
+import {
+  atomicDir,
+  atomicFile,
+  atomicFiles,
+  registerLiveTemp,
+  removeLiveTempsSync,
+  writeFileAtomic,
+} from './atomic.js';
 import { parseFmnTempName } from './temp-name.js';
 
 describe('atomicFile / writeFileAtomic', () => {
@@ -202,5 +209,37 @@ describe('temps of killed runs and of this process', () => {
     await expect(building).rejects.toThrow(); // its temp folder is gone
     unregister();
     expect(removeLiveTempsSync()).toEqual([]);
+  });
+});
+
+describe('atomicFiles', () => {
+  it('writes a set of files, refuses existing ones without force, replaces them together with force', async () => {
+    const dir = await tempDir();
+    const g = join(dir, 'm.onnx');
+    const d = join(dir, 'm.onnx_data');
+    const write = (text: string) => async (tmp: string) => {
+      await writeFile(join(tmp, 'm.onnx_data'), `${text} data`);
+      await writeFile(join(tmp, 'm.onnx'), `${text} graph`);
+    };
+    await atomicFiles([g, d], write('first'));
+    expect((await readdir(dir)).sort()).toEqual(['m.onnx', 'm.onnx_data']);
+    await expectFmnError(atomicFiles([g, d], write('second')), /already exists \(use --force/, g);
+    expect(await readFile(d, 'utf8')).toBe('first data');
+    await atomicFiles([g, d], write('second'), { force: true });
+    expect([await readFile(g, 'utf8'), await readFile(d, 'utf8')]).toEqual(['second graph', 'second data']);
+    expect((await readdir(dir)).sort()).toEqual(['m.onnx', 'm.onnx_data']);
+  });
+
+  it('a build that fails, or leaves out a file, changes nothing', async () => {
+    const dir = await tempDir();
+    const g = join(dir, 'm.onnx');
+    await writeFile(g, 'old graph');
+    await expect(
+      atomicFiles([g, `${g}_data`], async (tmp) => writeFile(join(tmp, 'm.onnx'), 'new graph'), {
+        force: true,
+      }),
+    ).rejects.toThrow('m.onnx_data was not written');
+    expect(await readdir(dir)).toEqual(['m.onnx']);
+    expect(await readFile(g, 'utf8')).toBe('old graph');
   });
 });

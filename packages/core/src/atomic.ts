@@ -15,51 +15,74 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { open, rename, rm, mkdir, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { FmnError } from './errors.js';
 import { recoverOutput } from './recover-output.js';
 import { fmnTempPath, newTempTag } from './temp-name.js';
 
-/** A temp in use: `tmp` is removed on a signal; `backup` is put back at `dest` if `dest` is missing. */
+/**
+ * A temp in use: `tmp` is removed on a signal. While a replacement is under way (`moves`: each
+ * output moved aside to its backup; `placed`: the outputs renamed in so far) and not `committed`,
+ * the backups go back and outputs placed without a backup are removed; once committed, the
+ * backups are deleted.
+ */
 interface LiveTemp {
   tmp?: string;
-  dest?: string;
-  backup?: string;
+  moves: { dest: string; backup: string }[];
+  placed: string[];
+  committed: boolean;
 }
 
 const live = new Set<LiveTemp>();
+
+const liveTemp = (tmp: string): LiveTemp => ({ tmp, moves: [], placed: [], committed: false });
 
 /**
  * Registers a temp file or folder of this process (e.g. a scratch folder) so that a signal
  * handler removes it; returns the function that unregisters it.
  */
 export function registerLiveTemp(path: string): () => void {
-  const entry: LiveTemp = { tmp: path };
+  const entry = liveTemp(path);
   live.add(entry);
   return () => live.delete(entry);
 }
 
+function undoSync(e: LiveTemp, done: string[]): void {
+  for (const m of e.moves) {
+    try {
+      if (!existsSync(m.backup)) continue;
+      if (e.committed) {
+        rmSync(m.backup, { recursive: true, force: true }); // the new output is in place already
+      } else {
+        renameSync(m.backup, m.dest); // the previous output goes back (a folder only if its place is free)
+        done.push(m.backup);
+      }
+    } catch {
+      // left for the next run to restore or remove (recover-output.ts)
+    }
+  }
+  if (e.committed) return;
+  for (const p of e.placed) {
+    if (e.moves.some((m) => m.dest === p)) continue;
+    try {
+      rmSync(p, { recursive: true, force: true }); // a new file of an unfinished set, with nothing before it
+      done.push(p);
+    } catch {
+      // left in place
+    }
+  }
+}
+
 /**
  * Removes every registered temp, synchronously (for a signal handler, before `process.exit`):
- * a folder replacement caught between its two renames gets its previous folder back. Returns the
- * unfinished outputs removed and the backups restored (not the backup of a replacement that had
- * completed). Never throws.
+ * a replacement caught midway gets its previous outputs back. Returns the unfinished outputs
+ * removed and the backups restored (not the backups of a replacement that had completed). Never
+ * throws.
  */
 export function removeLiveTempsSync(): string[] {
   const done: string[] = [];
   for (const e of live) {
-    try {
-      if (e.backup && existsSync(e.backup)) {
-        if (e.dest && !existsSync(e.dest)) {
-          renameSync(e.backup, e.dest); // caught between the renames: the previous folder goes back
-          done.push(e.backup);
-        } else {
-          rmSync(e.backup, { recursive: true, force: true }); // the new folder is in place already
-        }
-      }
-    } catch {
-      // left for the next run to restore (recover-output.ts)
-    }
+    undoSync(e, done);
     try {
       if (e.tmp && existsSync(e.tmp)) {
         rmSync(e.tmp, { recursive: true, force: true });
@@ -83,7 +106,7 @@ export async function atomicFile(path: string, write: (fh: FileHandle) => Promis
   await mkdir(dirname(target), { recursive: true });
   await recoverOutput(target);
   const tmp = fmnTempPath(target, 'tmp');
-  const entry: LiveTemp = { tmp };
+  const entry = liveTemp(tmp);
   live.add(entry);
   try {
     const fh = await open(tmp, 'wx');
@@ -141,7 +164,7 @@ export async function atomicDir(
   }
   const tag = newTempTag();
   const tmp = fmnTempPath(dest, 'tmp', tag);
-  const entry: LiveTemp = { tmp, dest };
+  const entry = liveTemp(tmp);
   live.add(entry);
   try {
     await mkdir(tmp);
@@ -149,7 +172,7 @@ export async function atomicDir(
     if (await exists(dest)) {
       if (!options.force) throw new FmnError('output folder appeared while it was being built', target);
       const backup = fmnTempPath(dest, 'old', tag);
-      entry.backup = backup;
+      entry.moves.push({ dest, backup });
       await rename(dest, backup);
       try {
         await rename(tmp, dest);
@@ -157,13 +180,76 @@ export async function atomicDir(
         await rename(backup, dest).catch(() => undefined); // put the previous folder back
         throw e;
       }
+      entry.committed = true;
       entry.tmp = undefined; // it is the output now
       await rm(backup, { recursive: true, force: true });
     } else {
       await rename(tmp, dest);
+      entry.committed = true;
       entry.tmp = undefined;
     }
   } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  } finally {
+    live.delete(entry);
+  }
+}
+
+/**
+ * Writes several files that belong together (an ONNX graph and its external weights), all in one
+ * folder: `build` writes them under their own names into a temp folder; then any existing ones
+ * are moved aside to backups sharing one tag, the new ones renamed in with `targets[0]` last, and
+ * the backups deleted. Until `targets[0]` is in place the previous set is what a signal handler
+ * or the next run restores (recover-output.ts); after a SIGKILL of a fresh write, the files
+ * placed before `targets[0]` may remain. Existing targets are an error unless `force`.
+ */
+export async function atomicFiles(
+  targets: readonly string[],
+  build: (tmpDir: string) => Promise<void>,
+  options: { force?: boolean } = {},
+): Promise<void> {
+  const dests = targets.map((t) => resolve(t));
+  const dir = dirname(dests[0]);
+  if (dests.some((d) => dirname(d) !== dir)) throw new Error('atomicFiles: the files must share one folder');
+  await mkdir(dir, { recursive: true });
+  for (const d of dests) await recoverOutput(d);
+  if (!options.force) {
+    for (const [i, d] of dests.entries()) {
+      if (await exists(d)) throw new FmnError('already exists (use --force to replace it)', targets[i]);
+    }
+  }
+  const tag = newTempTag();
+  const tmp = fmnTempPath(dests[0], 'tmp', tag);
+  const entry = liveTemp(tmp);
+  live.add(entry);
+  try {
+    await mkdir(tmp);
+    await build(tmp);
+    for (const d of dests) {
+      if (!(await exists(join(tmp, basename(d)))))
+        throw new Error(`atomicFiles: ${basename(d)} was not written`);
+    }
+    for (const d of dests) {
+      if (!(await exists(d))) continue;
+      const backup = fmnTempPath(d, 'old', tag);
+      entry.moves.push({ dest: d, backup });
+      await rename(d, backup);
+    }
+    for (const d of [...dests].reverse()) {
+      entry.placed.push(d);
+      await rename(join(tmp, basename(d)), d);
+    }
+    entry.committed = true;
+    for (const m of entry.moves) await rm(m.backup, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
+  } catch (e) {
+    if (!entry.committed) {
+      for (const p of entry.placed) {
+        if (!entry.moves.some((m) => m.dest === p)) await rm(p, { force: true });
+      }
+      for (const m of entry.moves) await rename(m.backup, m.dest).catch(() => undefined);
+    }
     await rm(tmp, { recursive: true, force: true });
     throw e;
   } finally {

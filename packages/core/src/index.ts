@@ -25,7 +25,14 @@ export {
 export { SafetensorsFile, writeSafetensors, type TensorInfo, type TensorToWrite } from './safetensors.js';
 
 // atomic.ts
-export { atomicDir, atomicFile, registerLiveTemp, removeLiveTempsSync, writeFileAtomic } from './atomic.js';
+export {
+  atomicDir,
+  atomicFile,
+  atomicFiles,
+  registerLiveTemp,
+  removeLiveTempsSync,
+  writeFileAtomic,
+} from './atomic.js';
 
 // temp-name.ts
 export {

@@ -67,6 +67,35 @@ describe('recoverOutput', () => {
     expect((await readdir(dir)).sort()).toEqual([...keep].sort());
   });
 
+  it('files replaced together go back together while any of them is missing', async () => {
+    const dir = await tempDir();
+    const pid = deadPid();
+    // killed after the new weights were renamed in, before the new graph: the old pair goes back
+    await writeFile(join(dir, `.m.onnx.fmn-old-${pid}-0000000f`), 'old graph');
+    await writeFile(join(dir, `.m.onnx_data.fmn-old-${pid}-0000000f`), 'old data');
+    await writeFile(join(dir, 'm.onnx_data'), 'new data');
+    // the data's own recovery (run first) already sees that the graph is missing
+    const r = await recoverOutput(join(dir, 'm.onnx_data'));
+    expect(r.restored).toBe(join(dir, `.m.onnx_data.fmn-old-${pid}-0000000f`));
+    expect(await recoverOutput(join(dir, 'm.onnx'))).toEqual({ removed: [] });
+    expect((await readdir(dir)).sort()).toEqual(['m.onnx', 'm.onnx_data']);
+    expect(await readFile(join(dir, 'm.onnx'), 'utf8')).toBe('old graph');
+    expect(await readFile(join(dir, 'm.onnx_data'), 'utf8')).toBe('old data');
+  });
+
+  it('once every file of the set is in place, their backups are deleted', async () => {
+    const dir = await tempDir();
+    const pid = deadPid();
+    await writeFile(join(dir, `.m.onnx.fmn-old-${pid}-00000010`), 'old graph');
+    await writeFile(join(dir, `.m.onnx_data.fmn-old-${pid}-00000010`), 'old data');
+    await writeFile(join(dir, 'm.onnx'), 'new graph');
+    await writeFile(join(dir, 'm.onnx_data'), 'new data');
+    await recoverOutput(join(dir, 'm.onnx'));
+    await recoverOutput(join(dir, 'm.onnx_data'));
+    expect((await readdir(dir)).sort()).toEqual(['m.onnx', 'm.onnx_data']);
+    expect(await readFile(join(dir, 'm.onnx'), 'utf8')).toBe('new graph');
+  });
+
   it('a missing folder is nothing to recover', async () => {
     const dir = await tempDir();
     expect(await recoverOutput(join(dir, 'no', 'such', 'out'))).toEqual({ removed: [] });

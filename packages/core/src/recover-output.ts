@@ -4,7 +4,9 @@
  *
  * - If the output is missing and a backup `.<name>.fmn-old-*` exists, a `--force` replacement was
  *   killed between moving the old output aside and renaming the new one in: the backup, the old
- *   complete output, is renamed back to `<name>`.
+ *   complete output, is renamed back to `<name>`. Files replaced together (a graph and its
+ *   weights) have backups with one pid and tag; while any of their outputs is missing, all of
+ *   them are restored, so the old files go back as a set.
  * - Every other stale temp or backup is removed: a `.fmn-tmp-*` is an unfinished (or unused)
  *   output, and a `.fmn-old-*` beside an existing output is a replaced one.
  *
@@ -12,7 +14,7 @@
  */
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseFmnTempName } from './temp-name.js';
+import { parseFmnTempName, type ParsedTempName } from './temp-name.js';
 
 export interface Recovery {
   /** the backup renamed back to the output, if any */
@@ -41,6 +43,11 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+interface StaleEntry {
+  readonly path: string;
+  readonly parsed: ParsedTempName;
+}
+
 /** Restores or removes the stale fmn temps of output `target` (see above). */
 export async function recoverOutput(target: string): Promise<Recovery> {
   const dest = resolve(target);
@@ -52,36 +59,45 @@ export async function recoverOutput(target: string): Promise<Recovery> {
   } catch {
     return { removed: [] };
   }
-  const stale = entries
-    .map((e) => ({ path: join(dir, e), parsed: parseFmnTempName(e) }))
-    .filter((e) => e.parsed !== undefined && e.parsed.target === name && !processAlive(e.parsed.pid));
-  if (stale.length === 0) return { removed: [] };
+  const stale: StaleEntry[] = [];
+  for (const e of entries) {
+    const parsed = parseFmnTempName(e);
+    if (parsed && !processAlive(parsed.pid)) stale.push({ path: join(dir, e), parsed });
+  }
+  const mine = stale.filter((e) => e.parsed.target === name);
+  if (mine.length === 0) return { removed: [] };
+  // Backups made together (one replacement of several files) share pid and tag: while any of
+  // their outputs is missing, the replacement had not completed, and all of them go back. The
+  // newest replacement is the one whose outputs were in place last.
+  const key = (p: ParsedTempName) => `${p.pid}-${p.tag}`;
+  const groups = await Promise.all(
+    [...new Set(mine.filter((e) => e.parsed.kind === 'old').map((e) => key(e.parsed)))].map(async (k) => {
+      const members = stale.filter((e) => e.parsed.kind === 'old' && key(e.parsed) === k);
+      const times = await Promise.all(
+        members.map(async (m) => (await stat(m.path).catch(() => undefined))?.ctimeMs ?? -1),
+      );
+      return { members, time: Math.max(...times) };
+    }),
+  );
+  groups.sort((a, b) => b.time - a.time);
   let restored: string | undefined;
-  if (!(await exists(dest))) {
-    // the newest backup is the output that was in place last
-    const backups = await Promise.all(
-      stale
-        .filter((e) => e.parsed?.kind === 'old')
-        .map(async (e) => ({
-          path: e.path,
-          time: (await stat(e.path).catch(() => undefined))?.ctimeMs ?? -1,
-        })),
-    );
-    backups.sort((a, b) => b.time - a.time);
-    for (const b of backups) {
-      if (b.time < 0) continue;
+  const done = new Set<string>();
+  for (const g of groups) {
+    const present = await Promise.all(g.members.map((m) => exists(join(dir, m.parsed.target))));
+    if (present.every(Boolean)) continue;
+    for (const m of g.members) {
       try {
-        await rename(b.path, dest);
-        restored = b.path;
-        break;
+        await rename(m.path, join(dir, m.parsed.target)); // a file is replaced; a folder only if absent
+        done.add(m.path);
+        if (m.parsed.target === name) restored = m.path;
       } catch {
-        // another process restored it first, or it vanished: try the next one
+        // the output is back already (a newer replacement restored it): removed below
       }
     }
   }
   const removed: string[] = [];
-  for (const e of stale) {
-    if (e.path === restored) continue;
+  for (const e of mine) {
+    if (done.has(e.path)) continue;
     await rm(e.path, { recursive: true, force: true });
     removed.push(e.path);
   }
