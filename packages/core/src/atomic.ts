@@ -18,7 +18,7 @@ import { open, rename, rm, mkdir, stat, type FileHandle } from 'node:fs/promises
 import { basename, dirname, join, resolve } from 'node:path';
 import { FmnError } from './errors.js';
 import { recoverOutput } from './recover-output.js';
-import { fmnTempPath, newTempTag } from './temp-name.js';
+import { fmnTempPath, newTempTag, parseFmnTempName } from './temp-name.js';
 
 /**
  * A temp in use: `tmp` is removed on a signal. While a replacement is under way (`moves`: each
@@ -74,6 +74,27 @@ function undoSync(e: LiveTemp, done: string[]): void {
 }
 
 /**
+ * Removes a temp synchronously. A rename of it into place may be running on libuv's thread pool
+ * at this moment, so it is first renamed away (atomic: either that rename or this one wins, and
+ * the output is never a half-deleted folder), then deleted under its new name.
+ */
+function removeTempSync(tmp: string, done: string[]): void {
+  const parsed = parseFmnTempName(basename(tmp));
+  const doomed = parsed ? fmnTempPath(join(dirname(tmp), parsed.target), 'tmp') : tmp;
+  try {
+    if (doomed !== tmp) renameSync(tmp, doomed);
+  } catch {
+    return; // gone: renamed into place (or never created)
+  }
+  try {
+    rmSync(doomed, { recursive: true, force: true });
+    done.push(tmp);
+  } catch {
+    // left for the next run to remove (still named as fmn's)
+  }
+}
+
+/**
  * Removes every registered temp, synchronously (for a signal handler, before `process.exit`):
  * a replacement caught midway gets its previous outputs back. Returns the unfinished outputs
  * removed and the backups restored (not the backups of a replacement that had completed). Never
@@ -83,14 +104,7 @@ export function removeLiveTempsSync(): string[] {
   const done: string[] = [];
   for (const e of live) {
     undoSync(e, done);
-    try {
-      if (e.tmp && existsSync(e.tmp)) {
-        rmSync(e.tmp, { recursive: true, force: true });
-        done.push(e.tmp);
-      }
-    } catch {
-      // left for the next run to remove
-    }
+    if (e.tmp) removeTempSync(e.tmp, done);
   }
   live.clear();
   return done;
