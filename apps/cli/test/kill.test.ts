@@ -192,7 +192,9 @@ describe(`SIGKILL at random moments (seed ${SEED}; replay with FMN_KILL_SEED=${S
         states.push(
           `${state}${left.fmn.length > 0 ? `+${left.fmn.map((f) => parseFmnTempName(f)?.kind).join('+')}` : ''}`,
         );
-        // the rerun recovers, succeeds and cleans up
+        // the rerun recovers, succeeds and cleans up; a kill after the run had finished cleanly (the
+        // new output, nothing beside it) leaves nothing to recover, so every 4th such rerun is enough
+        if (state === 'new' && left.fmn.length === 0 && trial % 4 !== 0) continue;
         const again = await spawnFmn(c.args(out, c.old !== undefined || state !== 'missing')).exited;
         expect(again.code, `${where}: the rerun failed:\n${again.stderr}`).toBe(0);
         expect(await c.state(out), `${where}: after the rerun`).toBe('new');
