@@ -42,6 +42,15 @@ describe('reportError: exit codes and messages', () => {
     expect(r.text).toBe('fmn: /tmp/out: is a folder, a file was expected (EISDIR, open)\n');
   });
 
+  it('names the output, not the temp file an atomic write goes through', () => {
+    const e = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+      syscall: 'write',
+      path: '/data/.f.safetensors.fmn-tmp-4242-0a1b2c3d',
+    });
+    expect(capture(e).text).toBe('fmn: /data/f.safetensors: no space left on the device (ENOSPC, write)\n');
+  });
+
   it('anything else is an internal error, exit 2, with a hint (or the stack with --debug)', () => {
     const r = capture(new TypeError("Cannot read properties of undefined (reading 'x')"));
     expect(r.code).toBe(2);

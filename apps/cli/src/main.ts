@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { isFmnError } from '@fmn/core';
+import { isFmnError, outputOfTempPath } from '@fmn/core';
 import { registerFisher } from './commands/fisher.js';
 import { registerGram } from './commands/gram.js';
 import { registerInspect } from './commands/inspect.js';
@@ -109,7 +109,8 @@ export function reportError(e: unknown, debug: boolean, write: (s: string) => vo
   ) {
     // name the user's path, not the temporary file an atomic write goes through
     const dest = (sys as { dest?: string }).dest;
-    const path = (dest ?? sys.path)?.replace(/(^|\/)\.([^/]+)\.tmp-\d+-[0-9a-f]+$/, '$1$2');
+    const raw = dest ?? sys.path;
+    const path = raw === undefined ? undefined : outputOfTempPath(raw);
     const what =
       sys.code === 'EEXIST' && sys.syscall === 'mkdir' ? USER_FS_ERRORS.ENOTDIR : USER_FS_ERRORS[sys.code];
     write(`fmn: ${path ? `${path}: ` : ''}${what} (${sys.code}, ${sys.syscall})\n`);

@@ -1,4 +1,4 @@
-import { cp, readFile, readdir } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLI_DIR, fmn, ok, tempDir, userError } from './helpers.js';
@@ -72,9 +72,17 @@ describe('fmn convert and pytorch_model.bin folders', () => {
     expect(await readFile(p2, 'utf8')).toBe(l1);
   });
 
-  it('refuses an existing output folder and a malicious checkpoint, with one line each', async () => {
-    const exists = userError(await fmn(['convert', join(dir, 'torch'), '--out', join(dir, 'torch')]));
-    expect(exists).toMatch(/the model folder itself/);
+  it('refuses the model folder, a folder holding it, an existing output and a malicious checkpoint, with one line each', async () => {
+    const itself = userError(
+      await fmn(['convert', join(dir, 'torch'), '--out', join(dir, 'torch'), '--force']),
+    );
+    expect(itself).toMatch(/--out is the model/);
+    const holding = userError(await fmn(['convert', join(dir, 'torch'), '--out', dir, '--force']));
+    expect(holding).toMatch(/--out contains the model/);
+    await mkdir(join(dir, 'existing'));
+    const exists = userError(await fmn(['convert', join(dir, 'torch'), '--out', join(dir, 'existing')]));
+    expect(exists).toMatch(/--out already exists; add --force/);
+    expect(await readdir(join(dir, 'existing'))).toEqual([]);
     const evil = join(dir, 'evil');
     await cp(join(dir, 'torch'), evil, { recursive: true });
     await cp(join(TINY_TORCH, '..', 'malicious-system.bin'), join(evil, 'pytorch_model.bin'));

@@ -1,8 +1,17 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { expectFmnError, tempDir } from '../test/helpers.js';
-import { atomicDir, atomicFile, writeFileAtomic } from './atomic.js';
+import {
+  atomicDir,
+  atomicFile,
+  atomicFiles,
+  registerLiveTemp,
+  removeLiveTempsSync,
+  writeFileAtomic,
+} from './atomic.js';
+import { parseFmnTempName } from './temp-name.js';
 
 describe('atomicFile / writeFileAtomic', () => {
   it('writes the file, creating missing parent folders, with no temp file left', async () => {
@@ -150,5 +159,87 @@ describe('atomicDir', () => {
     );
     expect(await readdir(target)).toEqual(['theirs.txt']);
     expect(await readdir(dir)).toEqual(['out']);
+  });
+});
+
+describe('temps of killed runs and of this process', () => {
+  const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid;
+
+  it('atomicDir without force: a backup left by a killed --force run is restored, then refused as existing', async () => {
+    const dir = await tempDir();
+    const target = join(dir, 'out');
+    const pid = deadPid();
+    await mkdir(join(dir, `.out.fmn-old-${pid}-12345678`));
+    await writeFile(join(dir, `.out.fmn-old-${pid}-12345678`, 'old.txt'), 'old');
+    await mkdir(join(dir, `.out.fmn-tmp-${pid}-12345678`));
+    await expectFmnError(
+      atomicDir(target, async () => undefined),
+      /restored from an interrupted --force run; use --force/,
+      target,
+    );
+    expect(await readdir(dir)).toEqual(['out']);
+    expect(await readFile(join(target, 'old.txt'), 'utf8')).toBe('old');
+  });
+
+  it('atomicFile removes stale temps of its output before writing', async () => {
+    const dir = await tempDir();
+    const pid = deadPid();
+    await writeFile(join(dir, `.f.bin.fmn-tmp-${pid}-abcdef01`), 'half');
+    await writeFileAtomic(join(dir, 'f.bin'), 'whole');
+    expect(await readdir(dir)).toEqual(['f.bin']);
+  });
+
+  it('temps in use are fmn-named, and removeLiveTempsSync removes them (registered ones too)', async () => {
+    const dir = await tempDir();
+    const scratch = join(dir, 'scratch');
+    await mkdir(scratch);
+    const unregister = registerLiveTemp(scratch);
+    let release!: () => void;
+    const building = atomicDir(join(dir, 'out'), async (tmp) => {
+      await writeFile(join(tmp, 'x'), 'x');
+      await new Promise<void>((r) => (release = r));
+    });
+    await vi.waitFor(() => expect(release).toBeDefined());
+    const temps = (await readdir(dir)).filter((f) => f !== 'scratch');
+    expect(temps).toHaveLength(1);
+    expect(parseFmnTempName(temps[0])).toMatchObject({ target: 'out', kind: 'tmp', pid: process.pid });
+    expect(removeLiveTempsSync().sort()).toEqual([join(dir, temps[0]), scratch].sort());
+    expect(await readdir(dir)).toEqual([]);
+    release();
+    await expect(building).rejects.toThrow(); // its temp folder is gone
+    unregister();
+    expect(removeLiveTempsSync()).toEqual([]);
+  });
+});
+
+describe('atomicFiles', () => {
+  it('writes a set of files, refuses existing ones without force, replaces them together with force', async () => {
+    const dir = await tempDir();
+    const g = join(dir, 'm.onnx');
+    const d = join(dir, 'm.onnx_data');
+    const write = (text: string) => async (tmp: string) => {
+      await writeFile(join(tmp, 'm.onnx_data'), `${text} data`);
+      await writeFile(join(tmp, 'm.onnx'), `${text} graph`);
+    };
+    await atomicFiles([g, d], write('first'));
+    expect((await readdir(dir)).sort()).toEqual(['m.onnx', 'm.onnx_data']);
+    await expectFmnError(atomicFiles([g, d], write('second')), /already exists \(use --force/, g);
+    expect(await readFile(d, 'utf8')).toBe('first data');
+    await atomicFiles([g, d], write('second'), { force: true });
+    expect([await readFile(g, 'utf8'), await readFile(d, 'utf8')]).toEqual(['second graph', 'second data']);
+    expect((await readdir(dir)).sort()).toEqual(['m.onnx', 'm.onnx_data']);
+  });
+
+  it('a build that fails, or leaves out a file, changes nothing', async () => {
+    const dir = await tempDir();
+    const g = join(dir, 'm.onnx');
+    await writeFile(g, 'old graph');
+    await expect(
+      atomicFiles([g, `${g}_data`], async (tmp) => writeFile(join(tmp, 'm.onnx'), 'new graph'), {
+        force: true,
+      }),
+    ).rejects.toThrow('m.onnx_data was not written');
+    expect(await readdir(dir)).toEqual(['m.onnx']);
+    expect(await readFile(g, 'utf8')).toBe('old graph');
   });
 });

@@ -35,7 +35,26 @@ export {
 } from './safetensors.js';
 
 // atomic.ts
-export { atomicDir, atomicFile, writeFileAtomic } from './atomic.js';
+export {
+  atomicDir,
+  atomicFile,
+  atomicFiles,
+  registerLiveTemp,
+  removeLiveTempsSync,
+  writeFileAtomic,
+} from './atomic.js';
+
+// temp-name.ts
+export {
+  fmnTempPath,
+  outputOfTempPath,
+  parseFmnTempName,
+  type FmnTempKind,
+  type ParsedTempName,
+} from './temp-name.js';
+
+// recover-output.ts
+export { processAlive, recoverOutput, type Recovery } from './recover-output.js';
 
 // regular-file.ts
 export { MAX_SMALL_FILE_BYTES, regularFileSize } from './regular-file.js';

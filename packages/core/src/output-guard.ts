@@ -2,12 +2,14 @@
  * Outputs never overwrite inputs: `--out` may not be an input file, a model's own file (its
  * weights, config or tokenizer) or a folder holding an input; an existing output is replaced only
  * with `force`. Paths are compared after resolving symlinks, so `./m/../m/model.safetensors` and a
- * symlink to it are the same file.
+ * symlink to it are the same file. A killed earlier run's temps of `--out` are recovered first
+ * (recover-output.ts), so an output that a killed `--force` run had moved aside counts as existing.
  */
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { tokenizerFileNames } from './checkpoint.js';
 import { FmnError } from './errors.js';
+import { recoverOutput } from './recover-output.js';
 
 export interface GuardedInput {
   /** a file or folder the command reads */
@@ -53,9 +55,13 @@ export async function checkOutputPath(
   const target = await canonical(out);
   for (const input of inputs) {
     const p = await canonical(input.path);
-    if (target === p) throw new FmnError(`--out is ${input.what} (${input.path}); write the output somewhere else`, out);
+    if (target === p)
+      throw new FmnError(`--out is ${input.what} (${input.path}); write the output somewhere else`, out);
     if (inside(p, target)) {
-      throw new FmnError(`--out contains ${input.what} (${input.path}); write the output somewhere else`, out);
+      throw new FmnError(
+        `--out contains ${input.what} (${input.path}); write the output somewhere else`,
+        out,
+      );
     }
     if (options.kind === 'file' && inside(target, p) && isModelFileName(basename(target))) {
       throw new FmnError(
@@ -64,6 +70,7 @@ export async function checkOutputPath(
       );
     }
   }
+  const recovery = await recoverOutput(out); // temps sit beside the path as given (atomic.ts)
   let st;
   try {
     st = await stat(out);
@@ -77,6 +84,12 @@ export async function checkOutputPath(
     throw new FmnError('--out is a file; give a folder', out);
   }
   if (!options.force) {
+    if (recovery.restored) {
+      throw new FmnError(
+        '--out already exists (restored from an interrupted --force run); add --force to replace it',
+        out,
+      );
+    }
     throw new FmnError(`--out already exists; add --force to replace it`, out);
   }
 }

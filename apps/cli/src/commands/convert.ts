@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { convertToSafetensors } from '@fmn/core';
+import { checkOutputPath, convertToSafetensors } from '@fmn/core';
 import { out } from '../context.js';
 import { modelDir } from '../model-path.js';
 
@@ -12,9 +12,16 @@ export function registerConvert(program: Command): void {
         'the tokenizer files are copied.',
     )
     .argument('<model>', 'a model folder, or org/name[@revision] from the HuggingFace hub cache', modelDir)
-    .requiredOption('--out <dir>', 'output folder (written atomically)')
+    .requiredOption(
+      '--out <dir>',
+      'output folder (written atomically; never the model folder nor one holding it)',
+    )
     .option('--force', 'replace an existing output folder')
     .action(async (model: string, opts: { out: string; force?: boolean }) => {
+      await checkOutputPath(opts.out, [{ path: model, what: 'the model' }], {
+        kind: 'folder',
+        force: opts.force === true,
+      });
       const r = await convertToSafetensors(model, opts.out, { force: opts.force === true });
       const size = r.bytes >= 1e6 ? `${(r.bytes / 1e6).toFixed(1)} MB` : `${(r.bytes / 1e3).toFixed(1)} kB`;
       out(

@@ -1,9 +1,9 @@
-import { mkdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import {
   FmnError,
   atomicDir,
+  atomicFiles,
   checkOutputPath,
   encoderParams,
   modelFolderName,
@@ -141,14 +141,21 @@ export function registerExportOnnx(program: Command): void {
       }
       checkSameEncoder(models);
       const { exportOnnx } = await import('@fmn/onnx');
-      await mkdir(dirname(resolve(opts.out)), { recursive: true });
-      const r = await exportOnnx(models[0].model, opts.out, {
-        heads: models.map((m, i) => ({ name: names[i], head: m.model.head as ClassificationHead })),
-      });
+      // the graph and its weights file are replaced as a pair (the graph last)
+      await atomicFiles(
+        [opts.out, `${opts.out}_data`],
+        async (tmp) => {
+          await exportOnnx(models[0].model, join(tmp, basename(opts.out)), {
+            heads: models.map((m, i) => ({ name: names[i], head: m.model.head as ClassificationHead })),
+            weights: 'external',
+          });
+        },
+        { force: opts.force === true },
+      );
       out(
         `exported ${models[0].model.modelType} encoder with ${models.length} head(s) (${names
           .map((n, i) => `${n}: ${labels(i)}`)
-          .join(', ')}) -> ${r.model} (+ ${basename(r.data ?? '')})`,
+          .join(', ')}) -> ${opts.out} (+ ${basename(opts.out)}_data)`,
       );
     });
 }

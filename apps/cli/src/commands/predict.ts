@@ -1,7 +1,5 @@
-import { realpath, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FmnError, atomicFile } from '@fmn/core';
+import { FmnError, atomicFile, checkOutputPath } from '@fmn/core';
 import { loadDataset, type Dataset } from '@fmn/data';
 import { globals, out } from '../context.js';
 import { openModel, predictLogits, prepareDataset, startBackend } from '../pipeline.js';
@@ -28,39 +26,27 @@ interface PredictOptions {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-async function canonical(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
 async function readInput(o: PredictOptions): Promise<Dataset> {
   if (o.text && o.data !== undefined) throw new FmnError('give --data or --text, not both');
   if (o.textPair && !o.text) throw new FmnError('--text-pair needs --text (one --text-pair per --text)');
   if (o.text) return textsDataset(o.text, o.textPair);
-  if (o.data === undefined) throw new FmnError('give the texts: --data FILE, --data - (stdin) or --text "..."');
+  if (o.data === undefined)
+    throw new FmnError('give the texts: --data FILE, --data - (stdin) or --text "..."');
   if (o.data === '-') return linesDataset(await readStdin());
   return loadDataset(o.data, { task: o.task, split: o.split, columns: { label: null } });
 }
 
-/** --out must not be an input file, and must not exist unless --force. */
-async function checkOut(path: string, dataset: Dataset, force: boolean): Promise<void> {
-  const target = await canonical(path);
-  for (const f of dataset.files) {
-    if ((await canonical(f)) === target) {
-      throw new FmnError('--out is the input data file; write the predictions somewhere else', path);
-    }
-  }
-  let st;
-  try {
-    st = await stat(path);
-  } catch {
-    return;
-  }
-  if (st.isDirectory()) throw new FmnError('--out is a folder; give a file name such as predictions.jsonl', path);
-  if (!force) throw new FmnError('--out already exists; add --force to replace it', path);
+/** --out must not be an input (the data, the model's files, the tokenizer's), and must not exist unless --force. */
+async function checkOut(opts: PredictOptions, dataset: Dataset): Promise<void> {
+  await checkOutputPath(
+    opts.out as string,
+    [
+      ...dataset.files.map((f) => ({ path: f, what: 'the input data file' })),
+      { path: opts.model, what: 'the model' },
+      ...(opts.tokenizer ? [{ path: opts.tokenizer, what: 'the tokenizer' }] : []),
+    ],
+    { kind: 'file', force: opts.force === true },
+  );
 }
 
 function exampleText(ex: Dataset['examples'][number]): string {
@@ -80,13 +66,21 @@ export function registerPredict(program: Command): void {
           'Texts from --data FILE, --data - (stdin: one text per line) or --text; ' +
           'a sentence pair is "A<TAB>B" (in a line or a --text) or --text A --text-pair B.',
       )
-      .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder, or org/name[@revision] from the hub cache', modelDir)
+      .requiredOption(
+        '--model <dir>',
+        'fine-tuned HuggingFace model folder, or org/name[@revision] from the hub cache',
+        modelDir,
+      )
       .option(
         '--data <file>',
         'a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder (a label column is not needed), or - for plain text on stdin',
       )
       .option('--text <text>', 'a text to classify (repeatable); "A<TAB>B" for a sentence pair', collect)
-      .option('--text-pair <text>', 'the second sentence of the --text at the same position (repeatable)', collect),
+      .option(
+        '--text-pair <text>',
+        'the second sentence of the --text at the same position (repeatable)',
+        collect,
+      ),
     'dev',
   )
     .option('--out <file>', 'write JSON lines to this file (atomically) instead of stdout')
@@ -96,8 +90,12 @@ export function registerPredict(program: Command): void {
       const g = globals(command);
       const m = await openModel(opts.model, g);
       const dataset = await readInput(opts);
-      if (opts.out !== undefined) await checkOut(opts.out, dataset, opts.force === true);
-      const data = await prepareDataset(m, dataset, { maxLength: opts.maxLength, tokenizer: opts.tokenizer, labels: false });
+      if (opts.out !== undefined) await checkOut(opts, dataset);
+      const data = await prepareDataset(m, dataset, {
+        maxLength: opts.maxLength,
+        tokenizer: opts.tokenizer,
+        labels: false,
+      });
       const backend = await startBackend(opts.backend, g);
       const session = await backend.load(m.model);
       let logits: Float32Array;
@@ -125,9 +123,18 @@ export function registerPredict(program: Command): void {
           }
         });
         if (opts.json) {
-          out(JSON.stringify({ out: opts.out, examples: rows.length, labels: m.numLabels, backend: backend.name }));
+          out(
+            JSON.stringify({
+              out: opts.out,
+              examples: rows.length,
+              labels: m.numLabels,
+              backend: backend.name,
+            }),
+          );
         } else {
-          out(`wrote the predictions of ${rows.length} examples (${m.numLabels} labels, ${backend.name}) -> ${opts.out}`);
+          out(
+            `wrote the predictions of ${rows.length} examples (${m.numLabels} labels, ${backend.name}) -> ${opts.out}`,
+          );
         }
         return;
       }

@@ -1,7 +1,15 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { FmnError, SafetensorsFile, readMaskFisher } from '@fmn/core';
+import {
+  FmnError,
+  SafetensorsFile,
+  checkOutputPath,
+  fmnTempPath,
+  readMaskFisher,
+  recoverOutput,
+  registerLiveTemp,
+} from '@fmn/core';
 import { mergeMethod } from '@fmn/merge';
 import { globals, out } from '../context.js';
 import { dataHash, hashJson, modelHash } from '../hash.js';
@@ -141,6 +149,18 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
       throw new FmnError(`evaluation data of task "${t.name}" not found`, t.evalData);
   }
   if (plan.base && !(await exists(plan.base))) throw new FmnError('base model folder not found', plan.base);
+  // the report files are replaced on every run (the cache makes reruns cheap), but never an input
+  const inputs = [
+    ...plan.tasks.flatMap((t) => [
+      { path: t.model, what: `the model of task "${t.name}"` },
+      { path: t.fisherData, what: `the Fisher data of task "${t.name}"` },
+      { path: t.evalData, what: `the evaluation data of task "${t.name}"` },
+    ]),
+    ...(plan.base ? [{ path: plan.base, what: 'the base model' }] : []),
+  ];
+  for (const f of ['report.json', 'report.md', 'report.html']) {
+    await checkOutputPath(join(plan.output, f), inputs, { kind: 'file', force: true });
+  }
   await mkdir(plan.output, { recursive: true });
   await mkdir(plan.cache, { recursive: true });
   const backend = await startBackend(plan.backend, g);
@@ -208,9 +228,11 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
   // 3. merge every combination with every method; evaluate each task with its own head
   const merged: { method: string; tasks: string[]; evals: Record<string, EvalResult>; seconds: number }[] =
     [];
-  const workRoot = plan.keepModels
-    ? join(plan.output, 'merges')
-    : join(plan.output, `.merges-tmp-${process.pid}`);
+  // merged models live in <output>/merges (keep_models) or in a scratch folder named as fmn's temps
+  const mergesDir = join(plan.output, 'merges');
+  await recoverOutput(mergesDir); // a killed run's scratch folder
+  const workRoot = plan.keepModels ? mergesDir : fmnTempPath(mergesDir, 'tmp');
+  const unregister = plan.keepModels ? () => undefined : registerLiveTemp(workRoot);
   try {
     for (const k of plan.k) {
       for (const combo of combinations(plan.tasks, k)) {
@@ -260,6 +282,7 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
     }
   } finally {
     if (!plan.keepModels) await rm(workRoot, { recursive: true, force: true });
+    unregister();
   }
 
   // 4. 95% paired-bootstrap intervals of every score and of each method's difference from average
