@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { telemetryLogPath } from './telemetry-log.js';
+import { removeStaleTelemetryLogs, telemetryLogPath } from './telemetry-log.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
@@ -30,8 +30,10 @@ const field = (no: number, body: number[]): number[] => [(no << 3) | 2, ...varin
 const num = (no: number, n: number): number[] => [no << 3, ...varint(n)];
 const str = (no: number, s: string): number[] => field(no, [...Buffer.from(s)]);
 function identityModel(): Uint8Array {
-  const valueInfo = (name: string) =>
-    [...str(1, name), ...field(2, field(1, [...num(1, 1), ...field(2, field(1, num(1, 1)))]))];
+  const valueInfo = (name: string) => [
+    ...str(1, name),
+    ...field(2, field(1, [...num(1, 1), ...field(2, field(1, num(1, 1)))])),
+  ];
   const graph = [
     ...field(1, [...str(1, 'x'), ...str(2, 'y'), ...str(4, 'Identity')]),
     ...str(2, 'g'),
@@ -44,6 +46,21 @@ function identityModel(): Uint8Array {
 describe("onnxruntime's telemetry log", () => {
   it('is named after the process in the temp folder', () => {
     expect(telemetryLogPath(42, '/x')).toBe('/x/mat-debug-42.log');
+  });
+
+  it("a killed process's empty log is removed; a running process's and a non-empty one stay", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fmn-telemetry-stale-'));
+    dirs.push(dir);
+    // pids above the kernel's pid_max (4194304 at most) never run
+    const dead = 4194305;
+    writeFileSync(join(dir, `mat-debug-${dead}.log`), '');
+    writeFileSync(join(dir, `mat-debug-${dead + 1}.log`), 'written by someone\n');
+    writeFileSync(join(dir, `mat-debug-${process.pid}.log`), '');
+    writeFileSync(join(dir, 'other.log'), '');
+    expect(removeStaleTelemetryLogs(dir)).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(
+      [`mat-debug-${dead + 1}.log`, `mat-debug-${process.pid}.log`, 'other.log'].sort(),
+    );
   });
 
   it('raw onnxruntime-node leaves mat-debug-<pid>.log behind; a backend session does not', (ctx) => {
