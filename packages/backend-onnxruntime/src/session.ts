@@ -38,6 +38,7 @@ import {
   maskGradientGraph,
   squaredGradientGraph,
 } from '@fmn/onnx';
+import { BatchedFullFisher } from './full-fisher.js';
 import { batchChunks, chunkMasks, combineMaskGradients, concat } from './chunks.js';
 import { removeTelemetryLog } from './telemetry-log.js';
 
@@ -56,6 +57,12 @@ export interface OnnxRuntimeBackendOptions {
    * of its chunks' mean gradients), so the saved activations of a backward pass stay bounded.
    */
   maxRunTokens?: number;
+  /**
+   * Full diagonal Fisher: `batched` (default) squares per-example gradients of a whole chunk in one
+   * pass (per-example-squared-gradient graph); `per-example` runs one example at a time through the
+   * parameter-gradient graph (the earlier path, kept for comparison).
+   */
+  fullFisher?: 'batched' | 'per-example';
 }
 
 export const DEFAULT_MAX_RUN_TOKENS = 2048;
@@ -83,6 +90,12 @@ export function optionsFromEnv(
     if (!Number.isInteger(n) || n < 1)
       throw new FmnError(`FMN_ORT_MAX_RUN_TOKENS=${JSON.stringify(tokens)} is not a positive integer`);
     options.maxRunTokens = n;
+  }
+  const full = env.FMN_ORT_FULL_FISHER?.trim();
+  if (full) {
+    if (full !== 'batched' && full !== 'per-example')
+      throw new FmnError(`FMN_ORT_FULL_FISHER=${JSON.stringify(full)} is not "batched" or "per-example"`);
+    options.fullFisher = full;
   }
   const threads = env.FMN_ORT_THREADS?.trim();
   if (threads) {
@@ -126,6 +139,9 @@ async function createSession(
 }
 
 type Kind = 'logits' | 'loss-shared' | 'loss-example' | 'grad-shared' | 'grad-example' | 'full-fisher';
+
+/** Creates an ONNX Runtime session for a graph (shared with full-fisher.ts). */
+export type SessionFactory = (graph: Graph) => Promise<ort.InferenceSession>;
 
 function int64(a: Int32Array): BigInt64Array {
   const out = new BigInt64Array(a.length);
@@ -174,12 +190,24 @@ class OrtModelSession implements ModelSession {
     return this.fullFisher;
   }
 
+  private batchedFisher?: BatchedFullFisher;
+
   /**
-   * Full diagonal Fisher contribution of a batch: per example (a batch of one through the
-   * parameter-gradient graph, which squares the gradients), summed over the batch's examples.
+   * Full diagonal Fisher contribution of a batch: the squared per-example gradients summed over the
+   * batch's examples, in chunks of maxRunTokens tokens (full-fisher.ts), or with the `per-example`
+   * option one example at a time.
    */
   async squaredParamGradients(batch: Batch): Promise<Map<string, Float32Array>> {
     validateBatch(this.model, batch, { labels: true });
+    if (this.options.fullFisher !== 'per-example') {
+      if (this.disposed) throw new Error('the model session was disposed');
+      this.batchedFisher ??= new BatchedFullFisher(this.model, (g) => createSession(g, this.options));
+      const sums = await this.batchedFisher.run(
+        batchChunks(batch, this.maxRunTokens).map((c) => c.batch),
+        (b) => ({ ...this.textFeeds(b), labels: this.labelFeed(b) }),
+      );
+      return sums;
+    }
     const s = await this.session('full-fisher');
     const { outputs } = this.fullFisherGraph();
     const params = encoderParams(this.model);
@@ -314,6 +342,7 @@ class OrtModelSession implements ModelSession {
     const all = [...this.sessions.values()];
     this.sessions.clear();
     for (const s of all) await (await s.catch(() => undefined))?.release();
+    await this.batchedFisher?.dispose();
   }
 }
 

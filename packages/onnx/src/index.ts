@@ -21,3 +21,9 @@ export {
 } from './encoder-graph.js';
 export { externalDataOf, type InMemoryExternalData } from './external-data.js';
 export { OPSET, type Graph, type Value, type Dim, type DType } from './graph.js';
+export {
+  perExampleSquaredGradientGraph,
+  accumulateEmbeddingSquares,
+  type PerExampleGraph,
+  type PerExampleOutput,
+} from './per-example-squared-gradient.js';
