@@ -9,7 +9,8 @@
  * every figure.
  *
  *   pnpm build && pnpm bench [--only mask,full,eval,merge] [--runs N] [--examples 128]
- *                            [--full-examples 16] [--models 7] [--work DIR] [--json FILE]
+ *                            [--full-examples 16] [--models 7] [--eval-examples 32,256]
+ *                            [--eval-backends onnxruntime,tfjs-wasm,pytorch] [--work DIR] [--json FILE]
  *
  * Environment: FMN_BENCH_PYTHON (a python3 with torch; default: the first of python3 and
  * /usr/bin/python3 that imports torch).
@@ -115,7 +116,7 @@ console.log(
 );
 console.log(
   torch.python
-    ? `PyTorch anchor: ${torch.python} (torch ${torch.version}), run in the same loop, fmn first in each pair`
+    ? `PyTorch anchor: ${torch.python} (torch ${torch.version}), run in the same loop, alternating with fmn`
     : `PyTorch anchor: none (${torch.why}); fmn's figures alone, no ratios`,
 );
 
@@ -206,12 +207,12 @@ if (only.has('full')) {
 
 if (only.has('eval')) {
   // throughput without load time: (examples of the long run - of the short run) / (wall difference)
-  const long = 256;
-  const short = 32;
+  const [short, long] = arg('eval-examples', '32,256').split(',').map(Number);
   console.log(
     `\n[4] eval throughput, batch 32, 128 tokens: (${long} - ${short}) examples / wall-time difference`,
   );
-  for (const backend of ['onnxruntime', 'tfjs-wasm', ...(torch.python ? ['pytorch'] : [])]) {
+  const backends = arg('eval-backends', 'onnxruntime,tfjs-wasm,pytorch').split(',');
+  for (const backend of backends.filter((b) => b !== 'pytorch' || torch.python)) {
     const run = (n) => {
       const file = join(work, `eval-${n}.jsonl`);
       return backend === 'pytorch'
