@@ -65,9 +65,15 @@ for (const v of graph.inputs) {
 }
 const runs = Number(arg('runs', '2'));
 for (let r = 0; r < runs; r++) {
+  const load = (await import('node:os')).loadavg()[0].toFixed(2);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await s.run(feeds);
-  console.log(`run ${r}: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  console.log(
+    `run ${r}: ${secs.toFixed(2)} s, ${((cpu.user + cpu.system) / 1e6 / secs).toFixed(2)} cores used, load average ${load}`,
+  );
 }
 s.endProfiling();
 await s.release();

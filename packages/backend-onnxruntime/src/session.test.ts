@@ -18,6 +18,8 @@ describe('registration and options', () => {
     expect(o.executionProviders).toEqual(['cpu']);
     expect(o.intraOpNumThreads).toBe(availableParallelism());
     expect(o.graphOptimizationLevel).toBe('all');
+    // the memory pattern's planned block sat beside the arena's chunks: twice the peak memory
+    expect(o.enableMemPattern).toBe(false);
     expect(o.extra).toEqual({
       session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
     });
@@ -35,6 +37,10 @@ describe('registration and options', () => {
       executionProvider: 'cuda',
       intraOpNumThreads: 4,
     });
+    expect(optionsFromEnv({ FMN_ORT_MAX_RUN_TOKENS: '4096' })).toEqual({ maxRunTokens: 4096 });
+    expect(() => optionsFromEnv({ FMN_ORT_MAX_RUN_TOKENS: '0' })).toThrow(
+      /FMN_ORT_MAX_RUN_TOKENS="0" is not a positive integer/,
+    );
     expect(() => optionsFromEnv({ FMN_ORT_THREADS: 'two' })).toThrow(
       /FMN_ORT_THREADS="two" is not a positive integer/,
     );

@@ -43,6 +43,8 @@ import {
   maskGradientGraph,
   squaredGradientGraph,
 } from '@fmn/onnx';
+import { BatchedFullFisher } from './full-fisher.js';
+import { batchChunks, chunkMasks, combineMaskGradients, concat } from './chunks.js';
 import { removeTelemetryLog } from './telemetry-log.js';
 
 export interface OnnxRuntimeBackendOptions {
@@ -54,11 +56,26 @@ export interface OnnxRuntimeBackendOptions {
   allowSpinning?: boolean;
   /** ONNX Runtime graph optimisation level (default 'all') */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Most tokens (examples x sequence length) per ONNX Runtime run (default 2048): a larger batch is
+   * run in chunks and the results combined exactly (a batch-mean gradient is the size-weighted mean
+   * of its chunks' mean gradients), so the saved activations of a backward pass stay bounded.
+   */
+  maxRunTokens?: number;
+  /**
+   * Full diagonal Fisher: `batched` (default) squares per-example gradients of a whole chunk in one
+   * pass (per-example-squared-gradient graph); `per-example` runs one example at a time through the
+   * parameter-gradient graph (the earlier path, kept for comparison).
+   */
+  fullFisher?: 'batched' | 'per-example';
 }
+
+export const DEFAULT_MAX_RUN_TOKENS = 2048;
 
 /**
  * Options from the environment, for users who reach the backend through the registry (the CLI's
- * `--backend onnxruntime`): FMN_ORT_EXECUTION_PROVIDER (cpu, cuda, ...) and FMN_ORT_THREADS.
+ * `--backend onnxruntime`): FMN_ORT_EXECUTION_PROVIDER (cpu, cuda, ...), FMN_ORT_THREADS and
+ * FMN_ORT_MAX_RUN_TOKENS.
  */
 export function optionsFromEnv(
   env: Record<string, string | undefined> = process.env,
@@ -71,6 +88,19 @@ export function optionsFromEnv(
         `FMN_ORT_EXECUTION_PROVIDER=${JSON.stringify(ep)} is not an execution provider name (e.g. cpu, cuda)`,
       );
     options.executionProvider = ep;
+  }
+  const tokens = env.FMN_ORT_MAX_RUN_TOKENS?.trim();
+  if (tokens) {
+    const n = Number(tokens);
+    if (!Number.isInteger(n) || n < 1)
+      throw new FmnError(`FMN_ORT_MAX_RUN_TOKENS=${JSON.stringify(tokens)} is not a positive integer`);
+    options.maxRunTokens = n;
+  }
+  const full = env.FMN_ORT_FULL_FISHER?.trim();
+  if (full) {
+    if (full !== 'batched' && full !== 'per-example')
+      throw new FmnError(`FMN_ORT_FULL_FISHER=${JSON.stringify(full)} is not "batched" or "per-example"`);
+    options.fullFisher = full;
   }
   const threads = env.FMN_ORT_THREADS?.trim();
   if (threads) {
@@ -91,6 +121,10 @@ export function sessionOptions(options: OnnxRuntimeBackendOptions): ort.Inferenc
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+    // The memory pattern pre-plans one block per input shape from the first run, allocated beside
+    // the arena's chunks that the first run already holds: it doubled the peak RSS of a Fisher
+    // (6.7 GB for BERT-base at batch 32). The arena alone reuses its chunks from run to run.
+    enableMemPattern: false,
     // session config entries: session.intra_op.allow_spinning / session.inter_op.allow_spinning
     extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
   };
@@ -119,6 +153,9 @@ type Kind =
   | 'full-fisher'
   | 'full-fisher-model'
   | 'gram';
+
+/** Creates an ONNX Runtime session for a graph (shared with full-fisher.ts). */
+export type SessionFactory = (graph: Graph) => Promise<ort.InferenceSession>;
 
 function int64(a: Int32Array): BigInt64Array {
   const out = new BigInt64Array(a.length);
@@ -213,10 +250,13 @@ class OrtModelSession implements ModelSession {
     }
   }
 
+  private batchedFisher?: BatchedFullFisher;
+
   /**
-   * Full diagonal Fisher contribution of a batch: per example (a batch of one through the
-   * parameter-gradient graph, which squares the gradients), summed over the batch's examples;
-   * `model` convention: per example and class, weighted by p(c|x).
+   * Full diagonal Fisher contribution of a batch: the squared per-example gradients summed over the
+   * batch's examples, in chunks of maxRunTokens tokens (full-fisher.ts); with the `per-example`
+   * option, and for the `model` convention (per example and class, weighted by p(c|x)), one example
+   * at a time through the parameter-gradient graph.
    */
   async squaredParamGradients(
     batch: Batch,
@@ -224,6 +264,14 @@ class OrtModelSession implements ModelSession {
   ): Promise<Map<string, Float32Array>> {
     const convention = fullFisherConventionOf(options);
     validateBatch(this.model, batch, { labels: convention === 'example' });
+    if (convention === 'example' && this.options.fullFisher !== 'per-example') {
+      if (this.disposed) throw new Error('the model session was disposed');
+      this.batchedFisher ??= new BatchedFullFisher(this.model, (g) => createSession(g, this.options));
+      return this.batchedFisher.run(
+        batchChunks(batch, this.maxRunTokens).map((c) => c.batch),
+        (b) => ({ ...this.textFeeds(b), labels: this.labelFeed(b) }),
+      );
+    }
     const s = await this.session(convention === 'example' ? 'full-fisher' : 'full-fisher-model');
     const { outputs } = this.fullFisherGraph(convention);
     const params = encoderParams(this.model);
@@ -291,11 +339,24 @@ class OrtModelSession implements ModelSession {
     };
   }
 
+  private get maxRunTokens(): number {
+    return this.options.maxRunTokens ?? DEFAULT_MAX_RUN_TOKENS;
+  }
+
+  private get maskSizes(): { head: number; neuron: number } {
+    const { layers: L, heads: H, intermediate: I } = this.layout;
+    return { head: L * H, neuron: L * I };
+  }
+
   async logits(batch: Batch): Promise<Float32Array> {
     validateBatch(this.model, batch);
     const s = await this.session('logits');
-    const out = await s.run(this.textFeeds(batch));
-    return Float32Array.from(out.logits.data as Float32Array);
+    const parts: Float32Array[] = [];
+    for (const { batch: b } of batchChunks(batch, this.maxRunTokens)) {
+      const out = await s.run(this.textFeeds(b));
+      parts.push(Float32Array.from(out.logits.data as Float32Array));
+    }
+    return parts.length === 1 ? parts[0] : concat(parts);
   }
 
   async loss(batch: Batch, masks?: MaskValues): Promise<number> {
@@ -304,12 +365,17 @@ class OrtModelSession implements ModelSession {
     const mode =
       masks && maskConventionOf(this.layout, masks, batch.size) === 'example' ? 'example' : 'shared';
     const s = await this.session(mode === 'shared' ? 'loss-shared' : 'loss-example');
-    const out = await s.run({
-      ...this.textFeeds(batch),
-      labels: this.labelFeed(batch),
-      ...this.maskFeeds(masks, mode, batch.size),
-    });
-    return mean(out.losses.data as Float32Array);
+    let sum = 0;
+    for (const chunk of batchChunks(batch, this.maxRunTokens)) {
+      const b = chunk.batch;
+      const out = await s.run({
+        ...this.textFeeds(b),
+        labels: this.labelFeed(b),
+        ...this.maskFeeds(chunkMasks(masks, mode === 'example', chunk, this.maskSizes), mode, b.size),
+      });
+      sum += mean(out.losses.data as Float32Array) * b.size;
+    }
+    return sum / batch.size;
   }
 
   async maskGradients(
@@ -320,15 +386,23 @@ class OrtModelSession implements ModelSession {
     if (options.convention === 'model') return this.modelMaskGradients(batch, options.masks);
     validateBatch(this.model, batch, { labels: true });
     const mode = options.convention === 'example' ? 'example' : 'shared';
+    // masks of the wrong size are refused for the whole batch, before it is cut into chunks
+    masksFor(this.layout, batch.size, options.convention, options.masks);
     const s = await this.session(mode === 'shared' ? 'grad-shared' : 'grad-example');
-    const out = await s.run({
-      ...this.textFeeds(batch),
-      labels: this.labelFeed(batch),
-      ...this.maskFeeds(options.masks, mode, batch.size),
-    });
-    const head = Float32Array.from(out[HEAD_GRAD].data as Float32Array);
-    const neuron = Float32Array.from(out[NEURON_GRAD].data as Float32Array);
-    return { loss: mean(out.losses.data as Float32Array), head, neuron };
+    const parts: { size: number; grads: MaskGradients }[] = [];
+    // chunks bound the saved activations; the batch-mean gradient is recombined exactly
+    for (const chunk of batchChunks(batch, this.maxRunTokens)) {
+      const b = chunk.batch;
+      const out = await s.run({
+        ...this.textFeeds(b),
+        labels: this.labelFeed(b),
+        ...this.maskFeeds(chunkMasks(options.masks, mode === 'example', chunk, this.maskSizes), mode, b.size),
+      });
+      const head = Float32Array.from(out[HEAD_GRAD].data as Float32Array);
+      const neuron = Float32Array.from(out[NEURON_GRAD].data as Float32Array);
+      parts.push({ size: b.size, grads: { loss: mean(out.losses.data as Float32Array), head, neuron } });
+    }
+    return combineMaskGradients(parts, mode === 'shared' ? 'mean' : 'concat');
   }
 
   /** `model` convention: rows c*B + i of d log p(c|x_i)/dm_i (regression: d y_hat_i/dm_i), weights p(c|x_i). */
@@ -369,6 +443,7 @@ class OrtModelSession implements ModelSession {
     const all = [...this.sessions.values()];
     this.sessions.clear();
     for (const s of all) await (await s.catch(() => undefined))?.release();
+    await this.batchedFisher?.dispose();
   }
 }
 

@@ -25,3 +25,9 @@ export type { Objective } from './encoder-graph.js';
 export { gramGraph } from './gram-graph.js';
 export { externalDataOf, type InMemoryExternalData } from './external-data.js';
 export { OPSET, type Graph, type Value, type Dim, type DType } from './graph.js';
+export {
+  perExampleSquaredGradientGraph,
+  accumulateEmbeddingSquares,
+  type PerExampleGraph,
+  type PerExampleOutput,
+} from './per-example-squared-gradient.js';
