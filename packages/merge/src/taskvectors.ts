@@ -133,6 +133,46 @@ export function signSum(trimmed: readonly Float32Array[]): number {
 }
 
 /**
+ * TIES' elect + disjoint mean of one tensor in a single pass, written over `trimmed[0]`: per entry
+ * the elected sign (that of sum_j trimmed_j, `majority` where the sum is 0, as electSigns) and the
+ * mean of the agreeing values (as disjointMean, the same float64 sums in model order, so the same
+ * float32 results), without the sign and output arrays: the peak of a merge of many models holds
+ * one tensor fewer. `contrib[j]` gets sum_i |agreeing value| / count as in disjointMean.
+ */
+export function electAndDisjointMeanInPlace(
+  trimmed: readonly Float32Array[],
+  majority: number,
+  contrib?: Float64Array,
+): Float32Array {
+  const out = trimmed[0];
+  const n = out?.length ?? 0;
+  const M = trimmed.length;
+  for (let i = 0; i < n; i++) {
+    let total = 0;
+    for (let j = 0; j < M; j++) total += trimmed[j][i];
+    const pos = (total > 0 ? 1 : total < 0 ? -1 : majority) > 0;
+    let s = 0;
+    let count = 0;
+    for (let j = 0; j < M; j++) {
+      const v = trimmed[j][i];
+      if (pos ? v > 0 : v < 0) {
+        s += v;
+        count++;
+      }
+    }
+    if (count > 0 && contrib) {
+      for (let j = 0; j < M; j++) {
+        const v = trimmed[j][i];
+        if (pos ? v > 0 : v < 0) contrib[j] += Math.abs(v) / count;
+      }
+    }
+    // entry i of trimmed[0] is read for the last time above
+    out[i] = count > 0 ? s / count : 0;
+  }
+  return out;
+}
+
+/**
  * TIES' disjoint mean: per entry, the mean of the trimmed values that agree with the elected sign
  * (positive where the sign is +1, negative otherwise); 0 where none agrees. `contrib[j]` gets
  * the sum over entries of |value_j| / (number agreeing) for the agreeing models (for shares).
@@ -189,6 +229,32 @@ export function sumVectors(taus: readonly Float32Array[], contrib?: Float64Array
     for (let i = 0; i < n; i++) {
       out[i] += t[i];
       a += Math.abs(t[i]);
+    }
+    if (contrib) contrib[j] += a;
+  }
+  return out;
+}
+
+/**
+ * sumVectors written over `taus[0]` (the same float32 sums in the same order, -0 included: entry
+ * i starts as 0 + taus[0][i]); no output array, so a merge of many models holds one tensor fewer.
+ */
+export function sumVectorsInPlace(taus: readonly Float32Array[], contrib?: Float64Array): Float32Array {
+  const out = taus[0];
+  const n = out?.length ?? 0;
+  for (let j = 0; j < taus.length; j++) {
+    const t = taus[j];
+    let a = 0;
+    if (j === 0) {
+      for (let i = 0; i < n; i++) {
+        a += Math.abs(t[i]);
+        out[i] = 0 + t[i];
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        out[i] += t[i];
+        a += Math.abs(t[i]);
+      }
     }
     if (contrib) contrib[j] += a;
   }

@@ -4,7 +4,7 @@
  * `ties: true` (its thresholds and majority sign found over the dropped vectors).
  */
 import { FmnError } from '@fmn/core';
-import { checkDropRate, checkTopK, dareDrop, dareRng, sumVectors } from '../taskvectors.js';
+import { checkDropRate, checkTopK, dareDrop, dareRng, sumVectorsInPlace } from '../taskvectors.js';
 import { booleanOption, numberOption, type MergeMethodSpec, type MethodContext } from './spec.js';
 import { fromBase, SCALE_OPTION, TASK_VECTOR_SHARES, taskVectors } from './task-vector.js';
 import { tiesAnalysis, tiesCombine, TOP_K_OPTION, type TiesState } from './ties.js';
@@ -69,7 +69,7 @@ export const dare: MergeMethodSpec<TiesState | undefined> = {
   mergeTensor: async (ctx, t, state) => {
     const { taus, baseValues } = await droppedTaskVectors(ctx, t.name);
     const shares = new Float64Array(ctx.models);
-    const combined = state ? tiesCombine(taus, state, shares) : sumVectors(taus, shares);
+    const combined = state ? tiesCombine(taus, state, shares) : sumVectorsInPlace(taus, shares);
     return { merged: fromBase(baseValues, combined, numberOption(ctx.options, 'scale')), shares };
   },
   report: (ctx, state) => ({

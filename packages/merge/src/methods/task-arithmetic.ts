@@ -1,5 +1,5 @@
 /** task-arithmetic (METHOD.md 5.3): theta* = base + scale * sum_j lambda_j (theta_j - base). */
-import { sumVectors } from '../taskvectors.js';
+import { sumVectorsInPlace } from '../taskvectors.js';
 import { numberOption, type MergeMethodSpec } from './spec.js';
 import { fromBase, SCALE_OPTION, TASK_VECTOR_SHARES, taskVectors } from './task-vector.js';
 
@@ -12,7 +12,7 @@ export const taskArithmetic: MergeMethodSpec<undefined> = {
   mergeTensor: async (ctx, t) => {
     const { taus, baseValues } = await taskVectors(ctx, t.name);
     const shares = new Float64Array(ctx.models);
-    const combined = sumVectors(taus, shares);
+    const combined = sumVectorsInPlace(taus, shares);
     return { merged: fromBase(baseValues, combined, numberOption(ctx.options, 'scale')), shares };
   },
   report: (ctx) => ({ scale: numberOption(ctx.options, 'scale') }),

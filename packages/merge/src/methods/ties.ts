@@ -4,7 +4,7 @@
  * mean of the agreeing values added to the base. `prepare` finds the exact per-model thresholds
  * and the majority sign in up to three streaming passes; dare reuses both with its dropped vectors.
  */
-import { checkTopK, disjointMean, electSigns, MagnitudeSelector, trimBelow } from '../taskvectors.js';
+import { checkTopK, electAndDisjointMeanInPlace, MagnitudeSelector, trimBelow } from '../taskvectors.js';
 import { numberOption, type MergeMethodSpec, type MethodContext, type MethodOption } from './spec.js';
 import { fromBase, SCALE_OPTION, TASK_VECTOR_SHARES, taskVectors } from './task-vector.js';
 
@@ -61,10 +61,13 @@ export async function tiesAnalysis(
   return { thresholds, majoritySign: Math.sign(signTotal) };
 }
 
-/** Trim, elect, disjoint mean of one tensor's task vectors (overwrites `taus`); shares into `shares`. */
+/**
+ * Trim, elect, disjoint mean of one tensor's task vectors (overwrites `taus`; the result is
+ * `taus[0]`); shares into `shares`.
+ */
 export function tiesCombine(taus: Float32Array[], state: TiesState, shares: Float64Array): Float32Array {
   const trimmed = taus.map((t, j) => trimBelow(t, state.thresholds[j], t));
-  return disjointMean(trimmed, electSigns(trimmed, state.majoritySign), shares);
+  return electAndDisjointMeanInPlace(trimmed, state.majoritySign, shares);
 }
 
 export const ties: MergeMethodSpec<TiesState> = {
