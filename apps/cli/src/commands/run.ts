@@ -26,6 +26,7 @@ import { evaluateModel } from './eval.js';
 import { fileConvention } from '../fisher-convention.js';
 import { computeFisherFile } from './fisher.js';
 import { runMerge } from './merge.js';
+import { cachedGram } from '../run-gram.js';
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -202,7 +203,13 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
       for (const t of plan.tasks) fisher.push(await cachedFisher(plan, t, 'full', g));
     });
   }
-  const fisherFile = (t: PlanTask, kind: 'mask' | 'full') =>
+  // RegMean's Gram matrices, on the Fisher's examples (cached like the Fisher files)
+  if (plan.methods.some((m) => mergeMethod(m.method).needs.gram)) {
+    await stages.time('Gram matrices', async () => {
+      for (const t of plan.tasks) fisher.push(await cachedGram(plan, t, g));
+    });
+  }
+  const fisherFile = (t: PlanTask, kind: 'mask' | 'full' | 'gram') =>
     fisher.find((f) => f.task === t.name && f.kind === kind)?.path;
 
   // 3. merge every combination with every method; evaluate each task with its own head
@@ -229,6 +236,7 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
                     : mergeMethod(m.method).needs.fullFisher
                       ? fisherFile(t, 'full')
                       : undefined,
+                  gram: mergeMethod(m.method).needs.gram ? fisherFile(t, 'gram') : undefined,
                 })),
                 base: mergeMethod(m.method).needs.base ? plan.base : undefined,
                 lambda: m.lambda === undefined ? undefined : [m.lambda],

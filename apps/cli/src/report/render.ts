@@ -9,6 +9,7 @@ import {
   comparisonCells,
   comparisonNote,
   fisherTimeCells,
+  fisherTimeHead,
   interval,
   score,
   scorePm,
@@ -56,7 +57,7 @@ export function renderText(r: Report): string {
   const ft = fisherTimeCells(r);
   if (ft.length) {
     parts.push('Fisher time per model (seconds, same examples):');
-    parts.push(textTable(['task', 'examples', 'mask nodes', 'full Fisher', 'full / mask'], ft));
+    parts.push(textTable(fisherTimeHead(r, ''), ft));
     parts.push('');
   }
   parts.push(`Time per stage: ${r.stages.map((s) => `${s.stage} ${secs(s.seconds)} s`).join(', ')}`);
@@ -130,7 +131,7 @@ export function renderMarkdown(r: Report): string {
   const ft = fisherTimeCells(r);
   if (ft.length) {
     out.push('## Fisher time', '');
-    out.push(mdTable(['task', 'examples', 'mask nodes (s)', 'full Fisher (s)', 'full / mask'], ft), '');
+    out.push(mdTable(fisherTimeHead(r), ft), '');
     const cached = r.fisher.filter((f) => f.cached);
     if (cached.length)
       out.push(
@@ -150,4 +151,3 @@ export function renderMarkdown(r: Report): string {
   out.push('The head and neuron Fisher heatmaps are in report.html.', '');
   return out.join('\n');
 }
-

@@ -34,7 +34,8 @@ export interface ReportMerge {
 
 export interface ReportFisher {
   readonly task: string;
-  readonly kind: 'mask' | 'full';
+  /** a mask or full Fisher file, or RegMean's Gram file (computed on the same examples) */
+  readonly kind: 'mask' | 'full' | 'gram';
   /** seconds the computation took when it ran (also for a cached file) */
   readonly seconds: number;
   readonly examples: number;
@@ -86,7 +87,7 @@ export interface ReportTableIntervals {
 
 /** How the intervals were computed. */
 export interface ReportBootstrap {
-  readonly method: 'paired percentile bootstrap over each task\'s evaluation examples';
+  readonly method: "paired percentile bootstrap over each task's evaluation examples";
   readonly resamples: number;
   readonly seed: number;
   readonly level: number;
