@@ -7,7 +7,8 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SafetensorsFile } from '@fmn/core';
-import { maxRelDiff, ok, readTensor, tempDir } from './helpers.js';
+import { sampleIndices } from '@fmn/data';
+import { fmn, maxRelDiff, ok, readTensor, tempDir, userError } from './helpers.js';
 
 const fx = inject('fx');
 let dir: string;
@@ -15,9 +16,16 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => ({ dir, cleanup } = await tempDir()));
 afterAll(() => cleanup());
 
+interface Search {
+  kind: string;
+  tasks: { name: string; split: string; examples: number; excluded: number; indices: number[] }[];
+  candidates: { coefficients: number[]; scores: Record<string, number>; mean: number; distance: number }[];
+  chosen: { index: number; coefficients: number[]; mean: number };
+}
+
 interface Report {
   methods: string[];
-  merges: { method: string; tasks: string[]; scores: Record<string, { score: number }> }[];
+  merges: { method: string; tasks: string[]; scores: Record<string, { score: number }>; search?: Search }[];
   comparisons: { method: string; k: number; ci95: [number, number]; pairs: number }[];
   fisher: { task: string; kind: string; cached: boolean; examples: number; file: string }[];
   stages: { stage: string; seconds: number }[];
@@ -190,5 +198,82 @@ describe('fmn run with regmean and the normalised Fisher', () => {
     const grams = again.fisher.filter((f) => f.kind === 'gram');
     expect(grams).toHaveLength(2);
     for (const f of grams) expect(f.cached).toBe(true);
+  });
+
+  it("search: true chooses each merge's coefficients on held-out train examples the Fisher does not use", async () => {
+    const cfg = config('out3').replace(
+      /methods:[\s\S]*?tasks:/,
+      `search: { holdout: 10, seed: 2 }
+methods:
+  - average
+  - { method: average, search: true }
+  - { method: task-arithmetic, search: true }
+tasks:`,
+    );
+    await writeFile(join(dir, 'run3.yaml'), `base: ${join(fx, 'bert', 'base')}\n${cfg}`);
+    await ok(['run', join(dir, 'run3.yaml')]);
+    const r = JSON.parse(await readFile(join(dir, 'out3', 'report.json'), 'utf8')) as Report;
+    expect(r.methods).toEqual(['average', 'average (searched)', 'task-arithmetic (searched)']);
+    expect(r.merges[0].search).toBeUndefined();
+    const fisherExamples = sampleIndices(24, 8, 3); // fisher: { samples: 8, seed: 3 }, 24 train rows
+    for (const [i, kind, n] of [
+      [1, 'lambdas', 11],
+      [2, 'scale', 15],
+    ] as const) {
+      const s = r.merges[i].search!;
+      expect(s.kind).toBe(kind);
+      expect(s.candidates).toHaveLength(n);
+      const best = Math.max(...s.candidates.map((c) => c.mean));
+      expect(s.candidates[s.chosen.index].mean).toBe(best);
+      expect(s.chosen.coefficients).toEqual(s.candidates[s.chosen.index].coefficients);
+      for (const t of s.tasks) {
+        expect(t.split).toBe('train');
+        expect(t.examples).toBe(10);
+        expect(t.excluded).toBe(8);
+        for (const x of t.indices) expect(fisherExamples).not.toContain(x);
+      }
+    }
+    // the kept merge is fmn merge's with the chosen lambdas
+    const s = r.merges[1].search!;
+    const byHand = join(dir, 'searched-by-hand');
+    await ok([
+      'merge',
+      '--method',
+      'average',
+      '--model',
+      join(fx, 'bert', 'two-labels'),
+      '--lambda',
+      String(s.chosen.coefficients[0]),
+      '--model',
+      join(fx, 'bert', 'three-labels'),
+      '--lambda',
+      String(s.chosen.coefficients[1]),
+      '--out',
+      byHand,
+    ]);
+    const run = join(
+      dir,
+      'out3',
+      'merges',
+      (await readdir(join(dir, 'out3', 'merges'))).find(
+        (d) => d.includes('searched') && d.startsWith('two+three__average'),
+      )!,
+    );
+    await sameWeights(join(run, 'two-labels'), join(byHand, 'two-labels'));
+    const html = await readFile(join(dir, 'out3', 'report.html'), 'utf8');
+    expect(html).toContain('Coefficient search');
+    expect(html).toContain('lambda per model');
+  });
+
+  it('refuses search: true for a method without coefficients, or with the lambda it chooses', async () => {
+    for (const [entry, msg] of [
+      ['{ method: mergekit-linear, search: true }', /no coefficients to search/],
+      ['{ method: average, search: true, lambda: 0.5 }', /do not give "lambda"/],
+      ['{ method: average, search: yes }', /"search" must be true or false/],
+    ] as const) {
+      const cfg = config('bad').replace(/methods:[\s\S]*?tasks:/, `methods:\n  - ${entry}\ntasks:`);
+      await writeFile(join(dir, 'bad.yaml'), cfg);
+      expect(userError(await fmn(['run', join(dir, 'bad.yaml')]))).toMatch(msg);
+    }
   });
 });

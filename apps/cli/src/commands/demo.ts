@@ -130,6 +130,7 @@ export async function demoPlan(arch: string, output: string, options: DemoOption
     backend: options.backend,
     fisher: { samples: options.samples ?? DEMO_SAMPLES, batchSize: 32, seed: 0, convention: 'batch' },
     eval: { batchSize: 64 },
+    search: { holdout: 256, seed: 0, samples: 20 },
     k: [2, listed.length],
     methods: DEMO_METHODS,
     tasks: listed.map((t) => {

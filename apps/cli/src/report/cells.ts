@@ -71,3 +71,26 @@ export function fisherTimeCells(r: Report): string[][] {
       ...(gram ? [secs(f.gram)] : []),
     ]);
 }
+
+/** The coefficient search's table head (docs/method.md §5.6). */
+export const SEARCH_HEAD = ['method', 'tasks', 'searched', 'chosen', 'held-out score', 'candidates'];
+
+export const SEARCH_NOTE =
+  "Coefficients chosen per merge by the mean over its tasks of the held-out score (x 100) on a seeded part of each task's train split that the Fisher and Gram files do not use; equal scores go to the coefficients nearer uniform. Every candidate's scores are in report.json (merges[].search).";
+
+/** One row per merge whose coefficients were searched: method, tasks, kind, chosen, its score, count. */
+export function searchCells(r: Report): string[][] {
+  return r.merges
+    .filter((m) => m.search)
+    .map((m) => {
+      const s = m.search!;
+      return [
+        m.method,
+        m.tasks.join(' + '),
+        s.kind === 'scale' ? 'scale' : 'lambda per model',
+        s.chosen.coefficients.map((v) => String(+v.toFixed(3))).join(', '),
+        score(s.chosen.mean),
+        String(s.candidates.length),
+      ];
+    });
+}

@@ -8,6 +8,9 @@ import {
   comparisonNote,
   fisherTimeCells,
   fisherTimeHead,
+  SEARCH_HEAD,
+  SEARCH_NOTE,
+  searchCells,
   interval,
   score,
   scorePm,
@@ -171,6 +174,11 @@ export function renderHtml(r: Report): string {
         { text: [1] },
       ),
     );
+  }
+  const sc = searchCells(r);
+  if (sc.length) {
+    body.push('<h2>Coefficient search</h2>', `<p>${esc(SEARCH_NOTE)}</p>`);
+    body.push(htmlTable(SEARCH_HEAD, sc, { text: [1, 2, 3] }));
   }
   const ft = fisherTimeCells(r);
   if (ft.length) {

@@ -10,6 +10,9 @@ import {
   comparisonNote,
   fisherTimeCells,
   fisherTimeHead,
+  SEARCH_HEAD,
+  SEARCH_NOTE,
+  searchCells,
   interval,
   score,
   scorePm,
@@ -127,6 +130,11 @@ export function renderMarkdown(r: Report): string {
       ),
       '',
     );
+  }
+  const sc = searchCells(r);
+  if (sc.length) {
+    out.push('## Coefficient search', '', SEARCH_NOTE, '');
+    out.push(mdTable(SEARCH_HEAD, sc), '');
   }
   const ft = fisherTimeCells(r);
   if (ft.length) {

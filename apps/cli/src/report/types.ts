@@ -1,4 +1,5 @@
 /** The data of a `fmn run` / `fmn demo` report, as written to report.json. */
+import type { SearchReport } from '../search/run-search.js';
 
 /** [lo, hi]; NaN ends (null in report.json) when no resample had a defined score */
 export type Interval = readonly [number, number];
@@ -30,6 +31,8 @@ export interface ReportMerge {
   /** each merged task's score with its own head */
   readonly scores: Record<string, Score>;
   readonly seconds: number;
+  /** the coefficient search that chose this merge's coefficients (docs/method.md §5.6), when asked for */
+  readonly search?: SearchReport;
 }
 
 export interface ReportFisher {
