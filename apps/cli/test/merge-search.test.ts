@@ -247,7 +247,7 @@ describe('fmn merge --search', () => {
     expect(r.scale).toBe(r.search!.chosen.coefficients[0]);
   });
 
-  it('refuses a method without coefficients, a missing --data and --lambda with a lambda search', async () => {
+  it('refuses a method without coefficients, a missing --data, --lambda with a lambda search, and --config', async () => {
     const base = ['merge', '--search', '--model', three, '--model', reg, '--out', join(dir, 'bad')];
     const data = ['--data', join(fx, 'data', 'three.tsv'), '--data', join(fx, 'data', 'reg.tsv')];
     expect(
@@ -259,5 +259,11 @@ describe('fmn merge --search', () => {
     expect(userError(await fmn([...base, '--method', 'mergekit-linear', ...data]))).toMatch(
       /no coefficients to search/,
     );
+    // a mergekit configuration describes the whole merge
+    expect(
+      userError(
+        await fmn(['merge', '--config', join(dir, 'none.yml'), '--search', '--out', join(dir, 'bad')]),
+      ),
+    ).toMatch(/--search cannot be combined with it/);
   });
 });

@@ -309,7 +309,7 @@ function printReport(report: MergeReport, method: string, outDir: string, t0: nu
 }
 
 /** Options that --config replaces: the merge is the file's. */
-const CONFIG_EXCLUDES = ['method', 'base', 'lambda', 'fisher', 'gram'];
+const CONFIG_EXCLUDES = ['method', 'base', 'lambda', 'fisher', 'gram', 'search', 'data'];
 
 /** `fmn merge --config FILE`: the merge a mergekit-style configuration describes (merge-config.ts). */
 async function mergeFromConfig(
