@@ -211,7 +211,7 @@ methods:
 tasks:`,
     );
     await writeFile(join(dir, 'run3.yaml'), `base: ${join(fx, 'bert', 'base')}\n${cfg}`);
-    await ok(['run', join(dir, 'run3.yaml')]);
+    expect(await ok(['run', join(dir, 'run3.yaml')])).toMatch(/^Coefficient search/m);
     const r = JSON.parse(await readFile(join(dir, 'out3', 'report.json'), 'utf8')) as Report;
     expect(r.methods).toEqual(['average', 'average (searched)', 'task-arithmetic (searched)']);
     expect(r.merges[0].search).toBeUndefined();

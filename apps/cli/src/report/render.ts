@@ -57,6 +57,12 @@ export function renderText(r: Report): string {
     }
   }
   if (summaryTables(r).length) parts.push(`(${PM_NOTE}.)`, '');
+  const sc = searchCells(r);
+  if (sc.length) {
+    parts.push('Coefficient search (held-out train examples, docs/method.md section 5.6):');
+    parts.push(textTable(SEARCH_HEAD, sc, [1, 2, 3]));
+    parts.push('');
+  }
   const ft = fisherTimeCells(r);
   if (ft.length) {
     parts.push('Fisher time per model (seconds, same examples):');
