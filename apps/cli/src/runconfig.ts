@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { FmnError, type FisherConvention } from '@fmn/core';
-import { listMergeMethods, mergeMethodNames, type OptionValue } from '@fmn/merge';
+import { listMergeMethods, mergeMethodNames, type MergeMethodSpec, type OptionValue } from '@fmn/merge';
+import { DEFAULT_DIRICHLET_SAMPLES } from './search/candidates.js';
+import { DEFAULT_HOLDOUT } from './search/holdout.js';
 import { configKeysOf, methodOptionsFromConfig } from './merge-methods.js';
 import { configModelDir } from './model-path.js';
 
@@ -28,6 +30,8 @@ export interface PlanMethod {
   lambda?: number;
   /** the method's options by key (its spec's options; defaults are filled in by the merge) */
   options?: Record<string, OptionValue>;
+  /** choose the coefficients of each merge by the coefficient search (docs/method.md §5.6) */
+  search?: boolean;
 }
 
 export interface RunPlan {
@@ -46,6 +50,8 @@ export interface RunPlan {
     maxLength?: number;
   };
   eval: { batchSize: number; maxLength?: number };
+  /** the coefficient search's settings (methods with `search: true`) */
+  search: { holdout: number; seed: number; samples: number };
   /** combination sizes */
   k: number[];
   methods: PlanMethod[];
@@ -63,6 +69,7 @@ const TOP_KEYS = [
   'keep_models',
   'fisher',
   'eval',
+  'search',
   'k',
   'methods',
   'tasks',
@@ -91,10 +98,11 @@ export function configHelp(): string {
   keep_models: false                # keep the merged model folders under <output>/merges
   fisher: { samples: 128, batch_size: 32, seed: 0, convention: batch, max_length: 128 }
   eval: { batch_size: 32, max_length: 128 }
+  search: { holdout: 256, seed: 0, samples: 20 }  # for methods with "search: true" (docs/method.md §5.6)
   k: [2]                            # how many tasks to merge at once ("all" = every task)
   methods: [average, fisher, fisher-nodes, {method: fisher-nodes, mapping: block}, ties]
   # a method as a mapping: method (${mergeMethodNames().join(', ')}), name (label in the tables),
-  #   lambda, and the method's own keys:${methodKeys}
+  #   lambda, search (true: choose the scale or the lambdas on held-out train examples), and the method's own keys:${methodKeys}
   tasks:
     - { name: sst2, model: models/sst2, data: glue/SST-2, task: sst2 }
     - { name: mrpc, model: models/mrpc, fisher_data: mrpc/train.tsv, eval_data: mrpc/dev.tsv, task: mrpc }`;
@@ -238,17 +246,22 @@ export function parseRunConfig(text: string, file: string): RunPlan {
     if (!spec) {
       throw err(file, `${where}: unknown method "${method}" (known: ${mergeMethodNames().join(', ')})`);
     }
-    unknownKeys(file, o, ['method', 'name', 'lambda', ...configKeysOf(spec)], where);
+    unknownKeys(file, o, ['method', 'name', 'lambda', 'search', ...configKeysOf(spec)], where);
     const options = methodOptionsFromConfig(spec, o, (msg) => err(file, `${where}: ${msg}`));
-    const label = str(file, o, 'name', where) ?? (spec.label ? spec.label(options) : method);
+    const search = searchOf(file, o, spec, options, where);
+    const base = spec.label ? spec.label(options) : method;
+    const label = str(file, o, 'name', where) ?? (search ? `${base} (searched)` : base);
     if (labels.has(label)) throw err(file, `${where}: method "${label}" is listed twice (give one a "name")`);
     labels.add(label);
-    return { label, method, lambda: num(file, o, 'lambda', where), options };
+    return { label, method, lambda: num(file, o, 'lambda', where), options, ...(search ? { search } : {}) };
   });
   const base = str(file, raw, 'base', 'top level');
   const needsBase = methods.filter((m) => listMergeMethods().find((x) => x.name === m.method)?.needs.base);
   if (needsBase.length && !base)
     throw err(file, `method "${needsBase[0].label}" needs "base" (the pre-trained model)`);
+  const searchRaw = raw.search ?? {};
+  if (!isObj(searchRaw)) throw err(file, '"search" must be a mapping');
+  unknownKeys(file, searchRaw, ['holdout', 'seed', 'samples'], 'search');
   if (raw.keep_models !== undefined && typeof raw.keep_models !== 'boolean')
     throw err(file, '"keep_models" must be true or false');
 
@@ -271,10 +284,33 @@ export function parseRunConfig(text: string, file: string): RunPlan {
       batchSize: int(file, evalRaw, 'batch_size', 'eval', 1) ?? 32,
       maxLength: int(file, evalRaw, 'max_length', 'eval', 2),
     },
+    search: {
+      holdout: int(file, searchRaw, 'holdout', 'search', 1) ?? DEFAULT_HOLDOUT,
+      seed: int(file, searchRaw, 'seed', 'search', 0) ?? 0,
+      samples: int(file, searchRaw, 'samples', 'search', 0) ?? DEFAULT_DIRICHLET_SAMPLES,
+    },
     k,
     methods,
     tasks,
   };
+}
+
+/** A method entry's `search`: true only for a method with coefficients, and not with the ones it chooses. */
+function searchOf(
+  file: string,
+  o: Obj,
+  spec: MergeMethodSpec,
+  options: Record<string, OptionValue>,
+  where: string,
+): boolean {
+  if (o.search === undefined || o.search === null || o.search === false) return false;
+  if (o.search !== true) throw err(file, `${where}: "search" must be true or false`);
+  if (!spec.search) throw err(file, `${where}: method "${spec.name}" has no coefficients to search`);
+  if (spec.search === 'lambdas' && o.lambda !== undefined)
+    throw err(file, `${where}: "search" chooses the lambdas; do not give "lambda"`);
+  if (spec.search === 'scale' && options.scale !== undefined)
+    throw err(file, `${where}: "search" chooses the scale; do not give it`);
+  return true;
 }
 
 export async function readRunConfig(file: string): Promise<RunPlan> {

@@ -159,7 +159,7 @@ describe('errors', () => {
   it('bad options: lambda, k, p', async () => {
     const models = await two();
     await expectFmnError(
-      run({ method: 'average', models: [models[0], { ...models[1], lambda: 0 }] }),
+      run({ method: 'average', models: [models[0], { ...models[1], lambda: -0.5 }] }),
       /must be positive/,
     );
     const base = (await model('base')).dir;

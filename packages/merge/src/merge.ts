@@ -114,12 +114,15 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
   lambdas.forEach((l, j) => {
     if (!Number.isFinite(l))
       throw new FmnError(`lambda of model ${j + 1} (${options.models[j].dir}) is not a finite number`);
-    if (spec.positiveLambdas && !(l > 0)) {
+    if (spec.positiveLambdas && !(l >= 0)) {
       throw new FmnError(
-        `lambda of model ${j + 1} (${options.models[j].dir}) must be positive for "${method}", got ${l}`,
+        `lambda of model ${j + 1} (${options.models[j].dir}) must be positive (or 0: left out) for "${method}", got ${l}`,
       );
     }
   });
+  // a weighted average needs a model to average: lambda 0 leaves a model out (its head is kept)
+  if (spec.positiveLambdas && !lambdas.some((l) => l > 0))
+    throw new FmnError(`method "${method}" needs at least one positive lambda, got ${lambdas.join(', ')}`);
   const usesFisher = needs.maskFisher === true || needs.fullFisher === true;
   for (const m of options.models) {
     if (usesFisher && !m.fisher)

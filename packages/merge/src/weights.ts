@@ -21,10 +21,12 @@ export interface ZeroRuleCount {
 /**
  * The zero rule: wherever a mask Fisher entry (head or neuron) is 0 in EVERY model, it is set to
  * 1 in every model. Returns new arrays (the inputs are left as they are) and the number of entries
- * changed.
+ * changed. With `among` (per model), only the models marked true count (those with lambda > 0:
+ * a model with lambda 0 is left out of the merge).
  */
 export function applyZeroRule<T extends MaskFisherValues>(
   fishers: readonly T[],
+  among?: readonly boolean[],
 ): { fishers: (T & MaskFisherValues)[]; zeroed: ZeroRuleCount } {
   if (fishers.length === 0) return { fishers: [], zeroed: { head: 0, neuron: 0 } };
   const out = fishers.map((f) => ({
@@ -39,7 +41,7 @@ export function applyZeroRule<T extends MaskFisherValues>(
       if (f[key].length !== n) throw new Error(`applyZeroRule: "${key}" lengths differ between models`);
     }
     for (let i = 0; i < n; i++) {
-      if (out.every((f) => f[key][i] === 0)) {
+      if (out.every((f, j) => f[key][i] === 0 || (among !== undefined && !among[j]))) {
         for (const f of out) f[key][i] = 1;
         count[key]++;
       }

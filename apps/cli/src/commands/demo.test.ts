@@ -68,7 +68,10 @@ describe('fmn demo', () => {
       'fisher-nodes (block)',
       'task-arithmetic',
       'ties',
+      'regmean',
+      'fisher-nodes (normalised)',
     ]);
+    expect(plan.methods.at(-1)?.options).toEqual({ mapping: 'paper', fisherNormalize: 'mean' });
     expect(plan.fisher.samples).toBe(8);
     expect(plan.base).toBe(join(root, 'zoo', 'models', 'bert', 'base'));
     for (const t of plan.tasks) {
@@ -92,9 +95,15 @@ describe('fmn demo', () => {
       }
       expect(report.fisher.filter((f) => f.kind === 'mask')).toHaveLength(n);
       expect(report.fisher.filter((f) => f.kind === 'full')).toHaveLength(n);
+      // RegMean's Gram matrices, on the Fisher's examples, timed as their own stage
+      expect(report.fisher.filter((f) => f.kind === 'gram')).toHaveLength(n);
       for (const f of report.fisher) expect(f.examples).toBe(8);
+      expect(report.stages.map((s) => s.stage)).toContain('Gram matrices');
       // intervals (docs/method.md §6): every score, and each method against average for every k
-      const scores = [...report.tasks.map((t) => t.finetuned), ...report.merges.flatMap((m) => Object.values(m.scores))];
+      const scores = [
+        ...report.tasks.map((t) => t.finetuned),
+        ...report.merges.flatMap((m) => Object.values(m.scores)),
+      ];
       for (const s of scores) {
         expect(s.ci95).toHaveLength(2);
         if (!Number.isNaN(s.ci95[0])) expect(s.ci95[0]).toBeLessThanOrEqual(s.ci95[1]);
@@ -112,6 +121,7 @@ describe('fmn demo', () => {
       expect(table).toMatch(/\d ±\d/);
       expect(table).toMatch(/^(Beyond noise: |No method differs from average beyond noise)/m);
       expect(table).toContain('full / mask');
+      expect(table).toMatch(/\bGram\b/);
       for (const m of DEMO_METHODS) expect(table).toContain(m.label);
       expect(await readFile(join(output, 'report.html'), 'utf8')).toContain('<html');
     },
@@ -133,7 +143,9 @@ describe('fmn demo', () => {
     // this repository's own zoo, found without FMN_ZOO_DIR
     const mine = await zooRoot({});
     expect(mine.endsWith(join('packages', 'zoo'))).toBe(true);
-    expect(JSON.parse(await readFile(join(mine, 'package.json'), 'utf8'))).toMatchObject({ name: '@fmn/zoo' });
+    expect(JSON.parse(await readFile(join(mine, 'package.json'), 'utf8'))).toMatchObject({
+      name: '@fmn/zoo',
+    });
   });
 
   it('the CLI package does not depend on the zoo; it is an optional peer', async () => {

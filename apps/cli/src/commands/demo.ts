@@ -56,7 +56,12 @@ interface ZooTask {
   task?: string;
 }
 
-/** The demo's methods (issue 9): average, fisher, fisher-nodes (paper and block), task arithmetic, TIES. */
+/**
+ * The demo's methods (issues 9 and 16): average, fisher, fisher-nodes (paper and block), task
+ * arithmetic, TIES, RegMean (Gram matrices on the Fisher's examples) and fisher-nodes with each
+ * model's mask Fisher divided by its mean (docs/method.md §5.5). New methods go at the end: the
+ * earlier rows and their numbers do not depend on them.
+ */
 export const DEMO_METHODS: PlanMethod[] = [
   { label: 'average', method: 'average' },
   { label: 'fisher', method: 'fisher' },
@@ -64,6 +69,12 @@ export const DEMO_METHODS: PlanMethod[] = [
   { label: 'fisher-nodes (block)', method: 'fisher-nodes', options: { mapping: 'block' } },
   { label: 'task-arithmetic', method: 'task-arithmetic' },
   { label: 'ties', method: 'ties' },
+  { label: 'regmean', method: 'regmean' },
+  {
+    label: 'fisher-nodes (normalised)',
+    method: 'fisher-nodes',
+    options: { mapping: 'paper', fisherNormalize: 'mean' },
+  },
 ];
 
 /**
@@ -119,6 +130,7 @@ export async function demoPlan(arch: string, output: string, options: DemoOption
     backend: options.backend,
     fisher: { samples: options.samples ?? DEMO_SAMPLES, batchSize: 32, seed: 0, convention: 'batch' },
     eval: { batchSize: 64 },
+    search: { holdout: 256, seed: 0, samples: 20 },
     k: [2, listed.length],
     methods: DEMO_METHODS,
     tasks: listed.map((t) => {
@@ -141,8 +153,9 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description(
       "The main job on the shipped zoo: mask and full Fisher of each task's model, merges of every pair of tasks and of " +
-        'all tasks with average, fisher, fisher-nodes (paper and block), task-arithmetic and ties, each task evaluated ' +
-        'with its own head; prints the table and the Fisher times, writes report.html.',
+        'all tasks with average, fisher, fisher-nodes (paper and block), task-arithmetic, ties, regmean (Gram matrices ' +
+        'on the same examples) and fisher-nodes with mean-normalised Fishers, each task evaluated with its own head; ' +
+        'prints the table and the Fisher times, writes report.html.',
     )
     .addOption(
       new Option('--arch <arch>', 'architecture of the zoo models').choices([...DEMO_ARCHS]).default('bert'),

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
-import { join } from 'node:path';
-import { FmnError, readJsonFile, type HfConfig } from '@fmn/core';
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { FmnError, fmnTempPath, readJsonFile, writeFileAtomic, type HfConfig } from '@fmn/core';
 import { ensureTokenizerJson } from '@fmn/data';
 import {
   listMergeMethods,
@@ -24,6 +25,11 @@ import {
 } from '../merge-methods.js';
 import { configMerge, readMergeConfig } from '../merge-config.js';
 import { modelDir } from '../model-path.js';
+import { parseIntOption } from '../options.js';
+import { backendOption } from '../pipeline.js';
+import { DEFAULT_DIRICHLET_SAMPLES } from '../search/candidates.js';
+import { DEFAULT_HOLDOUT } from '../search/holdout.js';
+import { runSearch, withCoefficients, type SearchReport } from '../search/run-search.js';
 
 export interface MergeCliOptions {
   method: string;
@@ -170,6 +176,34 @@ export function registerMerge(program: Command): void {
       '--allow-fisher-mismatch',
       'merge even when a Fisher file records another model (model type or weights hash) than the --model it follows (a warning instead of an error)',
     )
+    .option(
+      '--search',
+      'choose the coefficients (the scale of task-arithmetic/ties/dare; lambda_j of average/fisher/fisher-nodes/regmean) by the mean held-out score over the tasks (docs/method.md §5.6); needs one --data per --model',
+    )
+    .option(
+      '--data <file>',
+      "--search: the train data of each --model's task, in --model order (a file, or a task folder: split train; never dev)",
+      (file: string, prev: string[] | undefined) => [...(prev ?? []), file],
+    )
+    .option(
+      '--search-holdout <n>',
+      "--search: held-out examples per task, drawn (seeded) from its train data minus its Fisher / Gram file's examples",
+      (v) => parseIntOption('--search-holdout', v, 1),
+      DEFAULT_HOLDOUT,
+    )
+    .option(
+      '--search-seed <n>',
+      '--search: seed of the held-out draw and the Dirichlet samples',
+      (v) => parseIntOption('--search-seed', v),
+      0,
+    )
+    .option(
+      '--search-samples <n>',
+      '--search with more than two models: Dirichlet(1) samples of the lambdas besides the uniform point',
+      (v) => parseIntOption('--search-samples', v),
+      DEFAULT_DIRICHLET_SAMPLES,
+    )
+    .addOption(backendOption())
     .option('--force', 'replace the output folder if it exists')
     .option('--out <dir>', 'output folder (with --config: replaces its "out")')
     .option(
@@ -197,22 +231,64 @@ export function registerMerge(program: Command): void {
         note(g, `warning: --gram is not used by ${method}; ignored`);
       const options = methodOptionsFromCli(method, opts, command, (m) => note(g, `warning: ${m}`));
       const t0 = performance.now();
-      const report = await runMerge(
-        {
-          method,
-          models: chosen,
-          base: opts.base as string | undefined,
-          lambda: opts.lambda as number[] | undefined,
-          options,
-          dtype: opts.dtype as 'F32' | 'F16' | 'BF16' | undefined,
-          force: opts.force === true,
-          allowFisherMismatch: opts.allowFisherMismatch === true,
-          out: opts.out as string,
-        },
-        g,
-      );
-      printReport(report, method, String(opts.out), t0, opts.json === true);
+      let spec: Omit<MergeCliOptions, 'out' | 'force'> = {
+        method,
+        models: chosen,
+        base: opts.base as string | undefined,
+        lambda: opts.lambda as number[] | undefined,
+        options,
+        dtype: opts.dtype as 'F32' | 'F16' | 'BF16' | undefined,
+        allowFisherMismatch: opts.allowFisherMismatch === true,
+      };
+      let search: SearchReport | undefined;
+      if (opts.search === true) {
+        search = await searchCli(spec, opts, g);
+        spec = withCoefficients(spec, search.kind, search.chosen.coefficients);
+      } else if (opts.data !== undefined) {
+        note(g, 'warning: --data is used by --search only; ignored');
+      }
+      const outDir = opts.out as string;
+      const report = await runMerge({ ...spec, force: opts.force === true, out: outDir }, g);
+      if (search) {
+        // the search table goes into merge-report.json
+        Object.assign(report, { search });
+        await writeFileAtomic(join(outDir, 'merge-report.json'), JSON.stringify(report, null, 2) + '\n');
+      }
+      printReport(report, method, outDir, t0, opts.json === true);
     });
+}
+
+/** `fmn merge --search`: the search over the merge's coefficients, its scratch folder beside --out. */
+async function searchCli(
+  spec: Omit<MergeCliOptions, 'out' | 'force'>,
+  opts: Record<string, unknown>,
+  g: ReturnType<typeof globals>,
+): Promise<SearchReport> {
+  const data = (opts.data as string[] | undefined) ?? [];
+  const out = resolve(opts.out as string);
+  // before the search's work: the final merge would refuse an existing output
+  if (opts.force !== true && (await stat(out).catch(() => undefined)))
+    throw new FmnError('output folder already exists (use --force to replace it)', out);
+  const r = await runSearch(
+    {
+      merge: spec,
+      data: data.map((d) => ({ data: d })),
+      holdout: opts.searchHoldout as number,
+      seed: opts.searchSeed as number,
+      samples: opts.searchSamples as number,
+      backend: opts.backend as string | undefined,
+      batchSize: 32,
+      // an fmn temp: removed on a signal, and by the next run after a kill (core's recover-output)
+      scratch: fmnTempPath(out, 'tmp'),
+    },
+    g,
+  );
+  const best = r.candidates[r.chosen.index];
+  note(
+    g,
+    `search: ${r.kind} ${best.coefficients.map((v) => v.toFixed(3)).join(', ')} (held-out mean ${(100 * best.mean).toFixed(2)} over ${r.candidates.length} candidates)`,
+  );
+  return r;
 }
 
 function printReport(report: MergeReport, method: string, outDir: string, t0: number, json: boolean): void {
@@ -225,10 +301,16 @@ function printReport(report: MergeReport, method: string, outDir: string, t0: nu
     `merged ${report.inputs.length} ${report.modelType} models with ${method}${report.mapping ? ` (${report.mapping} mapping)` : ''} in ${secs.toFixed(2)} s -> ${outDir}`,
   );
   for (const i of report.inputs) out(`  ${i.dir} -> ${outDir}/${i.output}`);
+  const search = (report as { search?: SearchReport }).search;
+  if (search) {
+    out(
+      `  search: ${search.kind} ${search.chosen.coefficients.map((v) => +v.toFixed(4)).join(', ')} chosen from ${search.candidates.length} candidates (held-out mean ${(100 * search.chosen.mean).toFixed(2)}; table in merge-report.json)`,
+    );
+  }
 }
 
 /** Options that --config replaces: the merge is the file's. */
-const CONFIG_EXCLUDES = ['method', 'base', 'lambda', 'fisher', 'gram'];
+const CONFIG_EXCLUDES = ['method', 'base', 'lambda', 'fisher', 'gram', 'search', 'data'];
 
 /** `fmn merge --config FILE`: the merge a mergekit-style configuration describes (merge-config.ts). */
 async function mergeFromConfig(

@@ -33,7 +33,10 @@ import { configHelp, combinations, readRunConfig, type PlanTask, type RunPlan } 
 import { evaluateModel } from './eval.js';
 import { fileConvention } from '../fisher-convention.js';
 import { computeFisherFile } from './fisher.js';
-import { runMerge } from './merge.js';
+import { runMerge, type MergeCliOptions } from './merge.js';
+import { searchForPlan } from '../search/plan-search.js';
+import type { SearchReport } from '../search/run-search.js';
+import { cachedGram } from '../run-gram.js';
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -222,12 +225,23 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
       for (const t of plan.tasks) fisher.push(await cachedFisher(plan, t, 'full', g));
     });
   }
-  const fisherFile = (t: PlanTask, kind: 'mask' | 'full') =>
+  // RegMean's Gram matrices, on the Fisher's examples (cached like the Fisher files)
+  if (plan.methods.some((m) => mergeMethod(m.method).needs.gram)) {
+    await stages.time('Gram matrices', async () => {
+      for (const t of plan.tasks) fisher.push(await cachedGram(plan, t, g));
+    });
+  }
+  const fisherFile = (t: PlanTask, kind: 'mask' | 'full' | 'gram') =>
     fisher.find((f) => f.task === t.name && f.kind === kind)?.path;
 
   // 3. merge every combination with every method; evaluate each task with its own head
-  const merged: { method: string; tasks: string[]; evals: Record<string, EvalResult>; seconds: number }[] =
-    [];
+  const merged: {
+    method: string;
+    tasks: string[];
+    evals: Record<string, EvalResult>;
+    seconds: number;
+    search?: SearchReport;
+  }[] = [];
   // merged models live in <output>/merges (keep_models) or in a scratch folder named as fmn's temps
   const mergesDir = join(plan.output, 'merges');
   await recoverOutput(mergesDir); // a killed run's scratch folder
@@ -239,27 +253,32 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
         for (const m of plan.methods) {
           const dir = join(workRoot, `${combo.map((t) => slug(t.name)).join('+')}__${slug(m.label)}`);
           const label = `${m.label} ${combo.map((t) => t.name).join('+')}`;
+          let spec: Omit<MergeCliOptions, 'out' | 'force'> = {
+            method: m.method,
+            models: combo.map((t) => ({
+              dir: t.model,
+              fisher: mergeMethod(m.method).needs.maskFisher
+                ? fisherFile(t, 'mask')
+                : mergeMethod(m.method).needs.fullFisher
+                  ? fisherFile(t, 'full')
+                  : undefined,
+              gram: mergeMethod(m.method).needs.gram ? fisherFile(t, 'gram') : undefined,
+            })),
+            base: mergeMethod(m.method).needs.base ? plan.base : undefined,
+            lambda: m.lambda === undefined ? undefined : [m.lambda],
+            options: m.options,
+          };
+          // docs/method.md §5.6: the coefficients chosen on held-out train examples
+          let search: SearchReport | undefined;
+          if (m.search) {
+            const r = await stages.time('coefficient search', () =>
+              searchForPlan(plan, combo, spec, `${dir}.search`, g),
+            );
+            ({ merge: spec, search } = r);
+          }
           const t0 = performance.now();
           const rep = await stages.time('merge', () =>
-            runMerge(
-              {
-                method: m.method,
-                models: combo.map((t) => ({
-                  dir: t.model,
-                  fisher: mergeMethod(m.method).needs.maskFisher
-                    ? fisherFile(t, 'mask')
-                    : mergeMethod(m.method).needs.fullFisher
-                      ? fisherFile(t, 'full')
-                      : undefined,
-                })),
-                base: mergeMethod(m.method).needs.base ? plan.base : undefined,
-                lambda: m.lambda === undefined ? undefined : [m.lambda],
-                options: m.options,
-                force: true,
-                out: dir,
-              },
-              { ...g, label },
-            ),
+            runMerge({ ...spec, force: true, out: dir }, { ...g, label }),
           );
           const mergeSeconds = (performance.now() - t0) / 1000;
           const evals: Record<string, EvalResult> = {};
@@ -271,7 +290,13 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
               });
             }
           });
-          merged.push({ method: m.label, tasks: combo.map((t) => t.name), evals, seconds: mergeSeconds });
+          merged.push({
+            method: m.label,
+            tasks: combo.map((t) => t.name),
+            evals,
+            seconds: mergeSeconds,
+            ...(search ? { search } : {}),
+          });
           note(
             g,
             `${label}: ${combo.map((t) => `${t.name} ${(100 * evals[t.name].score).toFixed(2)}`).join(', ')}`,
@@ -301,6 +326,7 @@ export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Rep
     tasks: m.tasks,
     scores: Object.fromEntries(m.tasks.map((t) => [t, toScore(m.evals[t], iv.merges[i][t])])),
     seconds: m.seconds,
+    ...(m.search ? { search: m.search } : {}),
   }));
 
   const archs = new Set<string>();

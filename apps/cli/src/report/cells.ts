@@ -51,15 +51,46 @@ export function comparisonNote(t: SummaryTable, r: Report): string {
   return `Each method minus average (x 100): the mean of its ${pairs ?? ''} task-score differences over the ${t.combinations} combination${t.combinations === 1 ? '' : 's'}, with a 95% paired-bootstrap interval (the same resampled examples for both methods):`;
 }
 
-/** One row per model with a measured Fisher time: task, examples, mask, full, full / mask. */
+/** The Fisher-time table's header: a Gram column when the run computed Gram matrices (RegMean). */
+export function fisherTimeHead(r: Report, unit = ' (s)'): string[] {
+  const head = ['task', 'examples', `mask nodes${unit}`, `full Fisher${unit}`, 'full / mask'];
+  return r.fisher.some((f) => f.kind === 'gram') ? [...head, `Gram${unit}`] : head;
+}
+
+/** One row per model with a measured Fisher time: task, examples, mask, full, full / mask (, Gram). */
 export function fisherTimeCells(r: Report): string[][] {
+  const gram = r.fisher.some((f) => f.kind === 'gram');
   return fisherTimes(r)
-    .filter((f) => f.mask !== undefined || f.full !== undefined)
+    .filter((f) => f.mask !== undefined || f.full !== undefined || f.gram !== undefined)
     .map((f) => [
       f.task,
       String(f.examples ?? '-'),
       secs(f.mask),
       secs(f.full),
       f.ratio === undefined ? '-' : `${f.ratio.toFixed(1)}x`,
+      ...(gram ? [secs(f.gram)] : []),
     ]);
+}
+
+/** The coefficient search's table head (docs/method.md §5.6). */
+export const SEARCH_HEAD = ['method', 'tasks', 'searched', 'chosen', 'held-out score', 'candidates'];
+
+export const SEARCH_NOTE =
+  "Coefficients chosen per merge by the mean over its tasks of the held-out score (x 100) on a seeded part of each task's train split that the Fisher and Gram files do not use; equal scores go to the coefficients nearer uniform. Every candidate's scores are in report.json (merges[].search).";
+
+/** One row per merge whose coefficients were searched: method, tasks, kind, chosen, its score, count. */
+export function searchCells(r: Report): string[][] {
+  return r.merges
+    .filter((m) => m.search)
+    .map((m) => {
+      const s = m.search!;
+      return [
+        m.method,
+        m.tasks.join(' + '),
+        s.kind === 'scale' ? 'scale' : 'lambda per model',
+        s.chosen.coefficients.map((v) => String(+v.toFixed(3))).join(', '),
+        score(s.chosen.mean),
+        String(s.candidates.length),
+      ];
+    });
 }

@@ -7,6 +7,10 @@ import {
   comparisonCells,
   comparisonNote,
   fisherTimeCells,
+  fisherTimeHead,
+  SEARCH_HEAD,
+  SEARCH_NOTE,
+  searchCells,
   interval,
   score,
   scorePm,
@@ -112,7 +116,8 @@ export function renderHtml(r: Report): string {
     `<h1>${esc(r.title)}</h1>`,
     `<p class="muted">${esc(`${r.architecture} models, backend ${r.backend}, ${r.created}`)}</p>`,
   ];
-  if (r.merges.length) body.push(`<p class="verdict"><strong>Verdict.</strong> ${esc(verdict(r.comparisons ?? []))}</p>`);
+  if (r.merges.length)
+    body.push(`<p class="verdict"><strong>Verdict.</strong> ${esc(verdict(r.comparisons ?? []))}</p>`);
   body.push('<h2>Tasks</h2>');
   body.push(
     htmlTable(
@@ -170,10 +175,15 @@ export function renderHtml(r: Report): string {
       ),
     );
   }
+  const sc = searchCells(r);
+  if (sc.length) {
+    body.push('<h2>Coefficient search</h2>', `<p>${esc(SEARCH_NOTE)}</p>`);
+    body.push(htmlTable(SEARCH_HEAD, sc, { text: [1, 2, 3] }));
+  }
   const ft = fisherTimeCells(r);
   if (ft.length) {
     body.push('<h2>Fisher time</h2>');
-    body.push(htmlTable(['task', 'examples', 'mask nodes (s)', 'full Fisher (s)', 'full / mask'], ft));
+    body.push(htmlTable(fisherTimeHead(r), ft));
   }
   if (r.maskFisher.length) {
     body.push('<h2>Mask Fisher per model</h2>');

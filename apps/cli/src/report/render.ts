@@ -9,6 +9,10 @@ import {
   comparisonCells,
   comparisonNote,
   fisherTimeCells,
+  fisherTimeHead,
+  SEARCH_HEAD,
+  SEARCH_NOTE,
+  searchCells,
   interval,
   score,
   scorePm,
@@ -53,10 +57,16 @@ export function renderText(r: Report): string {
     }
   }
   if (summaryTables(r).length) parts.push(`(${PM_NOTE}.)`, '');
+  const sc = searchCells(r);
+  if (sc.length) {
+    parts.push('Coefficient search (held-out train examples, docs/method.md section 5.6):');
+    parts.push(textTable(SEARCH_HEAD, sc, [1, 2, 3]));
+    parts.push('');
+  }
   const ft = fisherTimeCells(r);
   if (ft.length) {
     parts.push('Fisher time per model (seconds, same examples):');
-    parts.push(textTable(['task', 'examples', 'mask nodes', 'full Fisher', 'full / mask'], ft));
+    parts.push(textTable(fisherTimeHead(r, ''), ft));
     parts.push('');
   }
   parts.push(`Time per stage: ${r.stages.map((s) => `${s.stage} ${secs(s.seconds)} s`).join(', ')}`);
@@ -127,10 +137,15 @@ export function renderMarkdown(r: Report): string {
       '',
     );
   }
+  const sc = searchCells(r);
+  if (sc.length) {
+    out.push('## Coefficient search', '', SEARCH_NOTE, '');
+    out.push(mdTable(SEARCH_HEAD, sc), '');
+  }
   const ft = fisherTimeCells(r);
   if (ft.length) {
     out.push('## Fisher time', '');
-    out.push(mdTable(['task', 'examples', 'mask nodes (s)', 'full Fisher (s)', 'full / mask'], ft), '');
+    out.push(mdTable(fisherTimeHead(r), ft), '');
     const cached = r.fisher.filter((f) => f.cached);
     if (cached.length)
       out.push(
@@ -150,4 +165,3 @@ export function renderMarkdown(r: Report): string {
   out.push('The head and neuron Fisher heatmaps are in report.html.', '');
   return out.join('\n');
 }
-

@@ -56,23 +56,31 @@ export function summaryTables(r: Report): SummaryTable[] {
       for (const t of taskNames)
         scores[t] = mean(ms.filter((m) => m.scores[t]).map((m) => m.scores[t].score));
       const present = Object.values(scores).filter((v): v is number => v !== null);
-      rows.push({ label: method, scores, average: mean(present), merges: ms.length, ...intervals(k, method) });
+      rows.push({
+        label: method,
+        scores,
+        average: mean(present),
+        merges: ms.length,
+        ...intervals(k, method),
+      });
     }
     return { k, combinations: combos.size, rows };
   });
 }
 
-/** Mask- and full-Fisher time of each task, and their ratio (full / mask). */
+/** Mask- and full-Fisher (and Gram) time of each task, and the ratio full / mask. */
 export function fisherTimes(
   r: Report,
-): { task: string; mask?: number; full?: number; ratio?: number; examples?: number }[] {
+): { task: string; mask?: number; full?: number; gram?: number; ratio?: number; examples?: number }[] {
   return r.tasks.map((t) => {
     const mask = r.fisher.find((f) => f.task === t.name && f.kind === 'mask');
     const full = r.fisher.find((f) => f.task === t.name && f.kind === 'full');
+    const gram = r.fisher.find((f) => f.task === t.name && f.kind === 'gram');
     return {
       task: t.name,
       mask: mask?.seconds,
       full: full?.seconds,
+      gram: gram?.seconds,
       ratio: mask && full && mask.seconds > 0 ? full.seconds / mask.seconds : undefined,
       examples: mask?.examples ?? full?.examples,
     };

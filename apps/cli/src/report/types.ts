@@ -1,4 +1,5 @@
 /** The data of a `fmn run` / `fmn demo` report, as written to report.json. */
+import type { SearchReport } from '../search/run-search.js';
 
 /** [lo, hi]; NaN ends (null in report.json) when no resample had a defined score */
 export type Interval = readonly [number, number];
@@ -30,11 +31,14 @@ export interface ReportMerge {
   /** each merged task's score with its own head */
   readonly scores: Record<string, Score>;
   readonly seconds: number;
+  /** the coefficient search that chose this merge's coefficients (docs/method.md §5.6), when asked for */
+  readonly search?: SearchReport;
 }
 
 export interface ReportFisher {
   readonly task: string;
-  readonly kind: 'mask' | 'full';
+  /** a mask or full Fisher file, or RegMean's Gram file (computed on the same examples) */
+  readonly kind: 'mask' | 'full' | 'gram';
   /** seconds the computation took when it ran (also for a cached file) */
   readonly seconds: number;
   readonly examples: number;
@@ -86,7 +90,7 @@ export interface ReportTableIntervals {
 
 /** How the intervals were computed. */
 export interface ReportBootstrap {
-  readonly method: 'paired percentile bootstrap over each task\'s evaluation examples';
+  readonly method: "paired percentile bootstrap over each task's evaluation examples";
   readonly resamples: number;
   readonly seed: number;
   readonly level: number;

@@ -9,6 +9,7 @@ export const average: MergeMethodSpec<undefined> = {
   needs: {},
   options: [],
   positiveLambdas: true,
+  search: 'lambdas',
   shares: WEIGHTED_SHARES,
   mergeTensor: async (ctx, t) => {
     const thetas = await ctx.thetas(t.name);

@@ -55,6 +55,7 @@ export const dare: MergeMethodSpec<TiesState | undefined> = {
     SCALE_OPTION,
   ],
   shares: TASK_VECTOR_SHARES,
+  search: 'scale',
   validate: (o) => {
     if (booleanOption(o, 'ties')) checkTopK(numberOption(o, 'k'));
   },

@@ -45,6 +45,7 @@ export const fisherNodes: MergeMethodSpec<State> = {
   needs: { maskFisher: true },
   options: [MAPPING_OPTION, FISHER_NORMALIZE_OPTION],
   positiveLambdas: true,
+  search: 'lambdas',
   shares: WEIGHTED_SHARES,
   label: (o) => {
     const notes = [o.mapping === 'block' ? 'block' : '', normalizing(o) ? 'mean-normalised' : ''].filter(
@@ -54,7 +55,11 @@ export const fisherNodes: MergeMethodSpec<State> = {
   },
   prepare: (ctx) => {
     // METHOD.md 5.5: normalised before the zero rule
-    const z = applyZeroRule(normalizing(ctx.options) ? normalizeMaskFishers(ctx) : ctx.maskFishers);
+    // over the models with lambda > 0 (lambda 0 leaves a model out)
+    const z = applyZeroRule(
+      normalizing(ctx.options) ? normalizeMaskFishers(ctx) : ctx.maskFishers,
+      ctx.lambdas.map((l) => l > 0),
+    );
     return Promise.resolve({ fishers: z.fishers, zeroed: z.zeroed });
   },
   mergeTensor: async (ctx, t, state) => {

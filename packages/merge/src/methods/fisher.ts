@@ -24,6 +24,7 @@ export const fisher: MergeMethodSpec<State> = {
   needs: { fullFisher: true },
   options: [FISHER_NORMALIZE_OPTION],
   positiveLambdas: true,
+  search: 'lambdas',
   shares: WEIGHTED_SHARES,
   label: (o) => (normalizing(o) ? 'fisher (mean-normalised)' : 'fisher'),
   prepare: async (ctx) => (normalizing(ctx.options) ? fullFisherMeans(ctx) : undefined),

@@ -56,7 +56,9 @@ export function regmeanSolve(
     return r;
   });
   const unseen: number[] = [];
-  for (let f = 0; f < n; f++) if (regularised.every((r) => r[f * n + f] === 0)) unseen.push(f);
+  // over the models with lambda > 0 (lambda 0 leaves a model out)
+  for (let f = 0; f < n; f++)
+    if (regularised.every((r, j) => r[f * n + f] === 0 || !(lambdas[j] > 0))) unseen.push(f);
   for (const r of regularised) for (const f of unseen) r[f * n + f] = 1;
   const S = new Float64Array(n * n);
   const A = new Float64Array(out * n);
@@ -134,6 +136,7 @@ export const regmean: MergeMethodSpec<RegMeanState> = {
     },
   ],
   positiveLambdas: true,
+  search: 'lambdas',
   shares: {
     kind: 'mean',
     definition:

@@ -102,8 +102,16 @@ export interface MergeMethodSpec<State = unknown> {
   readonly description: string;
   readonly needs: MergeNeeds;
   readonly options: readonly MethodOption[];
-  /** every lambda_j must be > 0 (weighted averages) */
+  /**
+   * weighted averages: every lambda_j must be >= 0 and one > 0; lambda_j = 0 leaves model j out of
+   * the encoder's merge (its rules, e.g. fisher-nodes' zero rule, run over the other models)
+   */
   readonly positiveLambdas?: boolean;
+  /**
+   * what `--search` (docs/method.md §5.6) searches: `scale`, the option `scale` over 0.1 .. 1.5;
+   * `lambdas`, the per-model lambda_j (a grid for 2 models, Dirichlet samples for more). None: no search
+   */
+  readonly search?: 'scale' | 'lambdas';
   readonly shares: ShareRule;
   /** the label of a run-configuration entry with these options (default: the name) */
   label?(options: MethodOptions): string;

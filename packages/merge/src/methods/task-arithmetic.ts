@@ -9,6 +9,7 @@ export const taskArithmetic: MergeMethodSpec<undefined> = {
   needs: { base: true },
   options: [SCALE_OPTION],
   shares: TASK_VECTOR_SHARES,
+  search: 'scale',
   mergeTensor: async (ctx, t) => {
     const { taus, baseValues } = await taskVectors(ctx, t.name);
     const shares = new Float64Array(ctx.models);

@@ -76,6 +76,7 @@ export const ties: MergeMethodSpec<TiesState> = {
   needs: { base: true },
   options: [TOP_K_OPTION, SCALE_OPTION],
   shares: TASK_VECTOR_SHARES,
+  search: 'scale',
   prepare: (ctx) =>
     tiesAnalysis(ctx, async (name) => (await taskVectors(ctx, name)).taus, numberOption(ctx.options, 'k')),
   mergeTensor: async (ctx, t, state) => {
