@@ -45,7 +45,8 @@ const pkg = {
     vitest: '4.1.12',
   },
 };
-if (!existsSync(join(abs, 'package.json'))) writeFileSync(join(abs, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+if (!existsSync(join(abs, 'package.json')))
+  writeFileSync(join(abs, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
 for (const f of ['tsconfig.json', 'tsconfig.build.json', 'eslint.config.js', 'vitest.config.ts']) {
   if (!existsSync(join(abs, f))) copyFileSync(join(root, 'packages/core', f), join(abs, f));
 }

@@ -32,6 +32,8 @@ describe('configModelDir (run configuration model paths)', () => {
     expect(configModelDir(join(dir, 'cfg'), 'org/name')).toBe(
       join(dir, 'hub', 'models--org--name', 'snapshots', 'b'.repeat(40)),
     );
-    expect(() => configModelDir(join(dir, 'cfg'), 'org/other')).toThrow(/huggingface-cli download org\/other/);
+    expect(() => configModelDir(join(dir, 'cfg'), 'org/other')).toThrow(
+      /huggingface-cli download org\/other/,
+    );
   });
 });

@@ -29,17 +29,28 @@ describe('predictions from logits', () => {
     const e2 = Math.exp(2);
     const p0 = (rows[0] as { probabilities: number[] }).probabilities;
     expect(p0[2]).toBeCloseTo(e2 / (2 + e2), 6);
-    expect(Object.keys(predictionsFromLogits(logits, 3, config)[0])).toEqual(['label', 'probabilities', 'logits']);
+    expect(Object.keys(predictionsFromLogits(logits, 3, config)[0])).toEqual([
+      'label',
+      'probabilities',
+      'logits',
+    ]);
   });
 
   it('a regression head gives {score}; a multi-label config gives per-label sigmoids', () => {
-    expect(predictionsFromLogits(Float32Array.from([0.5, -2]), 1, {})).toEqual([{ score: 0.5 }, { score: -2 }]);
-    const [r] = predictionsFromLogits(Float32Array.from([0, 0]), 2, { problem_type: 'multi_label_classification' });
+    expect(predictionsFromLogits(Float32Array.from([0.5, -2]), 1, {})).toEqual([
+      { score: 0.5 },
+      { score: -2 },
+    ]);
+    const [r] = predictionsFromLogits(Float32Array.from([0, 0]), 2, {
+      problem_type: 'multi_label_classification',
+    });
     expect((r as { probabilities: number[] }).probabilities).toEqual([0.5, 0.5]);
   });
 
   it('a table: a header, one line per example, long texts cut to the width', () => {
-    const rows = predictionsFromLogits(Float32Array.from([0, 1, 2, 0]), 2, { id2label: { 0: 'no', 1: 'yes' } });
+    const rows = predictionsFromLogits(Float32Array.from([0, 1, 2, 0]), 2, {
+      id2label: { 0: 'no', 1: 'yes' },
+    });
     const lines = predictionTable(rows, ['short', 'x'.repeat(200)], 60);
     expect(lines).toHaveLength(3);
     expect(lines[0].split(/\s+/)).toEqual(['label', 'prob', 'text']);

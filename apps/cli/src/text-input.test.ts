@@ -37,8 +37,12 @@ describe('texts from the command line and stdin', () => {
   });
 
   it('mismatched counts, mixed pairs and no text at all are clear errors', () => {
-    expect(fmnError(() => textsDataset(['a', 'b'], ['x']))).toMatch(/--text-pair: given 1 times for 2 --text/);
-    expect(fmnError(() => linesDataset('a\tb\nc\n'))).toMatch(/\(stdin\): 1 of 2 texts are sentence pairs .*line 2/);
+    expect(fmnError(() => textsDataset(['a', 'b'], ['x']))).toMatch(
+      /--text-pair: given 1 times for 2 --text/,
+    );
+    expect(fmnError(() => linesDataset('a\tb\nc\n'))).toMatch(
+      /\(stdin\): 1 of 2 texts are sentence pairs .*line 2/,
+    );
     expect(fmnError(() => linesDataset('\n \n'))).toMatch(/no texts to predict/);
     expect(fmnError(() => textsDataset(['a\tb'], ['c']))).toMatch(/--text 1 has a tab and a --text-pair/);
   });

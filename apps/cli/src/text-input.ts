@@ -44,7 +44,8 @@ export function textsDataset(texts: readonly string[], pairs: readonly string[] 
     '(--text)',
     texts.map((t, i) => {
       if (pairs.length > 0) {
-        if (t.includes('\t')) throw new FmnError(`--text ${i + 1} has a tab and a --text-pair; give one of them`);
+        if (t.includes('\t'))
+          throw new FmnError(`--text ${i + 1} has a tab and a --text-pair; give one of them`);
         return { a: t, b: pairs[i], file: '(--text)', line: i + 1 };
       }
       return { ...splitPair(t), file: '(--text)', line: i + 1 };

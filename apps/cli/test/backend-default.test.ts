@@ -13,7 +13,9 @@ describe('the default backend: the fastest that starts, onnxruntime, else tfjs',
 
   it('when onnxruntime cannot start, the tfjs family; --debug says why', async () => {
     // FMN_ORT_THREADS must be a positive integer: onnxruntime refuses to start with 0
-    const r = await fmn(['eval', '--model', two, '--data', data, '--debug'], { env: { FMN_ORT_THREADS: '0' } });
+    const r = await fmn(['eval', '--model', two, '--data', data, '--debug'], {
+      env: { FMN_ORT_THREADS: '0' },
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\(24 examples, tfjs-(node|wasm|cpu)\):/);
     expect(r.stderr).toMatch(/^note: backend onnxruntime unavailable \(.*FMN_ORT_THREADS/m);

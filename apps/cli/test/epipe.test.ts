@@ -32,7 +32,10 @@ function intoClosedPipe(args: string[], readFirst: boolean): Promise<RunResult &
 describe('a reader that closes the pipe early', () => {
   for (const [name, args] of [
     ['inspect', ['inspect', two]],
-    ['predict', ['predict', '--model', two, ...Array.from({ length: 50 }, (_, i) => ['--text', `text ${i}`]).flat()]],
+    [
+      'predict',
+      ['predict', '--model', two, ...Array.from({ length: 50 }, (_, i) => ['--text', `text ${i}`]).flat()],
+    ],
   ] as const) {
     it(`${name}: exits 0 with nothing on stderr`, async () => {
       const r = await intoClosedPipe([...args], false);

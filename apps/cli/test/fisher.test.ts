@@ -261,11 +261,15 @@ describe('fmn fisher --out never destroys an input', () => {
     await cp(model, m, { recursive: true });
     const weights = await readFile(join(m, 'model.safetensors'));
     const refused = async (out: string, message: RegExp, extra: string[] = []) => {
-      const err = userError(await fmn(['fisher', '--model', m, '--data', data, '--samples', '4', '--out', out, ...extra]));
+      const err = userError(
+        await fmn(['fisher', '--model', m, '--data', data, '--samples', '4', '--out', out, ...extra]),
+      );
       expect(err).toContain(out);
       expect(err).toMatch(message);
     };
-    await refused(join(m, 'model.safetensors'), /would replace model\.safetensors, a file of the model/, ['--force']);
+    await refused(join(m, 'model.safetensors'), /would replace model\.safetensors, a file of the model/, [
+      '--force',
+    ]);
     await refused(join(m, 'config.json'), /would replace config\.json, a file of the model/, ['--force']);
     await refused(data, /--out is the data/, ['--force']);
     await refused(m, /--out is the model/, ['--force']);
@@ -275,15 +279,59 @@ describe('fmn fisher --out never destroys an input', () => {
     await writeFile(out, 'an earlier result');
     await refused(out, /--out already exists; add --force to replace it/);
     expect(await readFile(out, 'utf8')).toBe('an earlier result');
-    await ok(['fisher', '--model', m, '--data', data, '--samples', '4', '--backend', 'tfjs', '--out', out, '--force', '--quiet']);
+    await ok([
+      'fisher',
+      '--model',
+      m,
+      '--data',
+      data,
+      '--samples',
+      '4',
+      '--backend',
+      'tfjs',
+      '--out',
+      out,
+      '--force',
+      '--quiet',
+    ]);
     expect((await readTensor(out, 'head')).shape).toEqual([DIMS.layers, DIMS.heads]);
     // a Fisher file inside the model folder is fine: it is not one of the model's files
-    await ok(['fisher', '--model', m, '--data', data, '--samples', '4', '--backend', 'tfjs', '--out', join(m, 'fisher.safetensors'), '--quiet']);
+    await ok([
+      'fisher',
+      '--model',
+      m,
+      '--data',
+      data,
+      '--samples',
+      '4',
+      '--backend',
+      'tfjs',
+      '--out',
+      join(m, 'fisher.safetensors'),
+      '--quiet',
+    ]);
 
     const s0 = join(dir, 'guard-s0.safetensors');
     const s1 = join(dir, 'guard-s1.safetensors');
     for (const [i, f] of [s0, s1].entries()) {
-      await ok(['fisher', '--model', m, '--data', data, '--samples', '4', '--batch-size', '2', '--backend', 'tfjs', '--shard', `${i}/2`, '--out', f, '--quiet']);
+      await ok([
+        'fisher',
+        '--model',
+        m,
+        '--data',
+        data,
+        '--samples',
+        '4',
+        '--batch-size',
+        '2',
+        '--backend',
+        'tfjs',
+        '--shard',
+        `${i}/2`,
+        '--out',
+        f,
+        '--quiet',
+      ]);
     }
     const shard0 = await readFile(s0);
     const err = userError(await fmn(['fisher', 'combine', s0, s1, '--out', s0, '--force']));

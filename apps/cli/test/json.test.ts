@@ -41,7 +41,14 @@ const fisherArgs = (out: string, extra: string[] = []) => [
 describe('--json', () => {
   it('fisher and fisher combine', async () => {
     const f = await json(fisherArgs(join(dir, 'f.safetensors')));
-    expect(f).toMatchObject({ kind: 'mask', model: two, out: join(dir, 'f.safetensors'), examples: 8, shard: null, backend: 'onnxruntime' });
+    expect(f).toMatchObject({
+      kind: 'mask',
+      model: two,
+      out: join(dir, 'f.safetensors'),
+      examples: 8,
+      shard: null,
+      backend: 'onnxruntime',
+    });
     expect(typeof f.seconds).toBe('number');
     const shards = [0, 1].map((i) => join(dir, `s${i}.safetensors`));
     for (const [i, s] of shards.entries()) await ok(fisherArgs(s, ['--shard', `${i}/2`, '--full']));
@@ -63,7 +70,12 @@ describe('--json', () => {
       'f1',
     ]);
     const p = await ok(['predict', '--model', two, '--text', 'good', '--text', 'bad', '--json']);
-    expect(p.trimEnd().split('\n').map((l) => Object.keys(JSON.parse(l) as object))).toEqual([
+    expect(
+      p
+        .trimEnd()
+        .split('\n')
+        .map((l) => Object.keys(JSON.parse(l) as object)),
+    ).toEqual([
       ['label', 'probabilities', 'logits'],
       ['label', 'probabilities', 'logits'],
     ]);
@@ -105,10 +117,23 @@ tasks:
       ['three', 'three.tsv'],
     ] as const) {
       await mkdir(join(zoo, 'data', name), { recursive: true });
-      for (const split of ['train', 'dev']) await copyFile(data(file), join(zoo, 'data', name, `${split}.tsv`));
+      for (const split of ['train', 'dev'])
+        await copyFile(data(file), join(zoo, 'data', name, `${split}.tsv`));
     }
-    await writeFile(join(zoo, 'data', 'tasks.json'), JSON.stringify({ tasks: [{ name: 'two' }, { name: 'three' }] }));
-    const demo = await json(['demo', '--zoo', zoo, '--samples', '4', '--out', join(dir, 'demo-out'), '--quiet']);
+    await writeFile(
+      join(zoo, 'data', 'tasks.json'),
+      JSON.stringify({ tasks: [{ name: 'two' }, { name: 'three' }] }),
+    );
+    const demo = await json([
+      'demo',
+      '--zoo',
+      zoo,
+      '--samples',
+      '4',
+      '--out',
+      join(dir, 'demo-out'),
+      '--quiet',
+    ]);
     expect((demo.tasks as { name: string }[]).map((t) => t.name)).toEqual(['two', 'three']);
     // the demo's eight methods (DEMO_METHODS)
     expect(new Set((demo.merges as { method: string }[]).map((m) => m.method)).size).toBe(8);

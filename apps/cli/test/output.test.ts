@@ -38,7 +38,9 @@ tasks:
     expect(lines).toHaveLength(4);
     expect(lines.filter((l) => /^two fine-tuned: accuracy \d\.\d{4}, f1 \d\.\d{4}$/.test(l))).toHaveLength(1);
     expect(lines.filter((l) => /^three fine-tuned: accuracy \d\.\d{4}$/.test(l))).toHaveLength(1);
-    expect(lines.filter((l) => /^(average|fisher-nodes) two\+three: two \d+\.\d\d, three \d+\.\d\d$/.test(l))).toHaveLength(2);
+    expect(
+      lines.filter((l) => /^(average|fisher-nodes) two\+three: two \d+\.\d\d, three \d+\.\d\d$/.test(l)),
+    ).toHaveLength(2);
     for (const l of lines) {
       expect(l).not.toMatch(/^fmn: /);
       expect(l).not.toMatch(/\x1b|\r|%/);
@@ -50,7 +52,11 @@ tasks:
     () => {
       const tty = execFileSync(
         'script',
-        ['-qec', `"${process.execPath}" "${BIN}" predict --model "${two}" --text a --text b --batch-size 1`, '/dev/null'],
+        [
+          '-qec',
+          `"${process.execPath}" "${BIN}" predict --model "${two}" --text a --text b --batch-size 1`,
+          '/dev/null',
+        ],
         { encoding: 'utf8' },
       );
       // the last frame is followed by an erase-line, not by a newline that would leave it on screen

@@ -33,7 +33,13 @@ function withStdin(args: string[], input: string): Promise<RunResult> {
   });
 }
 
-type Row = { id?: string | number; label?: string; probabilities?: number[]; logits?: number[]; score?: number };
+type Row = {
+  id?: string | number;
+  label?: string;
+  probabilities?: number[];
+  logits?: number[];
+  score?: number;
+};
 const jsonl = (s: string): Row[] =>
   s
     .trimEnd()
@@ -49,8 +55,9 @@ async function tsvColumns(file: string): Promise<string[][]> {
 }
 
 async function id2label(model: string): Promise<Record<string, string>> {
-  return (JSON.parse(await readFile(join(model, 'config.json'), 'utf8')) as { id2label: Record<string, string> })
-    .id2label;
+  return (
+    JSON.parse(await readFile(join(model, 'config.json'), 'utf8')) as { id2label: Record<string, string> }
+  ).id2label;
 }
 
 describe('fmn predict', () => {
@@ -58,8 +65,12 @@ describe('fmn predict', () => {
     const rows = await tsvColumns(data('two.tsv'));
     const unlabelled = join(dir, 'unlabelled.tsv');
     await writeFile(unlabelled, ['id\tsentence', ...rows.map((r, i) => `ex${i}\t${r[0]}`)].join('\n') + '\n');
-    const got = jsonl(await ok(['predict', '--model', two, '--data', unlabelled, '--backend', 'onnxruntime']));
-    const labelled = jsonl(await ok(['predict', '--model', two, '--data', data('two.tsv'), '--backend', 'onnxruntime']));
+    const got = jsonl(
+      await ok(['predict', '--model', two, '--data', unlabelled, '--backend', 'onnxruntime']),
+    );
+    const labelled = jsonl(
+      await ok(['predict', '--model', two, '--data', data('two.tsv'), '--backend', 'onnxruntime']),
+    );
     const names = await id2label(two);
     expect(got).toHaveLength(rows.length);
     got.forEach((r, i) => {
@@ -79,7 +90,10 @@ describe('fmn predict', () => {
     const rows = (await tsvColumns(data('two.tsv'))).slice(0, 3);
     const fromFile = jsonl(await ok(['predict', '--model', two, '--data', data('two.tsv')])).slice(0, 3);
     const fromText = jsonl(await ok(['predict', '--model', two, ...rows.flatMap((r) => ['--text', r[0]])]));
-    const stdin = await withStdin(['predict', '--model', two, '--data', '-'], rows.map((r) => r[0]).join('\n') + '\n');
+    const stdin = await withStdin(
+      ['predict', '--model', two, '--data', '-'],
+      rows.map((r) => r[0]).join('\n') + '\n',
+    );
     expect(stdin.code, stdin.stderr).toBe(0);
     const fromStdin = jsonl(stdin.stdout);
     for (const got of [fromText, fromStdin]) {
@@ -93,7 +107,10 @@ describe('fmn predict', () => {
     const fromFile = jsonl(await ok(['predict', '--model', three, '--data', data('three.tsv')])).slice(0, 2);
     const flags = rows.flatMap((r) => ['--text', r[0], '--text-pair', r[1]]);
     const fromFlags = jsonl(await ok(['predict', '--model', three, ...flags]));
-    const stdin = await withStdin(['predict', '--model', three, '--data', '-'], rows.map((r) => `${r[0]}\t${r[1]}`).join('\n'));
+    const stdin = await withStdin(
+      ['predict', '--model', three, '--data', '-'],
+      rows.map((r) => `${r[0]}\t${r[1]}`).join('\n'),
+    );
     expect(stdin.code, stdin.stderr).toBe(0);
     expect(fromFlags.map((r) => r.logits)).toEqual(fromFile.map((r) => r.logits));
     expect(jsonl(stdin.stdout).map((r) => r.logits)).toEqual(fromFile.map((r) => r.logits));
@@ -101,7 +118,9 @@ describe('fmn predict', () => {
   });
 
   it('a regression head prints {"score"}', async () => {
-    const got = jsonl(await ok(['predict', '--model', reg, '--text', 'good movie', '--text-pair', 'great film']));
+    const got = jsonl(
+      await ok(['predict', '--model', reg, '--text', 'good movie', '--text-pair', 'great film']),
+    );
     expect(got).toHaveLength(1);
     expect(Object.keys(got[0])).toEqual(['score']);
     expect(Number.isFinite(got[0].score)).toBe(true);
@@ -121,20 +140,22 @@ describe('fmn predict', () => {
       await ok(['predict', '--model', two, '--data', input, '--out', out, '--force', '--json']),
     ) as Record<string, unknown>;
     expect(summary).toMatchObject({ out, examples: 2, labels: 2 });
-    expect(userError(await fmn(['predict', '--model', two, '--data', input, '--out', input, '--force']))).toMatch(
-      /in\.tsv: --out is the input data file/,
-    );
+    expect(
+      userError(await fmn(['predict', '--model', two, '--data', input, '--out', input, '--force'])),
+    ).toMatch(/in\.tsv: --out is the input data file/);
     expect(await readFile(input, 'utf8')).toBe('sentence\ngood movie\nawful film\n');
   });
 
   it('usage errors: no texts, --data with --text, --text-pair counts', async () => {
-    expect(userError(await fmn(['predict', '--model', two]))).toMatch(/--data FILE, --data - \(stdin\) or --text/);
-    expect(userError(await fmn(['predict', '--model', two, '--data', data('two.tsv'), '--text', 'x']))).toMatch(
-      /not both/,
+    expect(userError(await fmn(['predict', '--model', two]))).toMatch(
+      /--data FILE, --data - \(stdin\) or --text/,
     );
-    expect(userError(await fmn(['predict', '--model', two, '--text', 'a', '--text', 'b', '--text-pair', 'c']))).toMatch(
-      /one --text-pair per --text/,
-    );
+    expect(
+      userError(await fmn(['predict', '--model', two, '--data', data('two.tsv'), '--text', 'x'])),
+    ).toMatch(/not both/);
+    expect(
+      userError(await fmn(['predict', '--model', two, '--text', 'a', '--text', 'b', '--text-pair', 'c'])),
+    ).toMatch(/one --text-pair per --text/);
   });
 
   const hasScript = spawnSync('script', ['--version']).status === 0;
@@ -143,7 +164,11 @@ describe('fmn predict', () => {
     () => {
       const tty = execFileSync(
         'script',
-        ['-qec', `"${process.execPath}" "${BIN}" predict --model "${two}" --text "good movie" --text "awful film" --quiet`, '/dev/null'],
+        [
+          '-qec',
+          `"${process.execPath}" "${BIN}" predict --model "${two}" --text "good movie" --text "awful film" --quiet`,
+          '/dev/null',
+        ],
         { encoding: 'utf8' },
       );
       const lines = tty.replace(/\r/g, '').trimEnd().split('\n');

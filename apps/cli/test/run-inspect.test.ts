@@ -19,9 +19,19 @@ interface Report {
   merges: {
     method: string;
     tasks: string[];
-    scores: Record<string, { score: number; metrics: Record<string, number>; ci95: [number | null, number | null] }>;
+    scores: Record<
+      string,
+      { score: number; metrics: Record<string, number>; ci95: [number | null, number | null] }
+    >;
   }[];
-  comparisons: { method: string; k: number; baseline: string; delta: number; ci95: [number, number]; significant: boolean }[];
+  comparisons: {
+    method: string;
+    k: number;
+    baseline: string;
+    delta: number;
+    ci95: [number, number];
+    significant: boolean;
+  }[];
   fisher: { task: string; kind: string; cached: boolean; seconds: number; examples: number }[];
   maskFisher: { task: string; head: number[]; layers: number; heads: number }[];
   stages: { stage: string; seconds: number }[];
@@ -98,7 +108,10 @@ describe('fmn run CONFIG', () => {
     ]);
 
     // a 95% interval for every score; each method against average for k = 2 and 3
-    for (const s of [...report.tasks.map((t) => t.finetuned), ...report.merges.flatMap((m) => Object.values(m.scores))])
+    for (const s of [
+      ...report.tasks.map((t) => t.finetuned),
+      ...report.merges.flatMap((m) => Object.values(m.scores)),
+    ])
       expect(s.ci95).toHaveLength(2);
     expect(report.comparisons.map((c) => `${c.method}@${c.k}`)).toEqual(
       report.methods.slice(1).flatMap((m) => [`${m}@2`, `${m}@3`]),

@@ -8,7 +8,11 @@ import { DTYPE_SIZE, numel } from './tensor.js';
 
 /** Files beside the weights that a converted folder keeps (config first, then the tokenizer's). */
 /** The files `convert` copies beside the weights: the configs and every known tokenizer file. */
-export const convertCopiedFiles = (): string[] => ['config.json', 'generation_config.json', ...tokenizerFileNames()];
+export const convertCopiedFiles = (): string[] => [
+  'config.json',
+  'generation_config.json',
+  ...tokenizerFileNames(),
+];
 
 export interface ConvertResult {
   readonly tensors: number;

@@ -25,9 +25,13 @@ describe('regularFileSize', () => {
     symlinkSync('/dev/zero', zero);
     const folder = join(dir, 'folder');
     mkdirSync(folder);
-    await expect(regularFileSize(fifo)).rejects.toThrow(`${fifo}: is a FIFO (named pipe), a regular file was expected`);
+    await expect(regularFileSize(fifo)).rejects.toThrow(
+      `${fifo}: is a FIFO (named pipe), a regular file was expected`,
+    );
     await expect(regularFileSize(zero)).rejects.toThrow(`${zero}: is a device, a regular file was expected`);
-    await expect(regularFileSize(folder)).rejects.toThrow(`${folder}: is a folder, a regular file was expected`);
+    await expect(regularFileSize(folder)).rejects.toThrow(
+      `${folder}: is a folder, a regular file was expected`,
+    );
     await expect(regularFileSize(join(dir, 'vocab.txt'), 3)).rejects.toThrow(
       'is 4 bytes, more than the 3 this kind of file may have',
     );

@@ -21,7 +21,10 @@ function kindOf(st: Awaited<ReturnType<typeof stat>>): string {
  * The size of `path` when it is a regular file (following symlinks), undefined when nothing is
  * there; an FmnError naming the file when it is something else or larger than `maxBytes`.
  */
-export async function regularFileSize(path: string, maxBytes: number = MAX_SMALL_FILE_BYTES): Promise<number | undefined> {
+export async function regularFileSize(
+  path: string,
+  maxBytes: number = MAX_SMALL_FILE_BYTES,
+): Promise<number | undefined> {
   let st;
   try {
     st = await stat(path);

@@ -80,7 +80,23 @@ describe('pipeline: GLUE folder -> labels -> tokenizer -> sample -> batches', ()
     await mkdir(model);
     await writeFile(
       join(model, 'vocab.txt'),
-      ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', '##s', 'play', '##ing', '!', '.'].join('\n'),
+      [
+        '[PAD]',
+        '[UNK]',
+        '[CLS]',
+        '[SEP]',
+        '[MASK]',
+        'the',
+        'cat',
+        'sat',
+        'on',
+        'mat',
+        '##s',
+        'play',
+        '##ing',
+        '!',
+        '.',
+      ].join('\n'),
     );
     const config = { model_type: 'bert', pad_token_id: 0, type_vocab_size: 2, num_labels: 2 };
     const ds = await loadDataset(data);
@@ -92,15 +108,23 @@ describe('pipeline: GLUE folder -> labels -> tokenizer -> sample -> batches', ()
       examples: idx.map((i) => ds.examples[i]!),
       labels: idx.map((i) => labels[i]!),
     });
-    const batches = makeBatches(enc, { batchSize: 2, padTokenId: tok.padTokenId, tokenTypes: tok.usesTokenTypes });
+    const batches = makeBatches(enc, {
+      batchSize: 2,
+      padTokenId: tok.padTokenId,
+      tokenTypes: tok.usesTokenTypes,
+    });
     expect(batches.map((b) => [b.size, b.seqLen])).toEqual([
       [2, 9],
       [1, 7],
     ]);
     // 0: [CLS] the cat sat . [SEP] the cat ##s sat . [SEP] = 12 tokens -> budget 6: a 4, b 5 -> a 3, b 3
     // 1: [CLS] the mat ! [SEP] play ##ing on the mat . [SEP] -> a 3, b 6 -> a 3, b 3
-    expect(Array.from(batches[0]!.inputIds)).toEqual([2, 5, 6, 7, 3, 5, 6, 10, 3, 2, 5, 9, 13, 3, 11, 12, 8, 3]);
-    expect(Array.from(batches[0]!.tokenTypeIds!)).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1]);
+    expect(Array.from(batches[0]!.inputIds)).toEqual([
+      2, 5, 6, 7, 3, 5, 6, 10, 3, 2, 5, 9, 13, 3, 11, 12, 8, 3,
+    ]);
+    expect(Array.from(batches[0]!.tokenTypeIds!)).toEqual([
+      0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1,
+    ]);
     expect(Array.from(batches[0]!.labels!)).toEqual([0, 1]);
     // 2: [CLS] the cat [SEP] the [UNK] [SEP]
     expect(Array.from(batches[1]!.inputIds)).toEqual([2, 5, 6, 3, 5, 1, 3]);

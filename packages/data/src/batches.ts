@@ -22,7 +22,12 @@ export interface EncodeOptions {
   vocabSize?: number;
 }
 
-function checkIds(ids: readonly number[], vocabSize: number | undefined, where: () => string, file: string): void {
+function checkIds(
+  ids: readonly number[],
+  vocabSize: number | undefined,
+  where: () => string,
+  file: string,
+): void {
   if (vocabSize === undefined) return;
   for (let t = 0; t < ids.length; t++) {
     if (ids[t]! >= vocabSize)
@@ -72,7 +77,8 @@ export function encodeExamples(
     checkIds(
       enc.inputIds,
       options.vocabSize,
-      () => `${dataset.unit} ${ex.line}: the tokenizer (${tokenizer.source} in ${tokenizer.dir}) gave an id the model cannot embed`,
+      () =>
+        `${dataset.unit} ${ex.line}: the tokenizer (${tokenizer.source} in ${tokenizer.dir}) gave an id the model cannot embed`,
       ex.file,
     );
     return {
@@ -105,10 +111,12 @@ export interface BatchOptions {
  */
 export function makeBatches(examples: readonly EncodedExample[], options: BatchOptions): Batch[] {
   const { batchSize, padTokenId } = options;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new FmnError(`batch size must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new FmnError(`batch size must be a positive integer, got ${batchSize}`);
   const withLabels = examples.every((e) => e.label !== undefined);
   const order = examples.map((_, i) => i);
-  if (options.bucketing) order.sort((x, y) => examples[x]!.inputIds.length - examples[y]!.inputIds.length || x - y);
+  if (options.bucketing)
+    order.sort((x, y) => examples[x]!.inputIds.length - examples[y]!.inputIds.length || x - y);
   const batches: Batch[] = [];
   for (let start = 0; start < order.length; start += batchSize) {
     const idx = order.slice(start, start + batchSize);

@@ -18,7 +18,10 @@ describe('percentileInterval (linear interpolation between order statistics)', (
     expect(percentileInterval([4, 1, 3, 2], 0.5)).toEqual([1.75, 3.25]);
   });
   it('0..100 at 90%: [5, 95]', () => {
-    const [lo, hi] = percentileInterval(Array.from({ length: 101 }, (_, i) => 100 - i), 0.9);
+    const [lo, hi] = percentileInterval(
+      Array.from({ length: 101 }, (_, i) => 100 - i),
+      0.9,
+    );
     expect(lo).toBeCloseTo(5, 12);
     expect(hi).toBeCloseTo(95, 12);
   });
@@ -109,7 +112,9 @@ describe('PairedBootstrap: replicates and intervals', () => {
     const n = 200;
     const labels = Array.from({ length: n }, () => 1);
     const preds = Array.from({ length: n }, (_, i) => i % 2);
-    const [lo, hi] = percentileInterval(new PairedBootstrap(n, { key: 's' }).replicates(accuracy, preds, labels));
+    const [lo, hi] = percentileInterval(
+      new PairedBootstrap(n, { key: 's' }).replicates(accuracy, preds, labels),
+    );
     expect(lo).toBeLessThan(0.5);
     expect(hi).toBeGreaterThan(0.5);
     const half = 1.96 * Math.sqrt(0.25 / n); // 0.0693
@@ -120,7 +125,8 @@ describe('PairedBootstrap: replicates and intervals', () => {
   it('zero width when every prediction is right (accuracy, F1, Matthews = 1 in every replicate)', () => {
     const y = Array.from({ length: 30 }, (_, i) => i % 2);
     const b = new PairedBootstrap(30, { key: 'z' });
-    for (const m of [accuracy, f1, matthews]) expect(percentileInterval(b.replicates(m, y, y))).toEqual([1, 1]);
+    for (const m of [accuracy, f1, matthews])
+      expect(percentileInterval(b.replicates(m, y, y))).toEqual([1, 1]);
     expect(Array.from(b.scoreReplicates(['accuracy', 'f1'], y, y)).every((v) => v === 1)).toBe(true);
   });
 
@@ -172,7 +178,12 @@ describe('PairedBootstrap: replicates and intervals', () => {
       const reps = b.replicates(metric, p, l);
       for (let r = 0; r < 20; r++) {
         const ix = Array.from(b.indices(r));
-        expect(reps[r]).toBe(metric(ix.map((i) => p[i]!), ix.map((i) => l[i]!)));
+        expect(reps[r]).toBe(
+          metric(
+            ix.map((i) => p[i]!),
+            ix.map((i) => l[i]!),
+          ),
+        );
       }
     }
   });

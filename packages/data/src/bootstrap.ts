@@ -70,7 +70,11 @@ export class PairedBootstrap {
   }
 
   /** `statistic` of every replicate: evaluated on predictions and labels gathered at its indices. */
-  replicates(statistic: (predictions: Values, labels: Values) => number, predictions: Values, labels: Values): Float64Array {
+  replicates(
+    statistic: (predictions: Values, labels: Values) => number,
+    predictions: Values,
+    labels: Values,
+  ): Float64Array {
     if (predictions.length !== this.n || labels.length !== this.n)
       throw new FmnError(
         `bootstrap over ${this.n} examples given ${predictions.length} predictions and ${labels.length} labels`,

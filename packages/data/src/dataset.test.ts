@@ -48,7 +48,7 @@ describe('GLUE TSV layouts', () => {
       'MRPC/dev.tsv',
       'Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n' +
         '1\t1355540\t1355592\tHe said "the foodservice pie business.\tThe "foodservice" pie business\n' +
-        "0\t2029631\t2029565\tMagnarelli said Racicot hated the Iraqi regime.\tHis wife said he was \"100 percent behind George Bush\" and looked forward to ...\n",
+        '0\t2029631\t2029565\tMagnarelli said Racicot hated the Iraqi regime.\tHis wife said he was "100 percent behind George Bush" and looked forward to ...\n',
     );
     const ds = await text(dir);
     expect(ds.task?.name).toBe('mrpc'); // from the folder name
@@ -83,14 +83,22 @@ describe('GLUE TSV layouts', () => {
       'index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\tsentence2_parse\tsentence1\tsentence2\tlabel1\tlabel2\tlabel3\tlabel4\tlabel5\tgold_label\n';
     const row = (i: number, s1: string, s2: string, gold: string) =>
       `${i}\t1\t1e\tgov\t( x )\t( y )\t(ROOT x)\t(ROOT y)\t${s1}\t${s2}\t${gold}\t${gold}\t${gold}\t${gold}\t${gold}\t${gold}\n`;
-    await put('MNLI/train.tsv', header.replace('\tlabel2\tlabel3\tlabel4\tlabel5', '') + '0\t1\t1e\tgov\tx\ty\tx\ty\ta\tb\tneutral\tneutral\n');
+    await put(
+      'MNLI/train.tsv',
+      header.replace('\tlabel2\tlabel3\tlabel4\tlabel5', '') +
+        '0\t1\t1e\tgov\tx\ty\tx\ty\ta\tb\tneutral\tneutral\n',
+    );
     await put(
       'MNLI/dev_matched.tsv',
-      header + row(0, 'The new rights are nice enough', 'Everyone really likes the newest benefits', 'neutral') +
+      header +
+        row(0, 'The new rights are nice enough', 'Everyone really likes the newest benefits', 'neutral') +
         row(1, 'This site includes a list', 'The Government Executive articles', 'contradiction') +
-        row(2, 'uh i don\'t know', 'I like him "a lot"', 'entailment'),
+        row(2, "uh i don't know", 'I like him "a lot"', 'entailment'),
     );
-    await put('MNLI/dev_mismatched.tsv', header + row(0, 'Your contribution helped', 'Your contributions were of no help', 'contradiction'));
+    await put(
+      'MNLI/dev_mismatched.tsv',
+      header + row(0, 'Your contribution helped', 'Your contributions were of no help', 'contradiction'),
+    );
     const dir = join(root, 'MNLI');
     const matched = await text(dir);
     expect(matched.file).toBe(join(dir, 'dev_matched.tsv'));
@@ -222,7 +230,9 @@ describe('CSV, JSONL, Parquet, custom columns', () => {
     const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     const sentenceChunk = meta.row_groups[0]!.columns[0]!.meta_data!;
     expect(sentenceChunk.codec).toBe('SNAPPY');
-    expect(Number(sentenceChunk.total_compressed_size)).toBeLessThan(Number(sentenceChunk.total_uncompressed_size));
+    expect(Number(sentenceChunk.total_compressed_size)).toBeLessThan(
+      Number(sentenceChunk.total_uncompressed_size),
+    );
 
     const ds = await text(dir, { task: 'sst2' });
     expect(ds.format).toBe('parquet');
@@ -246,8 +256,13 @@ describe('errors (FmnError naming the file)', () => {
   it('malformed line gives its line number', async () => {
     const tsv = await put('err/malformed.tsv', 'sentence\tlabel\ngood\t1\nbad line without a tab\nfine\t0\n');
     const e = await fmnError(loadDataset(tsv));
-    expect(e.message).toMatch(/malformed\.tsv: line 3: malformed line, expected 2 tab-separated fields, found 1/);
-    const jsonl = await put('err/malformed.jsonl', '{"sentence": "a", "label": 1}\n{"sentence": "b", "label": \n');
+    expect(e.message).toMatch(
+      /malformed\.tsv: line 3: malformed line, expected 2 tab-separated fields, found 1/,
+    );
+    const jsonl = await put(
+      'err/malformed.jsonl',
+      '{"sentence": "a", "label": 1}\n{"sentence": "b", "label": \n',
+    );
     expect((await fmnError(loadDataset(jsonl))).message).toMatch(/line 2: malformed line, invalid JSON/);
     const csv = await put('err/malformed.csv', 'sentence,label\n"ok",1\n"multi\nline",0\n"unterminated,1\n');
     expect((await fmnError(loadDataset(csv))).message).toMatch(/line 5: unterminated quoted field/);
@@ -265,23 +280,33 @@ describe('errors (FmnError naming the file)', () => {
     const path = await put('err/mnli.tsv', 'sentence1\tsentence2\tgold_label\na\tb\tneutral\n');
     const ds = await loadDataset(path, { task: 'mnli' });
     const e = await fmnError(() => resolveLabels(ds, GENERIC2, { model: 'models/rte' }));
-    expect(e.message).toMatch(/err\/mnli\.tsv: dataset \(task mnli\) has 3 labels but model models\/rte has num_labels 2/);
+    expect(e.message).toMatch(
+      /err\/mnli\.tsv: dataset \(task mnli\) has 3 labels but model models\/rte has num_labels 2/,
+    );
   });
 
   it('an unknown string label names the model labels', async () => {
     const path = await put('err/unknown.tsv', 'sentence\tlabel\na\tpositive\nb\tmaybe\n');
     const ds = await loadDataset(path);
     const cfg = { model_type: 'bert', num_labels: 2, label2id: { negative: 0, positive: 1 } };
-    expect(Array.from(resolveLabels({ ...ds, examples: ds.examples.slice(0, 1) } as typeof ds, cfg))).toEqual([1]);
+    expect(Array.from(resolveLabels({ ...ds, examples: ds.examples.slice(0, 1) } as typeof ds, cfg))).toEqual(
+      [1],
+    );
     const e = await fmnError(() => resolveLabels(ds, cfg));
-    expect(e.message).toMatch(/line 3: label "maybe" is not a label of the model \(num_labels 2; labels: negative, positive\)/);
+    expect(e.message).toMatch(
+      /line 3: label "maybe" is not a label of the model \(num_labels 2; labels: negative, positive\)/,
+    );
   });
 
   it('integer-valued label strings ("1", "1.0") are ids; "1.5" is out of range', async () => {
     const path = await put('err/floaty.csv', 'sentence,label\na,1.0\nb,0\nc,1.5\n');
     const ds = await loadDataset(path);
-    expect(Array.from(resolveLabels({ ...ds, examples: ds.examples.slice(0, 2) } as typeof ds, GENERIC2))).toEqual([1, 0]);
-    expect((await fmnError(() => resolveLabels(ds, GENERIC2))).message).toMatch(/line 4: label "1.5" is not a label/);
+    expect(
+      Array.from(resolveLabels({ ...ds, examples: ds.examples.slice(0, 2) } as typeof ds, GENERIC2)),
+    ).toEqual([1, 0]);
+    expect((await fmnError(() => resolveLabels(ds, GENERIC2))).message).toMatch(
+      /line 4: label "1.5" is not a label/,
+    );
   });
 
   it('empty dataset', async () => {
@@ -321,7 +346,10 @@ describe('example ids', () => {
       ['second', 'x-2'],
     ]);
     const jsonl = await text(
-      await put('ids/b.jsonl', '{"idx": 3, "sentence": "a", "label": 1}\n{"idx": 4, "sentence": "b", "label": 0}\n'),
+      await put(
+        'ids/b.jsonl',
+        '{"idx": 3, "sentence": "a", "label": 1}\n{"idx": 4, "sentence": "b", "label": 0}\n',
+      ),
     );
     expect(jsonl.examples.map((e) => e.id)).toEqual([3, 4]);
     const none = await text(await put('ids/c.tsv', 'sentence\tlabel\na\t1\n'));

@@ -92,7 +92,8 @@ function splitCandidates(split: string, task: TaskPreset | undefined): string[] 
       : ['dev', 'validation', 'dev_matched', 'validation_matched'];
   }
   if (s === 'dev_matched' || s === 'validation_matched') return ['dev_matched', 'validation_matched'];
-  if (s === 'dev_mismatched' || s === 'validation_mismatched') return ['dev_mismatched', 'validation_mismatched'];
+  if (s === 'dev_mismatched' || s === 'validation_mismatched')
+    return ['dev_mismatched', 'validation_mismatched'];
   return [s];
 }
 

@@ -38,10 +38,18 @@ describe.skipIf(!have)('testkit fixture tokenizers', () => {
   for (const arch of ['bert', 'roberta', 'distilbert', 'electra'] as const) {
     it(`${arch}: tokenizer.json and the vocab-file fallback agree`, async () => {
       const dir = join(root, arch);
-      const ck = await testkit.writeCheckpoint(dir, arch, { hidden: 8, heads: 2, layers: 1, intermediate: 8 });
+      const ck = await testkit.writeCheckpoint(dir, arch, {
+        hidden: 8,
+        heads: 2,
+        layers: 1,
+        intermediate: 8,
+      });
       const fallbackDir = join(root, `${arch}-fallback`);
       await mkdir(fallbackDir);
-      const files = arch === 'roberta' ? ['vocab.json', 'merges.txt', 'tokenizer_config.json'] : ['vocab.txt', 'tokenizer_config.json'];
+      const files =
+        arch === 'roberta'
+          ? ['vocab.json', 'merges.txt', 'tokenizer_config.json']
+          : ['vocab.txt', 'tokenizer_config.json'];
       for (const f of files) await copyFile(join(dir, f), join(fallbackDir, f));
       const fromJson = await loadTokenizer(dir, ck.config);
       const fromVocab = await loadTokenizer(fallbackDir, ck.config);
@@ -62,11 +70,29 @@ describe.skipIf(!have)('testkit fixture tokenizers', () => {
       expect(i).toBeGreaterThanOrEqual(0);
       return i;
     };
-    const ck = await testkit.writeCheckpoint(join(root, 'bert-hand'), 'bert', { hidden: 8, heads: 2, layers: 1, intermediate: 8 });
+    const ck = await testkit.writeCheckpoint(join(root, 'bert-hand'), 'bert', {
+      hidden: 8,
+      heads: 2,
+      layers: 1,
+      intermediate: 8,
+    });
     const tok = await loadTokenizer(ck.dir, ck.config);
     // "Cats" -> cat ##s (lower-cased); "zebra" is no word of the vocabulary -> letters z ##e ##b ##r ##a
     expect(tok.encode('The Cats!', 'zebra')).toEqual({
-      inputIds: [id('[CLS]'), id('the'), id('cat'), id('##s'), id('!'), id('[SEP]'), id('z'), id('##e'), id('##b'), id('##r'), id('##a'), id('[SEP]')],
+      inputIds: [
+        id('[CLS]'),
+        id('the'),
+        id('cat'),
+        id('##s'),
+        id('!'),
+        id('[SEP]'),
+        id('z'),
+        id('##e'),
+        id('##b'),
+        id('##r'),
+        id('##a'),
+        id('[SEP]'),
+      ],
       tokenTypeIds: [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1],
     });
   });
@@ -78,11 +104,23 @@ describe.skipIf(!have)('testkit fixture tokenizers', () => {
       expect(i).toBeDefined();
       return i!;
     };
-    const ck = await testkit.writeCheckpoint(join(root, 'roberta-hand'), 'roberta', { hidden: 8, heads: 2, layers: 1, intermediate: 8 });
+    const ck = await testkit.writeCheckpoint(join(root, 'roberta-hand'), 'roberta', {
+      hidden: 8,
+      heads: 2,
+      layers: 1,
+      intermediate: 8,
+    });
     const tok = await loadTokenizer(ck.dir, ck.config);
     // whole words are in the vocabulary with and without the leading-space marker Ġ
     expect(tok.encode('the movie', 'good fun').inputIds).toEqual([
-      id('<s>'), id('the'), id('Ġmovie'), id('</s>'), id('</s>'), id('good'), id('Ġfun'), id('</s>'),
+      id('<s>'),
+      id('the'),
+      id('Ġmovie'),
+      id('</s>'),
+      id('</s>'),
+      id('good'),
+      id('Ġfun'),
+      id('</s>'),
     ]);
     expect(tok.padTokenId).toBe(id('<pad>'));
   });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { accuracy, argmaxRows, averageRanks, f1, matthews, metricsForTask, pearson, spearman } from './metrics.js';
+import {
+  accuracy,
+  argmaxRows,
+  averageRanks,
+  f1,
+  matthews,
+  metricsForTask,
+  pearson,
+  spearman,
+} from './metrics.js';
 
 // predictions / labels: TP at 0 and 3, TN at 1, FP at 2, FN at 4
 const P = [1, 0, 1, 1, 0];
@@ -9,7 +18,8 @@ describe('classification metrics (hand-computed)', () => {
   it('accuracy = 3/5', () => expect(accuracy(P, L)).toBe(0.6));
   it('F1 of class 1 = 2*2 / (2*2 + 1 + 1) = 2/3', () => expect(f1(P, L)).toBeCloseTo(2 / 3, 15));
   it('F1 is 0 without any positive', () => expect(f1([0, 0], [0, 0])).toBe(0));
-  it('Matthews binary = (TP*TN - FP*FN) / sqrt(3*3*2*2) = 1/6', () => expect(matthews(P, L)).toBeCloseTo(1 / 6, 15));
+  it('Matthews binary = (TP*TN - FP*FN) / sqrt(3*3*2*2) = 1/6', () =>
+    expect(matthews(P, L)).toBeCloseTo(1 / 6, 15));
   it('Matthews multiclass: (c*s - sum p_k t_k) / sqrt((s^2 - sum p^2)(s^2 - sum t^2)) = (12 - 5) / 10', () => {
     expect(matthews([0, 1, 2, 2], [0, 1, 1, 2])).toBeCloseTo(0.7, 15);
   });
@@ -45,7 +55,10 @@ describe('metricsForTask', () => {
     expect(m.score).toBeCloseTo((0.6 + 2 / 3) / 2, 14);
   });
   it('CoLA: Matthews only', () => {
-    expect(metricsForTask('CoLA', P, L)).toEqual({ metrics: { matthews: expect.closeTo(1 / 6, 14) as number }, score: expect.closeTo(1 / 6, 14) as number });
+    expect(metricsForTask('CoLA', P, L)).toEqual({
+      metrics: { matthews: expect.closeTo(1 / 6, 14) as number },
+      score: expect.closeTo(1 / 6, 14) as number,
+    });
   });
   it('STS-B: Pearson and Spearman', () => {
     const m = metricsForTask('sts-b', [1, 2, 2, 3, 5], [2, 1, 3, 3, 4]);
@@ -53,7 +66,8 @@ describe('metricsForTask', () => {
     expect(m.metrics.spearman).toBeCloseTo(29 / 38, 14);
   });
   it('SST-2 / MNLI / QNLI / RTE / WNLI: accuracy', () => {
-    for (const t of ['sst2', 'mnli', 'qnli', 'rte', 'wnli']) expect(Object.keys(metricsForTask(t, P, L).metrics)).toEqual(['accuracy']);
+    for (const t of ['sst2', 'mnli', 'qnli', 'rte', 'wnli'])
+      expect(Object.keys(metricsForTask(t, P, L).metrics)).toEqual(['accuracy']);
   });
 });
 

@@ -31,9 +31,14 @@ async function tokenizerDir(vocab: string[]): Promise<string> {
 describe('pre-tokenized input_ids', () => {
   it('rejects strings, fractions, negatives and ids beyond int32, naming the file and line', async () => {
     for (const bad of [['2', 3], [2.5], [-1], [2 ** 31], [2 ** 32 + 134]]) {
-      const file = await jsonl([{ input_ids: [2, 3], label: 0 }, { input_ids: bad, label: 1 }]);
+      const file = await jsonl([
+        { input_ids: [2, 3], label: 0 },
+        { input_ids: bad, label: 1 },
+      ]);
       await expect(loadDataset(file)).rejects.toThrow(new RegExp(`${file}.*line 2|line 2.*${file}`, 's'));
-      await expect(loadDataset(file)).rejects.toThrow(/"input_ids" must be an array of integers 0\.\.2147483647/);
+      await expect(loadDataset(file)).rejects.toThrow(
+        /"input_ids" must be an array of integers 0\.\.2147483647/,
+      );
     }
   });
 
@@ -49,7 +54,10 @@ describe('pre-tokenized input_ids', () => {
   });
 
   it("an id at or above the model's vocabulary size is an error naming the data file, line and position", async () => {
-    const file = await jsonl([{ input_ids: [2, 5, 3], label: 0 }, { input_ids: [2, 6, 3], label: 1 }]);
+    const file = await jsonl([
+      { input_ids: [2, 5, 3], label: 0 },
+      { input_ids: [2, 6, 3], label: 1 },
+    ]);
     const ds = await loadDataset(file);
     const tok = await loadTokenizer(await tokenizerDir(['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'a', 'b', 'c']));
     expect(encodeExamples(ds, tok, { vocabSize: 7 })).toHaveLength(2);
@@ -60,11 +68,13 @@ describe('pre-tokenized input_ids', () => {
       err = e as Error;
     }
     expect(err?.message).toContain(file);
-    expect(err?.message).toMatch(/line 2: token id 6 at position 1 is outside the model's vocabulary \(size 6\)/);
+    expect(err?.message).toMatch(
+      /line 2: token id 6 at position 1 is outside the model's vocabulary \(size 6\)/,
+    );
   });
 });
 
-describe("a tokenizer whose ids the model cannot embed", () => {
+describe('a tokenizer whose ids the model cannot embed', () => {
   it('is an error naming the tokenizer and the data line', async () => {
     const file = join(root, 'text.tsv');
     await writeFile(file, 'sentence\tlabel\na\t0\nc\t1\n');
@@ -73,7 +83,9 @@ describe("a tokenizer whose ids the model cannot embed", () => {
     const dir = await tokenizerDir(['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'a', 'b', 'c']);
     const tok = await loadTokenizer(dir, { model_type: 'bert' });
     expect(() => encodeExamples(ds, tok, { vocabSize: 6 })).toThrow(
-      new RegExp(`line 3: the tokenizer \\(vocab\\.txt in ${dir}\\) gave an id the model cannot embed: token id 6`),
+      new RegExp(
+        `line 3: the tokenizer \\(vocab\\.txt in ${dir}\\) gave an id the model cannot embed: token id 6`,
+      ),
     );
   });
 });

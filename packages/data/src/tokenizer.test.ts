@@ -43,7 +43,7 @@ const BPE_VOCAB: Record<string, number> = {
   e: 6,
   l: 7,
   o: 8,
-  'Ġ': 9,
+  Ġ: 9,
   w: 10,
   r: 11,
   d: 12,
@@ -51,11 +51,11 @@ const BPE_VOCAB: Record<string, number> = {
   ll: 14,
   hell: 15,
   hello: 16,
-  'Ġw': 17,
+  Ġw: 17,
   or: 18,
-  'Ġwor': 19,
-  'Ġworl': 20,
-  'Ġworld': 21,
+  Ġwor: 19,
+  Ġworl: 20,
+  Ġworld: 21,
   '!': 22,
 };
 // merge ranks: earlier lines merge first
@@ -91,7 +91,13 @@ function wordPieceTokenizerJson(postProcessor: unknown): string {
       normalized: false,
       special: true,
     })),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: postProcessor,
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
@@ -107,7 +113,11 @@ function wordPieceTokenizerJson(postProcessor: unknown): string {
 
 const BERT_TEMPLATE = {
   type: 'TemplateProcessing',
-  single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+  single: [
+    { SpecialToken: { id: '[CLS]', type_id: 0 } },
+    { Sequence: { id: 'A', type_id: 0 } },
+    { SpecialToken: { id: '[SEP]', type_id: 0 } },
+  ],
   pair: [
     { SpecialToken: { id: '[CLS]', type_id: 0 } },
     { Sequence: { id: 'A', type_id: 0 } },
@@ -124,15 +134,61 @@ const BERT_TEMPLATE = {
 const ROBERTA_TOKENIZER_JSON = JSON.stringify({
   version: '1.0',
   added_tokens: [
-    { id: 0, content: '<s>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
-    { id: 1, content: '<pad>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
-    { id: 2, content: '</s>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
-    { id: 3, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
-    { id: 4, content: '<mask>', single_word: false, lstrip: true, rstrip: false, normalized: false, special: true },
+    {
+      id: 0,
+      content: '<s>',
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: true,
+      special: true,
+    },
+    {
+      id: 1,
+      content: '<pad>',
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: true,
+      special: true,
+    },
+    {
+      id: 2,
+      content: '</s>',
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: true,
+      special: true,
+    },
+    {
+      id: 3,
+      content: '<unk>',
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: true,
+      special: true,
+    },
+    {
+      id: 4,
+      content: '<mask>',
+      single_word: false,
+      lstrip: true,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    },
   ],
   normalizer: null,
   pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-  post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false },
+  post_processor: {
+    type: 'RobertaProcessing',
+    sep: ['</s>', 2],
+    cls: ['<s>', 0],
+    trim_offsets: true,
+    add_prefix_space: false,
+  },
   decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
   model: {
     type: 'BPE',
@@ -164,7 +220,11 @@ describe('WordPiece (BERT family)', () => {
     ),
     await loadTokenizer(
       await folder('wp-json-bertproc', {
-        'tokenizer.json': wordPieceTokenizerJson({ type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] }),
+        'tokenizer.json': wordPieceTokenizerJson({
+          type: 'BertProcessing',
+          sep: ['[SEP]', 3],
+          cls: ['[CLS]', 2],
+        }),
       }),
       BERT_CONFIG,
     ),
@@ -181,7 +241,10 @@ describe('WordPiece (BERT family)', () => {
 
   it('encodes a single input: [CLS] a [SEP]', async () => {
     for (const t of await cases()) {
-      expect(t.encode('The cats sat!')).toEqual({ inputIds: [2, 5, 6, 10, 7, 13, 3], tokenTypeIds: [0, 0, 0, 0, 0, 0, 0] });
+      expect(t.encode('The cats sat!')).toEqual({
+        inputIds: [2, 5, 6, 10, 7, 13, 3],
+        tokenTypeIds: [0, 0, 0, 0, 0, 0, 0],
+      });
       // unknown word -> [UNK]; accents stripped because lower-casing is on
       expect(t.encode('the dog Café').inputIds).toEqual([2, 5, 1, 14, 3]);
     }
@@ -204,7 +267,9 @@ describe('WordPiece (BERT family)', () => {
         tokenTypeIds: [0, 0, 0, 0, 1, 1, 1, 1],
       });
       // both 6 tokens, budget 5 -> a keeps floor(5/2)=2, b keeps 3
-      expect(t.encode('the cat sat on the mat', 'the cat sat on the mat', 8).inputIds).toEqual([2, 5, 6, 3, 5, 6, 7, 3]);
+      expect(t.encode('the cat sat on the mat', 'the cat sat on the mat', 8).inputIds).toEqual([
+        2, 5, 6, 3, 5, 6, 7, 3,
+      ]);
       // single: budget 4 - 2 = 2
       expect(t.encode('the cat sat on', undefined, 4).inputIds).toEqual([2, 5, 6, 3]);
     }
@@ -218,7 +283,10 @@ describe('WordPiece (BERT family)', () => {
 
   it('follows do_lower_case / strip_accents from tokenizer_config.json', async () => {
     const cased = await loadTokenizer(
-      await folder('wp-cased', { 'vocab.txt': vocabTxt, 'tokenizer_config.json': '{"do_lower_case": false}' }),
+      await folder('wp-cased', {
+        'vocab.txt': vocabTxt,
+        'tokenizer_config.json': '{"do_lower_case": false}',
+      }),
       BERT_CONFIG,
     );
     // "The" is not in the vocabulary when case is kept; "Café" keeps its accent -> [UNK]
@@ -236,8 +304,14 @@ describe('WordPiece (BERT family)', () => {
 
 describe('byte-level BPE (RoBERTa)', () => {
   const cases = async () => [
-    await loadTokenizer(await folder('bpe-files', { 'vocab.json': JSON.stringify(BPE_VOCAB), 'merges.txt': mergesTxt }), ROBERTA_CONFIG),
-    await loadTokenizer(await folder('bpe-json', { 'tokenizer.json': ROBERTA_TOKENIZER_JSON }), ROBERTA_CONFIG),
+    await loadTokenizer(
+      await folder('bpe-files', { 'vocab.json': JSON.stringify(BPE_VOCAB), 'merges.txt': mergesTxt }),
+      ROBERTA_CONFIG,
+    ),
+    await loadTokenizer(
+      await folder('bpe-json', { 'tokenizer.json': ROBERTA_TOKENIZER_JSON }),
+      ROBERTA_CONFIG,
+    ),
   ];
 
   it('encodes a single input: <s> a </s>', async () => {
@@ -255,7 +329,10 @@ describe('byte-level BPE (RoBERTa)', () => {
   it('encodes a pair: <s> a </s></s> b </s>, b without a prefix space', async () => {
     for (const t of await cases()) {
       // "world" at the start of b has no space: w, or, l, d
-      expect(t.encode('hello', 'world')).toEqual({ inputIds: [0, 16, 2, 2, 10, 18, 7, 12, 2], tokenTypeIds: [0, 0, 0, 0, 0, 0, 0, 0, 0] });
+      expect(t.encode('hello', 'world')).toEqual({
+        inputIds: [0, 16, 2, 2, 10, 18, 7, 12, 2],
+        tokenTypeIds: [0, 0, 0, 0, 0, 0, 0, 0, 0],
+      });
       // 4 specials, budget 2: each keeps 1
       expect(t.encode('hello world', 'hello world', 6).inputIds).toEqual([0, 16, 2, 2, 16, 2]);
     }

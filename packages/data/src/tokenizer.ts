@@ -91,14 +91,16 @@ async function exists(path: string): Promise<boolean> {
  */
 export function configUsesTokenTypes(config: HfConfig, byteLevelBpe = false): boolean {
   const conventions =
-    registeredTokenizerConventions(config) ?? (byteLevelBpe ? BYTE_LEVEL_BPE_CONVENTIONS : WORDPIECE_CONVENTIONS);
+    registeredTokenizerConventions(config) ??
+    (byteLevelBpe ? BYTE_LEVEL_BPE_CONVENTIONS : WORDPIECE_CONVENTIONS);
   return conventions.usesTokenTypes(config);
 }
 
 /** A special token entry of tokenizer_config.json: a string or a serialized AddedToken. */
 function tokenString(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as Json).content === 'string') return (v as Json).content as string;
+  if (v && typeof v === 'object' && typeof (v as Json).content === 'string')
+    return (v as Json).content as string;
   return undefined;
 }
 
@@ -121,7 +123,8 @@ export class TextTokenizer {
   /** Special tokens added to a single input (`pair` false) or a pair. */
   numSpecialTokens(pair: boolean): number {
     let n = 0;
-    for (const p of pair ? this.template.pair : this.template.single) if (p.kind === 'special') n += p.ids.length;
+    for (const p of pair ? this.template.pair : this.template.single)
+      if (p.kind === 'special') n += p.ids.length;
     return n;
   }
 
@@ -173,7 +176,11 @@ export class TextTokenizer {
  * max(n1, budget - n1); if that still exceeds the budget, the first input keeps floor(budget/2)
  * and the second ceil(budget/2). Single inputs are cut to the budget. Tokens are cut at the end.
  */
-export function truncateLongestFirst(a: number[], b: number[] | undefined, budget: number): [number[], number[]] {
+export function truncateLongestFirst(
+  a: number[],
+  b: number[] | undefined,
+  budget: number,
+): [number[], number[]] {
   if (b === undefined) return [a.length > budget ? a.slice(0, budget) : a, []];
   if (a.length + b.length <= budget) return [a, b];
   let n1 = a.length;
@@ -191,7 +198,8 @@ export function truncateLongestFirst(a: number[], b: number[] | undefined, budge
 
 function idOf(tok: Tokenizer, token: string, dir: string): number {
   const id = tok.token_to_id(token);
-  if (id === undefined) throw new FmnError(`special token ${JSON.stringify(token)} is not in the vocabulary`, dir);
+  if (id === undefined)
+    throw new FmnError(`special token ${JSON.stringify(token)} is not in the vocabulary`, dir);
   return id;
 }
 
@@ -201,7 +209,10 @@ function templateFromPostProcessor(pp: unknown, dir: string): SpecialTemplate | 
   const p = pp as Json;
   const special = (entry: unknown, typeId: number): TemplatePiece => {
     if (!Array.isArray(entry) || typeof entry[1] !== 'number') {
-      throw new FmnError('tokenizer.json post_processor: malformed special token entry', join(dir, 'tokenizer.json'));
+      throw new FmnError(
+        'tokenizer.json post_processor: malformed special token entry',
+        join(dir, 'tokenizer.json'),
+      );
     }
     return { kind: 'special', ids: [entry[1]], typeId };
   };
@@ -281,7 +292,9 @@ export function wordPieceTokenizerJson(vocabText: string, tokConfig: Json, s: Sp
   lines.forEach((t, i) => {
     vocab[t] = i;
   });
-  const specials = [s.pad, s.unk, s.cls, s.sep, s.mask].filter((t, i, all) => Object.hasOwn(vocab, t) && all.indexOf(t) === i);
+  const specials = [s.pad, s.unk, s.cls, s.sep, s.mask].filter(
+    (t, i, all) => Object.hasOwn(vocab, t) && all.indexOf(t) === i,
+  );
   const lowercase = typeof tokConfig.do_lower_case === 'boolean' ? tokConfig.do_lower_case : true;
   const stripAccents = typeof tokConfig.strip_accents === 'boolean' ? tokConfig.strip_accents : null;
   return {
@@ -316,12 +329,19 @@ export function wordPieceTokenizerJson(vocabText: string, tokConfig: Json, s: Sp
 }
 
 /** tokenizer.json equivalent of RoBERTa's `vocab.json` + `merges.txt` (transformers' RobertaConverter). */
-export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, mergesText: string, tokConfig: Json, s: SpecialStrings): Json {
+export function byteLevelBpeTokenizerJson(
+  vocab: Record<string, number>,
+  mergesText: string,
+  tokConfig: Json,
+  s: SpecialStrings,
+): Json {
   const merges = mergesText
     .split('\n')
     .map((l) => l.replace(/\r$/, ''))
     .filter((l) => l.trim() !== '' && !l.startsWith('#version'));
-  const specials = [s.cls, s.pad, s.sep, s.unk, s.mask].filter((t, i, all) => Object.hasOwn(vocab, t) && all.indexOf(t) === i);
+  const specials = [s.cls, s.pad, s.sep, s.unk, s.mask].filter(
+    (t, i, all) => Object.hasOwn(vocab, t) && all.indexOf(t) === i,
+  );
   const addPrefixSpace = tokConfig.add_prefix_space === true;
   return {
     version: '1.0',
@@ -335,7 +355,12 @@ export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, mergesT
       special: true,
     })),
     normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: true, use_regex: true },
+    pre_tokenizer: {
+      type: 'ByteLevel',
+      add_prefix_space: addPrefixSpace,
+      trim_offsets: true,
+      use_regex: true,
+    },
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
@@ -360,7 +385,11 @@ export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, mergesT
 export async function loadTokenizer(modelDir: string, config: HfConfig = {}): Promise<TextTokenizer> {
   const tokConfigPath = join(modelDir, 'tokenizer_config.json');
   const tokConfig: Json = (await exists(tokConfigPath))
-    ? checkJsonObject(await readJsonFile(tokConfigPath, 'tokenizer config'), tokConfigPath, 'tokenizer_config.json')
+    ? checkJsonObject(
+        await readJsonFile(tokConfigPath, 'tokenizer config'),
+        tokConfigPath,
+        'tokenizer_config.json',
+      )
     : {};
   const mapPath = join(modelDir, 'special_tokens_map.json');
   const specialMap: Json = (await exists(mapPath))
@@ -376,7 +405,8 @@ export async function loadTokenizer(modelDir: string, config: HfConfig = {}): Pr
     file = join(modelDir, 'tokenizer.json');
     json = checkTokenizerJson(await readJsonFile(file, 'tokenizer'), file);
     source = 'tokenizer.json';
-    if (!registered && (json.model as Json | undefined)?.type === 'BPE') conventions = BYTE_LEVEL_BPE_CONVENTIONS;
+    if (!registered && (json.model as Json | undefined)?.type === 'BPE')
+      conventions = BYTE_LEVEL_BPE_CONVENTIONS;
   } else if (await exists(join(modelDir, 'vocab.txt'))) {
     file = join(modelDir, 'vocab.txt');
     const s = specialStrings(conventions.specialTokens, tokConfig, specialMap);
@@ -393,7 +423,10 @@ export async function loadTokenizer(modelDir: string, config: HfConfig = {}): Pr
     json = byteLevelBpeTokenizerJson(vocab, await readTextFile(join(modelDir, 'merges.txt')), tokConfig, s);
     source = 'vocab.json+merges.txt';
   } else {
-    throw new FmnError('no tokenizer found: expected tokenizer.json, vocab.txt, or vocab.json + merges.txt', modelDir);
+    throw new FmnError(
+      'no tokenizer found: expected tokenizer.json, vocab.txt, or vocab.json + merges.txt',
+      modelDir,
+    );
   }
   json.added_tokens ??= [];
 

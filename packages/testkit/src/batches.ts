@@ -49,7 +49,14 @@ export function padBatch(batch: Batch, extra: number, padTokenId: number): Batch
     mask.set(batch.attentionMask.subarray(b * T, b * T + T), b * T2);
     types?.set(batch.tokenTypeIds!.subarray(b * T, b * T + T), b * T2);
   }
-  return { size: B, seqLen: T2, inputIds: ids, attentionMask: mask, tokenTypeIds: types, labels: batch.labels };
+  return {
+    size: B,
+    seqLen: T2,
+    inputIds: ids,
+    attentionMask: mask,
+    tokenTypeIds: types,
+    labels: batch.labels,
+  };
 }
 
 /** Example `i` of a batch as a batch of one (same padding). */

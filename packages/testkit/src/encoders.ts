@@ -45,7 +45,11 @@ export function randomEncoder(flavour: Flavour, options: RandomEncoderOptions = 
   const param = (name: string, shape: number[], kind: 'w' | 'b' | 'ln-w' | 'ln-b' = 'w'): Param => {
     const n = shape.reduce((a, b) => a * b, 1);
     const data =
-      kind === 'ln-w' ? rng.normals(n, 0.1, 1) : kind === 'ln-b' || kind === 'b' ? rng.normals(n, 0.1) : rng.normals(n, std);
+      kind === 'ln-w'
+        ? rng.normals(n, 0.1, 1)
+        : kind === 'ln-b' || kind === 'b'
+          ? rng.normals(n, 0.1)
+          : rng.normals(n, std);
     return { name, shape, data };
   };
   const linear = (name: string, out: number, inp: number): Linear => ({
@@ -67,7 +71,9 @@ export function randomEncoder(flavour: Flavour, options: RandomEncoderOptions = 
     norm: norm(`${emb}.LayerNorm`, E),
     project: flavour === 'electra' && E !== Hd ? linear(`${prefix}embeddings_project`, Hd, E) : undefined,
     positionIds:
-      flavour === 'roberta' ? ({ kind: 'padding-offset', padTokenId } as const) : ({ kind: 'absolute' } as const),
+      flavour === 'roberta'
+        ? ({ kind: 'padding-offset', padTokenId } as const)
+        : ({ kind: 'absolute' } as const),
   };
   const layers = Array.from({ length: L }, (_, l) => {
     if (distil) {
@@ -109,7 +115,10 @@ export function randomEncoder(flavour: Flavour, options: RandomEncoderOptions = 
               { linear: linear('classifier', numLabels, Hd), activation: 'identity' },
             ]
           : [
-              { linear: linear('classifier.dense', Hd, Hd), activation: flavour === 'electra' ? 'gelu' : 'tanh' },
+              {
+                linear: linear('classifier.dense', Hd, Hd),
+                activation: flavour === 'electra' ? 'gelu' : 'tanh',
+              },
               { linear: linear('classifier.out_proj', numLabels, Hd), activation: 'identity' },
             ];
     head = { kind: 'classification', numLabels, steps };

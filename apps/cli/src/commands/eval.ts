@@ -54,7 +54,11 @@ export async function evaluateModel(
 function commonDataOptions(cmd: Command, split: string): Command {
   return runtimeOptions(
     cmd
-      .requiredOption('--model <dir>', 'fine-tuned HuggingFace model folder, or org/name[@revision] from the hub cache', modelDir)
+      .requiredOption(
+        '--model <dir>',
+        'fine-tuned HuggingFace model folder, or org/name[@revision] from the hub cache',
+        modelDir,
+      )
       .requiredOption('--data <file>', 'a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder'),
     split,
   );

@@ -88,7 +88,9 @@ async function writeTokenizerFiles(m: OpenedModel, dir: string): Promise<void> {
   const modelType = typeof m.config.model_type === 'string' ? m.config.model_type : '';
   const conventions =
     registeredTokenizerConventions(m.config) ??
-    ((await regularFileSize(join(m.dir, 'vocab.json'))) !== undefined ? BYTE_LEVEL_BPE_CONVENTIONS : WORDPIECE_CONVENTIONS);
+    ((await regularFileSize(join(m.dir, 'vocab.json'))) !== undefined
+      ? BYTE_LEVEL_BPE_CONVENTIONS
+      : WORDPIECE_CONVENTIONS);
   const roberta = conventions.template === 'roberta';
   const tokConfig = (await readIfPresent(join(dir, 'tokenizer_config.json'), 'tokenizer config')) ?? {};
   const specialMap = (await readIfPresent(join(dir, 'special_tokens_map.json'), 'special tokens map')) ?? {};

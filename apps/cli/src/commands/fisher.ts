@@ -280,7 +280,8 @@ export async function combineFisher(
     try {
       shard = md.shard ? parseShard(md.shard) : undefined;
     } catch (e) {
-      if (e instanceof FmnError) throw new FmnError(`invalid "shard" metadata ${JSON.stringify(md.shard)}`, p);
+      if (e instanceof FmnError)
+        throw new FmnError(`invalid "shard" metadata ${JSON.stringify(md.shard)}`, p);
       throw e;
     }
     files.push({ path: p, metadata: md, shard });

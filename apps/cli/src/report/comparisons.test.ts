@@ -38,7 +38,9 @@ describe('comparison wording', () => {
     expect(noiseLine(k2)).toBe(
       'Beyond noise: fisher-nodes beats average; ties and task-arithmetic lose to average. Within noise: fisher.',
     );
-    expect(noiseLine([c('fisher', 2, 0.002, -0.003, 0.007)])).toMatch(/^No method differs from average beyond noise/);
+    expect(noiseLine([c('fisher', 2, 0.002, -0.003, 0.007)])).toMatch(
+      /^No method differs from average beyond noise/,
+    );
     expect(noiseLine([])).toBe('No method was compared with average.');
   });
 

@@ -7,7 +7,12 @@ import type { Interval, Report, ReportComparison, ReportTableIntervals, Score } 
 const TASKS = ['alpha', 'beta', 'gamma'];
 const METHODS = ['average', 'fisher-nodes', 'ties'];
 
-const sc = (score: number, ci: Interval): Score => ({ metrics: { accuracy: score }, score, examples: 100, ci95: ci });
+const sc = (score: number, ci: Interval): Score => ({
+  metrics: { accuracy: score },
+  score,
+  examples: 100,
+  ci95: ci,
+});
 
 /** A report of three tasks merged in pairs with three methods; scores chosen by hand. */
 function report(comparisons: ReportComparison[]): Report {
@@ -21,13 +26,20 @@ function report(comparisons: ReportComparison[]): Report {
     METHODS.map((method) => ({
       method,
       tasks,
-      scores: Object.fromEntries(tasks.map((t) => [t, sc(base[method]!, [base[method]! - 0.05, base[method]! + 0.05])])),
+      scores: Object.fromEntries(
+        tasks.map((t) => [t, sc(base[method]!, [base[method]! - 0.05, base[method]! + 0.05])]),
+      ),
       seconds: 0.1,
     })),
   );
   const tableIntervals: ReportTableIntervals[] = ['fine-tuned', ...METHODS].map((row) => {
     const v = row === 'fine-tuned' ? 0.8 : base[row]!;
-    return { k: 2, row, tasks: Object.fromEntries(TASKS.map((t) => [t, [v - 0.04, v + 0.04]])), average: [v - 0.02, v + 0.02] };
+    return {
+      k: 2,
+      row,
+      tasks: Object.fromEntries(TASKS.map((t) => [t, [v - 0.04, v + 0.04]])),
+      average: [v - 0.02, v + 0.02],
+    };
   });
   return {
     format: 'fmn-report',
@@ -89,7 +101,12 @@ describe('report.html', () => {
     expect(plots[0]).toContain('data-k="2"');
     for (const t of TASKS) {
       for (const m of METHODS) {
-        const w = html.match(new RegExp(`class="whisker" data-task="${t}" data-method="${m}" x1="[\\d.]+" x2="[\\d.]+" y1="([\\d.]+)" y2="([\\d.]+)"`, 'g'));
+        const w = html.match(
+          new RegExp(
+            `class="whisker" data-task="${t}" data-method="${m}" x1="[\\d.]+" x2="[\\d.]+" y1="([\\d.]+)" y2="([\\d.]+)"`,
+            'g',
+          ),
+        );
         expect(w, `${t} / ${m}`).toHaveLength(1);
       }
       expect(html.match(new RegExp(`class="finetuned" data-task="${t}"`, 'g'))).toHaveLength(1);
@@ -100,7 +117,9 @@ describe('report.html', () => {
 
   it('draws whiskers to scale: a wider interval is a longer whisker; higher scores sit higher', () => {
     const len = (t: string, m: string) => {
-      const [, y1, y2] = new RegExp(`class="whisker" data-task="${t}" data-method="${m}" x1="[\\d.]+" x2="[\\d.]+" y1="([\\d.]+)" y2="([\\d.]+)"`).exec(html)!;
+      const [, y1, y2] = new RegExp(
+        `class="whisker" data-task="${t}" data-method="${m}" x1="[\\d.]+" x2="[\\d.]+" y1="([\\d.]+)" y2="([\\d.]+)"`,
+      ).exec(html)!;
       return { lo: Number(y1), hi: Number(y2) };
     };
     // task cells: +/- 0.04; the average column: +/- 0.02
@@ -118,13 +137,17 @@ describe('report.html', () => {
     );
     const none = renderHtml(report([cmp('fisher-nodes', 0.01, -0.01, 0.03), cmp('ties', 0.0, -0.02, 0.02)]));
     expect(none).toMatch(/Verdict\.<\/strong> No method differs from average beyond noise/);
-    expect(none).toContain('<p class="noise">No method differs from average beyond noise (every 95% interval');
+    expect(none).toContain(
+      '<p class="noise">No method differs from average beyond noise (every 95% interval',
+    );
   });
 
   it('scores with ± half-widths; the comparison table and the beyond-noise line per k', () => {
     // the alpha cell of fisher-nodes: 62.00 with [58, 66] -> ±4.00
     expect(html).toContain('<td class="n" data-best>62.00 <span class="pm">±4.00</span></td>');
-    expect(html).toContain('<p class="noise">Beyond noise: fisher-nodes beats average; ties loses to average.</p>');
+    expect(html).toContain(
+      '<p class="noise">Beyond noise: fisher-nodes beats average; ties loses to average.</p>',
+    );
     expect(html).toContain('<td class="n">+2.00</td><td class="n">[+0.50, +3.50]</td><td>beats</td>');
   });
 
@@ -142,15 +165,22 @@ describe('report.html', () => {
     expect(own).toHaveLength(3);
     expect(shared).toHaveLength(3);
     // the legend's top label of each head heatmap: its own maximum (4, 40, 400) or the shared one (400)
-    const tops = [...html.matchAll(/<figure class="(own|shared)">.*?head Fisher.*?<text x="[\d.]+" y="38" class="l">([^<]+)<\/text>/g)].map(
-      (m) => `${m[1]} ${m[2]}`,
-    );
+    const tops = [
+      ...html.matchAll(
+        /<figure class="(own|shared)">.*?head Fisher.*?<text x="[\d.]+" y="38" class="l">([^<]+)<\/text>/g,
+      ),
+    ].map((m) => `${m[1]} ${m[2]}`);
     expect(tops).toEqual(['own 4', 'own 40', 'own 400', 'shared 400', 'shared 400', 'shared 400']);
   });
 
   it('a heatmap is wide enough for its title', () => {
     const title = 'a-task-with-a-long-name: neuron Fisher quantiles per layer (3072 neurons)';
-    const svg = svgHeatmap([1, 2, 3, 4], 2, 2, { title, rowLabel: (r) => `L${r}`, colLabel: (c) => `h${c}`, xTitle: 'x' });
+    const svg = svgHeatmap([1, 2, 3, 4], 2, 2, {
+      title,
+      rowLabel: (r) => `L${r}`,
+      colLabel: (c) => `h${c}`,
+      xTitle: 'x',
+    });
     const width = Number(/width="(\d+)"/.exec(svg)![1]);
     // 12px bold sans-serif is at most ~7.2 px a character
     expect(width).toBeGreaterThanOrEqual(4 + title.length * 7.2);

@@ -27,7 +27,9 @@ describe('runIntervals', () => {
 
   it('a fine-tuned interval is the percentile interval of the task-keyed bootstrap, whatever the other tasks', () => {
     const iv = runIntervals(tasks, [], ['average']);
-    const direct = percentileInterval(new PairedBootstrap(N, { key: 'a' }).scoreReplicates(['accuracy'], most.predictions, most.labels));
+    const direct = percentileInterval(
+      new PairedBootstrap(N, { key: 'a' }).scoreReplicates(['accuracy'], most.predictions, most.labels),
+    );
     expect(iv.finetuned.a).toEqual(direct);
     expect(iv.finetuned.a[0]).toBeLessThan(0.9);
     expect(iv.finetuned.a[1]).toBeGreaterThan(0.9);
@@ -37,7 +39,10 @@ describe('runIntervals', () => {
   });
 
   it('a method identical to average: delta 0 with the zero-width interval [0, 0], not significant', () => {
-    const merges = [merge('average', ['a', 'b'], () => half), merge('copy', ['a', 'b'], () => acc((i) => i % 4 < 2))];
+    const merges = [
+      merge('average', ['a', 'b'], () => half),
+      merge('copy', ['a', 'b'], () => acc((i) => i % 4 < 2)),
+    ];
     const iv = runIntervals(tasks, merges, ['average', 'copy']);
     expect(iv.comparisons).toEqual([
       { method: 'copy', baseline: 'average', k: 2, delta: 0, ci95: [0, 0], significant: false, pairs: 2 },
@@ -62,7 +67,10 @@ describe('runIntervals', () => {
   it('paired: one example right under average and wrong under the method moves every replicate by -count/(2N)', () => {
     const worse = acc((i) => i !== 0 && i % 4 < 2);
     const almost = acc((i) => i % 4 < 2);
-    const merges = [merge('average', ['a', 'b'], () => half), merge('w', ['a', 'b'], (t) => (t === 'a' ? worse : almost))];
+    const merges = [
+      merge('average', ['a', 'b'], () => half),
+      merge('w', ['a', 'b'], (t) => (t === 'a' ? worse : almost)),
+    ];
     const [c] = runIntervals(tasks, merges, ['average', 'w']).comparisons;
     expect(c!.delta).toBeCloseTo(-1 / (2 * N), 14);
     // example 0 is missing from about 37% of resamples: the upper end is exactly 0

@@ -94,7 +94,8 @@ export function runIntervals(
     const reps: Record<string, Float64Array> = {};
     for (const t of m.tasks) {
       const e = m.evals[t];
-      if (!e) throw new FmnError(`the ${m.method} merge of ${m.tasks.join(' + ')} has no evaluation of "${t}"`);
+      if (!e)
+        throw new FmnError(`the ${m.method} merge of ${m.tasks.join(' + ')} has no evaluation of "${t}"`);
       reps[t] = replicatesOf(t, e, `the ${m.method} merge of ${m.tasks.join(' + ')}`);
     }
     return reps;
@@ -118,7 +119,9 @@ export function runIntervals(
   for (const k of ks) {
     tableIntervals.push(ftRow(k));
     for (const method of methods) {
-      const ms = merges.map((m, i) => ({ m, reps: mergeReps[i]! })).filter((x) => x.m.method === method && x.m.tasks.length === k);
+      const ms = merges
+        .map((m, i) => ({ m, reps: mergeReps[i]! }))
+        .filter((x) => x.m.method === method && x.m.tasks.length === k);
       if (!ms.length) continue;
       const cells = new Map<string, Float64Array>();
       for (const t of taskNames) {

@@ -38,7 +38,8 @@ export function niceTicks(lo: number, hi: number): number[] {
   return out;
 }
 
-const fin = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v);
+const fin = (v: number | null | undefined): v is number =>
+  v !== null && v !== undefined && Number.isFinite(v);
 const n1 = (v: number) => Number(v.toFixed(1));
 const pts = (v: number) => (100 * v).toFixed(2);
 
@@ -124,7 +125,8 @@ export function svgScoresPlot(t: SummaryTable, tasks: readonly string[]): string
   );
   groups.forEach((g, gi) => {
     const x0 = LEFT + gi * gw;
-    if (gi > 0) parts.push(`<line x1="${n1(x0)}" x2="${n1(x0)}" y1="${top}" y2="${bottom}" stroke="#f0f0f0"/>`);
+    if (gi > 0)
+      parts.push(`<line x1="${n1(x0)}" x2="${n1(x0)}" y1="${top}" y2="${bottom}" stroke="#f0f0f0"/>`);
     parts.push(
       `<text x="${n1(x0 + gw / 2)}" y="${bottom + 16}" class="l g" text-anchor="middle">${esc(truncate(g, gw - 4))}<title>${esc(g)}</title></text>`,
     );
@@ -149,7 +151,9 @@ export function svgScoresPlot(t: SummaryTable, tasks: readonly string[]): string
       const x = n1(x0 + gw * 0.1 + (mi + 0.5) * step);
       const c = colours.get(m.label)!;
       const tip = `${m.label} on ${g}: ${pts(v)}${ci && fin(ci[0]) ? ` [${pts(ci[0])}, ${pts(ci[1])}]` : ''}`;
-      const mark: string[] = [`<g data-task="${esc(g)}" data-method="${esc(m.label)}"><title>${esc(tip)}</title>`];
+      const mark: string[] = [
+        `<g data-task="${esc(g)}" data-method="${esc(m.label)}"><title>${esc(tip)}</title>`,
+      ];
       if (ci && fin(ci[0]) && fin(ci[1])) {
         const cap = Math.min(4, step / 3);
         mark.push(
@@ -158,7 +162,9 @@ export function svgScoresPlot(t: SummaryTable, tasks: readonly string[]): string
           `<line x1="${n1(x - cap)}" x2="${n1(x + cap)}" y1="${y(ci[1])}" y2="${y(ci[1])}" stroke="${c}" stroke-width="1.5"/>`,
         );
       }
-      mark.push(`<circle cx="${x}" cy="${y(v)}" r="${Math.min(3.5, step / 2.5).toFixed(1)}" fill="${c}"/></g>`);
+      mark.push(
+        `<circle cx="${x}" cy="${y(v)}" r="${Math.min(3.5, step / 2.5).toFixed(1)}" fill="${c}"/></g>`,
+      );
       parts.push(mark.join(''));
     });
   });
