@@ -22,29 +22,21 @@ import {
 } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { dataHash, modelHash } from '../hash.js';
-import { parseIntOption, parseSamples } from '../options.js';
-import { backendOption, batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
+import { batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
 import { progressBar, type ProgressOptions } from '../progress.js';
 import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
 import { VERSION } from '../version.js';
 import { checkFisherSupport, fileConvention } from '../fisher-convention.js';
-import { modelDir } from '../model-path.js';
+import {
+  addSampleOptions,
+  addTokenOptions,
+  sampledDataSettings,
+  type SampledDataSettings,
+} from '../sampled-data.js';
 
-export interface FisherSettings {
-  model: string;
-  data: string;
-  task?: string;
-  split?: string;
-  backend?: string;
-  samples: number | 'all';
-  batchSize: number;
-  seed: number;
+export interface FisherSettings extends SampledDataSettings {
   convention: FisherConvention;
-  maxLength?: number;
-  shard?: Shard;
   full: boolean;
-  /** tokenizer folder (default: the model's) */
-  tokenizer?: string;
 }
 
 export interface FisherResult {
@@ -328,46 +320,22 @@ export function registerFisher(program: Command): void {
     .description(
       'Compute the mask Fisher of a fine-tuned model (docs/method.md §3: float32 tensors head [L, H] and ' +
         'neuron [L, I], sums over the sampled examples), or with --full the full diagonal Fisher (section 4).',
+    );
+  addSampleOptions(fisher, {
+    data: 'data (required; labelled unless --convention model): a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder',
+    task: 'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)',
+  }).addOption(
+    new Option(
+      '--convention <c>',
+      "batch: sum over batches of squared batch-mean gradients; example: sum over examples; model: the model's own labels, sum over examples and classes of p(c|x) (d log p(c|x)/dm)^2, no data labels needed (with --full: example or model)",
     )
-    .option(
-      '--model <dir>',
-      'fine-tuned HuggingFace model folder or hub-cache org/name[@revision] (required)',
-      modelDir,
-    )
-    .option(
-      '--data <file>',
-      'data (required; labelled unless --convention model): a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder',
-    )
-    .option(
-      '--task <name>',
-      'GLUE task preset for the data columns, labels and metrics (sst2, mrpc, mnli, stsb, ...)',
-    )
-    .option('--split <name>', 'for a task folder: the split to read', 'train')
-    .addOption(backendOption())
-    .option(
-      '--samples <n|all>',
-      'examples to draw with the seeded RNG, or "all" (every example, file order)',
-      parseSamples,
-      128 as number | 'all',
-    )
-    .option('--batch-size <n>', 'examples per batch', (v) => parseIntOption('--batch-size', v, 1), 32)
-    .option('--seed <n>', 'seed of the example draw', (v) => parseIntOption('--seed', v), 0)
-    .addOption(
-      new Option(
-        '--convention <c>',
-        "batch: sum over batches of squared batch-mean gradients; example: sum over examples; model: the model's own labels, sum over examples and classes of p(c|x) (d log p(c|x)/dm)^2, no data labels needed (with --full: example or model)",
-      )
-        .choices(['batch', 'example', 'model'])
-        .default('batch'),
-    )
-    .option('--max-length <n>', "truncate inputs to n tokens (default: min(128, the model's limit))", (v) =>
-      parseIntOption('--max-length', v, 2),
-    )
-    .option(
-      '--tokenizer <dir>',
-      "take the tokenizer from this folder or hub-cache org/name (e.g. the base model's); pre-tokenized data needs none",
-      modelDir,
-    )
+      .choices(['batch', 'example', 'model'])
+      .default('batch'),
+  );
+  addTokenOptions(
+    fisher,
+    "take the tokenizer from this folder or hub-cache org/name (e.g. the base model's); pre-tokenized data needs none",
+  )
     .option(
       '--shard <i/n>',
       'compute only shard i of n (0-based): the sampled examples are cut into batches, and shard i takes the i-th of n contiguous runs of batches; `fmn fisher combine` sums the shards into exactly the unsharded Fisher',
@@ -384,35 +352,10 @@ export function registerFisher(program: Command): void {
     )
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);
-      for (const k of ['model', 'data', 'out'] as const) {
-        if (!opts[k]) throw new FmnError(`fisher: required option --${k} not given`);
-      }
-      const shard = opts.shard ? parseShard(opts.shard as string) : undefined;
-      await checkOutputPath(
-        opts.out as string,
-        [
-          { path: opts.model as string, what: 'the model' },
-          { path: opts.data as string, what: 'the data' },
-          ...(opts.tokenizer ? [{ path: opts.tokenizer as string, what: 'the tokenizer' }] : []),
-        ],
-        { kind: 'file', force: opts.force === true },
-      );
+      const settings = await sampledDataSettings('fisher', opts);
+      const shard = settings.shard;
       const r = await computeFisherFile(
-        {
-          model: opts.model as string,
-          data: opts.data as string,
-          task: opts.task as string | undefined,
-          split: opts.split as string,
-          backend: opts.backend as string | undefined,
-          samples: opts.samples as number | 'all',
-          batchSize: opts.batchSize as number,
-          seed: opts.seed as number,
-          convention: opts.convention as FisherConvention,
-          maxLength: opts.maxLength as number | undefined,
-          shard,
-          full: opts.full === true,
-          tokenizer: opts.tokenizer as string | undefined,
-        },
+        { ...settings, convention: opts.convention as FisherConvention, full: opts.full === true },
         opts.out as string,
         g,
       );

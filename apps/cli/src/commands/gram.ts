@@ -4,36 +4,21 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  FmnError,
-  checkOutputPath,
-  computeGrams,
-  gramTargets,
-  modelRecordMetadata,
-  writeGramFile,
-} from '@fmn/core';
+import { FmnError, computeGrams, gramTargets, modelRecordMetadata, writeGramFile } from '@fmn/core';
 import { globals, out } from '../context.js';
 import { dataHash, modelHash } from '../hash.js';
-import { modelDir } from '../model-path.js';
-import { parseIntOption, parseSamples } from '../options.js';
-import { backendOption, batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
+import { batchesOf, openModel, prepareData, startBackend } from '../pipeline.js';
 import { progressBar, type ProgressOptions } from '../progress.js';
-import { formatShard, parseShard, shardRange, type Shard } from '../shard.js';
+import {
+  addSampleOptions,
+  addTokenOptions,
+  sampledDataSettings,
+  type SampledDataSettings,
+} from '../sampled-data.js';
+import { formatShard, shardRange } from '../shard.js';
 import { VERSION } from '../version.js';
 
-export interface GramSettings {
-  model: string;
-  data: string;
-  task?: string;
-  split?: string;
-  backend?: string;
-  samples: number | 'all';
-  batchSize: number;
-  seed: number;
-  maxLength?: number;
-  tokenizer?: string;
-  shard?: Shard;
-}
+export type GramSettings = SampledDataSettings;
 
 /** Computes the Gram matrices of `s.model` over `s.data` and writes them to `outPath`. */
 export async function computeGramFile(
@@ -114,42 +99,22 @@ export async function computeGramFile(
 }
 
 export function registerGram(program: Command): void {
-  program
+  const cmd = program
     .command('gram')
     .description(
       "Compute RegMean's Gram matrices (docs/method.md §5.4): for every Linear weight of the encoder " +
         "(query, key, value, attention output, both FFN linears, BERT's pooler, ELECTRA's embeddings_project), " +
         'the float32 [in, in] sum over the non-padding tokens of x x^T, x its input (the pooler: token 0), ' +
         'one tensor named after the weight. No labels needed.',
-    )
-    .option(
-      '--model <dir>',
-      'fine-tuned HuggingFace model folder or hub-cache org/name[@revision] (required)',
-      modelDir,
-    )
-    .option(
-      '--data <file>',
-      'data (required; labels are not used): a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder',
-    )
-    .option('--task <name>', 'GLUE task preset for the data columns (sst2, mrpc, mnli, stsb, ...)')
-    .option('--split <name>', 'for a task folder: the split to read', 'train')
-    .addOption(backendOption())
-    .option(
-      '--samples <n|all>',
-      'examples to draw with the seeded RNG, or "all" (every example, file order)',
-      parseSamples,
-      128 as number | 'all',
-    )
-    .option('--batch-size <n>', 'examples per batch', (v) => parseIntOption('--batch-size', v, 1), 32)
-    .option('--seed <n>', 'seed of the example draw', (v) => parseIntOption('--seed', v), 0)
-    .option('--max-length <n>', "truncate inputs to n tokens (default: min(128, the model's limit))", (v) =>
-      parseIntOption('--max-length', v, 2),
-    )
-    .option(
-      '--tokenizer <dir>',
-      'take the tokenizer from this folder or hub-cache org/name; pre-tokenized data needs none',
-      modelDir,
-    )
+    );
+  addSampleOptions(cmd, {
+    data: 'data (required; labels are not used): a TSV/CSV/JSONL/Parquet file or a GLUE-style task folder',
+    task: 'GLUE task preset for the data columns (sst2, mrpc, mnli, stsb, ...)',
+  });
+  addTokenOptions(
+    cmd,
+    'take the tokenizer from this folder or hub-cache org/name; pre-tokenized data needs none',
+  )
     .option(
       '--shard <i/n>',
       'compute only shard i of n (0-based), contiguous runs of batches as for `fmn fisher --shard`; `fmn fisher combine` sums the shards',
@@ -159,40 +124,13 @@ export function registerGram(program: Command): void {
     .option('--json', 'print one JSON object: model, data, out, examples, tensors, backend, runtime, seconds')
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const g = globals(command);
-      for (const k of ['model', 'data', 'out'] as const) {
-        if (!opts[k]) throw new FmnError(`gram: required option --${k} not given`);
-      }
-      const shard = opts.shard ? parseShard(opts.shard as string) : undefined;
-      await checkOutputPath(
-        opts.out as string,
-        [
-          { path: opts.model as string, what: 'the model' },
-          { path: opts.data as string, what: 'the data' },
-          ...(opts.tokenizer ? [{ path: opts.tokenizer as string, what: 'the tokenizer' }] : []),
-        ],
-        { kind: 'file', force: opts.force === true },
-      );
-      const r = await computeGramFile(
-        {
-          model: opts.model as string,
-          data: opts.data as string,
-          task: opts.task as string | undefined,
-          split: opts.split as string,
-          backend: opts.backend as string | undefined,
-          samples: opts.samples as number | 'all',
-          batchSize: opts.batchSize as number,
-          seed: opts.seed as number,
-          maxLength: opts.maxLength as number | undefined,
-          tokenizer: opts.tokenizer as string | undefined,
-          shard,
-        },
-        opts.out as string,
-        g,
-      );
+      const settings = await sampledDataSettings('gram', opts);
+      const r = await computeGramFile(settings, opts.out as string, g);
       if (opts.json) {
         out(JSON.stringify({ model: opts.model, data: opts.data, out: opts.out, ...r }));
         return;
       }
+      const shard = settings.shard;
       out(
         `Gram matrices of ${String(opts.model)} (${r.tensors} Linears) over ${r.examples} examples${shard ? ` (shard ${formatShard(shard)})` : ''} on ${r.backend} [${r.runtime}] in ${r.seconds.toFixed(2)} s -> ${String(opts.out)}`,
       );
