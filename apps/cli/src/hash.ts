@@ -1,28 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FmnError, modelContentHash } from '@fmn/core';
+import { FmnError, modelContentHash, sha256OfFile } from '@fmn/core';
 
-async function hashFileInto(h: ReturnType<typeof createHash>, path: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const s = createReadStream(path);
-    s.on('data', (chunk) => h.update(chunk));
-    s.on('end', () => resolve());
-    s.on('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        new FmnError(e.code === 'ENOENT' ? 'file not found' : `cannot read (${e.code ?? e.message})`, path),
-      ),
-    );
-  });
-}
-
-/** sha256 of a file's bytes, hex. */
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  await hashFileInto(h, path);
-  return h.digest('hex');
-}
+/** sha256 of a file's bytes, hex (core's). */
+export const sha256File = sha256OfFile;
 
 /**
  * sha256 of a model's content (config.json, weight and tokenizer files): core's modelContentHash,

@@ -2,14 +2,13 @@
  * Checks that the inputs can be merged: one architecture, one shape (mask layout, tensor shapes,
  * floating point or not), one vocabulary (vocab_size and the tokenizer's vocabulary files).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   FmnError,
   formatShape,
   regularFileSize,
+  sha256OfFile,
   shapeEquals,
   type ArchitectureAdapter,
   type Checkpoint,
@@ -23,11 +22,8 @@ export interface Opened {
   readonly layout: MaskLayout;
 }
 
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
+/** sha256 of a file's bytes, hex (core's). */
+export const sha256File = sha256OfFile;
 
 export function layoutText(l: MaskLayout): string {
   return `L=${l.layers}, H=${l.heads}, I=${l.intermediate}` + (l.headSize ? `, head size ${l.headSize}` : '');

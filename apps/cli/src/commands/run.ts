@@ -1,9 +1,8 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import {
   FmnError,
-  SafetensorsFile,
   checkOutputPath,
   fmnTempPath,
   readMaskFisher,
@@ -12,7 +11,6 @@ import {
 } from '@fmn/core';
 import { mergeMethod } from '@fmn/merge';
 import { globals, out } from '../context.js';
-import { dataHash, hashJson, modelHash } from '../hash.js';
 import { quantiles } from '../heatmap.js';
 import { startBackend, type EvalResult } from '../pipeline.js';
 import { note, type ProgressOptions } from '../progress.js';
@@ -31,25 +29,10 @@ import {
 } from '../report/index.js';
 import { configHelp, combinations, readRunConfig, type PlanTask, type RunPlan } from '../runconfig.js';
 import { evaluateModel } from './eval.js';
-import { fileConvention } from '../fisher-convention.js';
-import { computeFisherFile } from './fisher.js';
 import { runMerge, type MergeCliOptions } from './merge.js';
 import { searchForPlan } from '../search/plan-search.js';
 import type { SearchReport } from '../search/run-search.js';
-import { cachedGram } from '../run-gram.js';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
-}
+import { cachedFisher, cachedGram, exists, slug } from '../run-cache.js';
 
 class Stages {
   readonly list: { stage: string; seconds: number }[] = [];
@@ -64,73 +47,6 @@ class Stages {
       else this.list.push({ stage, seconds: s });
     }
   }
-}
-
-/** A Fisher file from the cache, or computed and cached: keyed by model and data content and every setting. */
-async function cachedFisher(
-  plan: RunPlan,
-  t: PlanTask,
-  kind: 'mask' | 'full',
-  g: ProgressOptions,
-): Promise<ReportFisher & { path: string }> {
-  const f = plan.fisher;
-  const key = hashJson({
-    kind,
-    model: await modelHash(t.model),
-    data: await dataHash(t.fisherData),
-    split: t.fisherSplit,
-    task: t.task ?? null,
-    samples: f.samples,
-    batch_size: f.batchSize,
-    seed: f.seed,
-    convention: fileConvention({ full: kind === 'full', convention: f.convention }),
-    max_length: f.maxLength ?? null,
-    backend: plan.backend ?? 'auto',
-  });
-  const path = join(plan.cache, `${slug(t.name)}-${kind}-${key.slice(0, 16)}.safetensors`);
-  if (await exists(path)) {
-    const file = await SafetensorsFile.open(path);
-    const md = file.metadata;
-    await file.close();
-    note(g, `${kind} Fisher of ${t.name} from the cache (${path})`);
-    return {
-      task: t.name,
-      kind,
-      seconds: Number(md.compute_seconds ?? NaN),
-      examples: Number(md.examples ?? NaN),
-      cached: true,
-      file: path,
-      path,
-      backend: md.backend ?? '',
-    };
-  }
-  const r = await computeFisherFile(
-    {
-      model: t.model,
-      data: t.fisherData,
-      split: t.fisherSplit,
-      task: t.task,
-      backend: plan.backend,
-      samples: f.samples,
-      batchSize: f.batchSize,
-      seed: f.seed,
-      convention: f.convention,
-      maxLength: f.maxLength,
-      full: kind === 'full',
-    },
-    path,
-    { ...g, label: `${kind} Fisher ${t.name}` },
-  );
-  return {
-    task: t.name,
-    kind,
-    seconds: r.seconds,
-    examples: r.examples,
-    cached: false,
-    file: path,
-    path,
-    backend: r.backend,
-  };
 }
 
 function toScore(r: EvalResult, ci95: Interval): Score {

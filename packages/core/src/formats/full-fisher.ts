@@ -4,9 +4,7 @@
  * per-example gradients; metadata "format" = fmn-full-fisher, "examples", the model record
  * (model, model_type, weights_sha256, model_sha256) and the settings it was computed with.
  */
-import { writeSafetensors } from '../safetensors.js';
-import { fromFloat32 } from '../tensor.js';
-import { sumTensorFiles, TensorSumsFile } from './tensor-sums.js';
+import { sumTensorFiles, TensorSumsFile, writeF32Tensors } from './tensor-sums.js';
 import { checkFiniteNonNegative } from './validate.js';
 
 export const FULL_FISHER_FORMAT = 'fmn-full-fisher';
@@ -41,16 +39,7 @@ export async function writeFullFisher(
   metadata: Record<string, string>,
 ): Promise<Record<string, string>> {
   const md = { format: FULL_FISHER_FORMAT, ...metadata };
-  await writeSafetensors(
-    path,
-    tensors.map((t) => ({
-      name: t.name,
-      dtype: 'F32' as const,
-      shape: t.shape,
-      data: fromFloat32(t.values, 'F32'),
-    })),
-    md,
-  );
+  await writeF32Tensors(path, tensors, md);
   return md;
 }
 

@@ -8,9 +8,8 @@
  * diagonal; shards combine by summing.
  */
 import { FmnError } from '../errors.js';
-import { writeSafetensors } from '../safetensors.js';
-import { formatShape, fromFloat32 } from '../tensor.js';
-import { sumTensorFiles, TensorSumsFile } from './tensor-sums.js';
+import { formatShape } from '../tensor.js';
+import { sumTensorFiles, TensorSumsFile, writeF32Tensors } from './tensor-sums.js';
 
 export const GRAM_FORMAT = 'fmn-gram';
 
@@ -76,17 +75,8 @@ export async function writeGram(
     }
     checkGram(t.values, n, t.name, path);
   }
-  await writeSafetensors(
-    path,
-    tensors.map((t) => ({
-      name: t.name,
-      dtype: 'F32' as const,
-      shape: t.shape,
-      data: fromFloat32(t.values, 'F32'),
-    })),
-    // the format key comes last: it describes the tensors and must not be overridden
-    { ...metadata, format: GRAM_FORMAT },
-  );
+  // the format key comes last: it describes the tensors and must not be overridden
+  await writeF32Tensors(path, tensors, { ...metadata, format: GRAM_FORMAT });
 }
 
 /** Sums Gram shards (same tensors and shapes) into `outPath`. */

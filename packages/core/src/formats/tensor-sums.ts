@@ -110,3 +110,25 @@ export async function sumTensorFiles<T extends TensorSumsFile>(
     await Promise.all(opened.map((o) => o.close()));
   }
 }
+
+/** Writes float32 tensors (name, shape, values) and `metadata` as one safetensors file. */
+export function writeF32Tensors(
+  path: string,
+  tensors: readonly {
+    readonly name: string;
+    readonly shape: readonly number[];
+    readonly values: Float32Array;
+  }[],
+  metadata: Record<string, string>,
+): Promise<void> {
+  return writeSafetensors(
+    path,
+    tensors.map((t) => ({
+      name: t.name,
+      dtype: 'F32' as const,
+      shape: t.shape,
+      data: fromFloat32(t.values, 'F32'),
+    })),
+    metadata,
+  );
+}
