@@ -8,7 +8,7 @@
  * comparison holds when the shared machine's speed drifts. The load average is printed with
  * every figure.
  *
- *   pnpm build && pnpm bench [--only mask,full,eval,merge] [--runs N] [--examples 128]
+ *   pnpm build && pnpm bench [--only peak,mask,full,eval,merge] [--runs N] [--examples 128]
  *                            [--full-examples 16] [--models 7] [--eval-examples 32,256]
  *                            [--eval-backends onnxruntime,tfjs-wasm,pytorch] [--work DIR] [--json FILE]
  *
@@ -21,6 +21,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BERT_BASE, writeBertFolder, writeMaskFisherFile, writeTokenData } from './fixtures.mjs';
+import { maskFisherFlops, measurePeak } from './peak.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'apps/cli/dist/bin.js');
@@ -30,7 +31,7 @@ function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
-const only = new Set(arg('only', 'mask,full,eval,merge').split(','));
+const only = new Set(arg('only', 'peak,mask,full,eval,merge').split(','));
 const runs = Number(arg('runs', '1'));
 const examples = Number(arg('examples', '128'));
 const fullExamples = Number(arg('full-examples', '16'));
@@ -120,6 +121,9 @@ console.log(
     : `PyTorch anchor: none (${torch.why}); fmn's figures alone, no ratios`,
 );
 
+let fmaPeak; // GFLOP/s of all cores, when measured
+if (only.has('peak')) fmaPeak = await measurePeak(root, (f) => results.figures.push(f));
+
 const model = join(work, 'bert0');
 const data = join(work, 'data.jsonl');
 let modelBytes = 0;
@@ -160,6 +164,10 @@ if (only.has('mask')) {
           join(work, `mask-${c}.safetensors`),
           '--force',
         ]),
+      );
+      const flops = maskFisherFlops({ layers: 12, hidden: 768, intermediate: 3072 }, examples, 128);
+      console.log(
+        `     ~${(flops / 1e12).toFixed(2)} TFLOP of matmuls: ${(flops / m.wall / 1e9).toFixed(0)} GFLOP/s over the whole process${fmaPeak ? `; at the FMA peak (${fmaPeak.toFixed(0)} GFLOP/s) no fp32 pass takes under ${(flops / fmaPeak / 1e9).toFixed(1)} s` : ''}`,
       );
       if (t) pairs[c].push([m.wall, t.wall]);
     }
