@@ -93,8 +93,12 @@ export interface MergeOptions {
   readonly rowBlockBytes?: number;
 }
 
-/** 16 MiB of float32 per model: BERT's word embeddings (89 MiB) are read in 6 blocks. */
-export const DEFAULT_ROW_BLOCK_BYTES = 16 * 2 ** 20;
+/**
+ * 4 MiB of float32 per model: BERT's word embeddings (89 MiB) are read in 23 blocks. The peak grows
+ * by about two blocks per model (BENCHMARKS.md section 3: 16 MiB blocks cost 150 MiB more at 7
+ * models, for no speed), so blocks are kept small; reading 4 MiB at a time costs nothing measurable.
+ */
+export const DEFAULT_ROW_BLOCK_BYTES = 4 * 2 ** 20;
 
 /** One unit the writers take in order: a whole tensor, or a block of rows of one. */
 interface Piece {
