@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectFmnError, tempDir } from '../test/helpers.js';
 import { Checkpoint } from './checkpoint.js';
+import { FullFisherFile, writeFullFisher } from './formats/full-fisher.js';
 import { rowChunks, rowCount, rowSize, rowsShape } from './rows.js';
 import { SafetensorsFile, writeSafetensors } from './safetensors.js';
 
@@ -158,5 +159,25 @@ describe('row ranges', () => {
       /"m" has more than 24 bytes/,
       join(dir, 'long.safetensors'),
     );
+  });
+
+  it('a full Fisher file reads rows; a bad value is named by its index in the whole tensor', async () => {
+    const path = join(await tempDir(), 'full.safetensors');
+    await writeFullFisher(
+      path,
+      [{ name: 'w', shape: [3, 2], values: Float32Array.from([0, 1, 2, 3, -1, 5]) }],
+      {},
+    );
+    const f = await FullFisherFile.open(path);
+    try {
+      expect([...(await f.read('w', { start: 0, end: 2 }))]).toEqual([0, 1, 2, 3]);
+      await expectFmnError(
+        f.read('w', { start: 2, end: 3 }),
+        /"w" has a negative value \(-1\) at index 4/,
+        path,
+      );
+    } finally {
+      await f.close();
+    }
   });
 });

@@ -239,12 +239,12 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
         return asFloat32(await (rows ? base.ckpt.readRows(stored, rows) : base.ckpt.read(stored)));
       },
       rowBlocks: (name) => rowChunks(first.ckpt.info(name).shape, blockElements),
-      fullFishers: (name) => {
+      fullFishers: (name, rows) => {
         if (!needs.fullFisher)
           throw new Error(
             `merge method "${method}" reads full Fishers but does not declare needs.fullFisher`,
           );
-        return Promise.all(fullFishers.map((f) => f.read(name)));
+        return Promise.all(fullFishers.map((f) => f.read(name, rows)));
       },
       progress: (pass, name, index) =>
         options.onProgress?.({ phase: 'analyse', pass, tensor: name, index, total: floatNames.length }),

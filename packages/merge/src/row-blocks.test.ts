@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@fmn/arch-bert';
-import { writeMaskFisher } from '@fmn/core';
+import { Checkpoint, writeFullFisher, writeMaskFisher } from '@fmn/core';
 import { writeFamily, type FixtureFamily } from '@fmn/testkit';
 import { merge, type MergeOptions } from './merge.js';
 import { mergeMethod, registerMergeMethod } from './methods/registry.js';
@@ -21,6 +21,7 @@ const I = 24;
 let root: string;
 let family: FixtureFamily;
 let fishers: string[];
+let fullFishers: string[];
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'fmn-merge-rows-'));
   family = await writeFamily(join(root, 'family'), 'bert', { layers: L, heads: H, intermediate: I });
@@ -37,6 +38,27 @@ beforeAll(async () => {
       examples: 2,
     });
     fishers.push(path);
+  }
+  // full Fishers: every float tensor of each model, uneven values with zeros
+  fullFishers = [];
+  for (const [j, t] of family.tasks.entries()) {
+    const c = await Checkpoint.open(t.dir);
+    try {
+      const tensors = c
+        .names()
+        .filter((name) => c.info(name).dtype === 'F32')
+        .map((name) => {
+          const shape = c.info(name).shape;
+          const n = shape.reduce((a, b) => a * b, 1);
+          const values = Float32Array.from({ length: n }, (_, i) => ((i * 13 + j * 5) % 9) / 7);
+          return { name, shape, values };
+        });
+      const path = join(root, `full${j}.safetensors`);
+      await writeFullFisher(path, tensors, { examples: '3' });
+      fullFishers.push(path);
+    } finally {
+      await c.close();
+    }
   }
 });
 afterAll(async () => {
@@ -66,6 +88,8 @@ const cases: Case[] = [
   { method: 'average', lambdas: [1, 2.5, 0.5], dtype: 'F16' },
   { method: 'fisher-nodes' },
   { method: 'fisher-nodes', options: { mapping: 'block' }, lambdas: [1, 0, 2] },
+  { method: 'fisher' },
+  { method: 'fisher', options: { fisherNormalize: 'mean' }, lambdas: [2, 1, 0.5] },
   { method: 'task-arithmetic', options: { scale: 0.7 }, lambdas: [1, -0.5, 2] },
   { method: 'ties', options: { k: 20 } },
   { method: 'ties', options: { k: 55, scale: 1.3 }, lambdas: [0.5, 1, 2] },
@@ -81,7 +105,7 @@ async function run(c: Case, method: string, rowBlockBytes?: number): Promise<Map
     method,
     models: family.tasks.map((t, j) => ({
       dir: t.dir,
-      fisher: c.method === 'fisher-nodes' ? fishers[j] : undefined,
+      fisher: c.method === 'fisher-nodes' ? fishers[j] : c.method === 'fisher' ? fullFishers[j] : undefined,
       lambda: c.lambdas?.[j],
     })),
     base: needsBase ? family.base.dir : undefined,

@@ -92,8 +92,11 @@ export interface MethodContext {
    * what a whole-model pass of `prepare` reads at a time to keep memory as low as the merge's
    */
   rowBlocks(name: string): readonly RowRange[];
-  /** every model's full-Fisher values of a tensor, checked finite and non-negative (needs.fullFisher): fresh */
-  fullFishers(name: string): Promise<Float32Array[]>;
+  /**
+   * every model's full-Fisher values of a tensor (only rows `rows` when given), checked finite and
+   * non-negative (needs.fullFisher): fresh arrays
+   */
+  fullFishers(name: string, rows?: RowRange): Promise<Float32Array[]>;
   /** reports progress of a whole-model pass of `prepare` (pass 1, 2, ...) */
   progress(pass: number, name: string, index: number): void;
   /** a warning for the user */
