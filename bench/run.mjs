@@ -11,6 +11,7 @@
  *   pnpm build && pnpm bench [--only peak,mask,full,eval,merge] [--runs N] [--examples 128]
  *                            [--full-examples 16] [--models 7] [--eval-examples 32,256]
  *                            [--eval-backends onnxruntime,tfjs-wasm,pytorch] [--work DIR] [--json FILE]
+ *                            [--merge-methods fisher-nodes,ties,average]
  *
  * Environment: FMN_BENCH_PYTHON (a python3 with torch; default: the first of python3 and
  * /usr/bin/python3 that imports torch).
@@ -257,7 +258,7 @@ if (only.has('merge')) {
   const base = join(work, 'base');
   if (!existsSync(join(base, 'model.safetensors'))) await writeBertFolder(base, { seed: 99 });
   const counts = [...new Set([2, 4, maxModels].filter((m) => m <= maxModels))];
-  for (const method of ['fisher-nodes', 'ties']) {
+  for (const method of arg('merge-methods', 'fisher-nodes,ties,average').split(',')) {
     for (const m of counts) {
       const argv = ['merge', '--method', method, '--out', join(work, `merged-${method}-${m}`), '--force'];
       for (const { dir, fisher } of dirs.slice(0, m))

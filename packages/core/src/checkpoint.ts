@@ -4,7 +4,9 @@ import { getAdapter, listAdapters } from './adapter.js';
 import { regularFileSize } from './regular-file.js';
 import { FmnError } from './errors.js';
 import { firstNonFinite } from './finite.js';
+import { checkRowRange, rowSize, rowsShape, type RowRange } from './rows.js';
 import { SafetensorsFile, type TensorInfo } from './safetensors.js';
+import { DTYPE_SIZE } from './tensor.js';
 import type { RawTensor } from './tensor.js';
 import { toFloat32 } from './tensor.js';
 import { TorchFile } from './torch/torch-file.js';
@@ -71,6 +73,8 @@ export interface WeightsFile {
   has(name: string): boolean;
   info(name: string): TensorInfo;
   read(name: string): Promise<RawTensor>;
+  /** rows [start, end) of a tensor, read alone (files that cannot: Checkpoint reads the whole tensor) */
+  readRows?(name: string, rows: RowRange): Promise<RawTensor>;
   close(): Promise<void>;
 }
 
@@ -259,6 +263,38 @@ export class Checkpoint {
     if (bad >= 0) {
       throw new FmnError(
         `tensor "${name}" holds a non-finite value (NaN or infinity) at flat index ${bad}; the model's weights are corrupt`,
+        f.path,
+      );
+    }
+    return raw;
+  }
+
+  /**
+   * Reads rows [start, end) of one tensor (./rows.ts), checked as `read` checks a whole tensor (the
+   * flat index of a non-finite value is the whole tensor's). A safetensors file reads just those
+   * rows; a PyTorch file reads the whole tensor and keeps the rows (no memory saved).
+   */
+  async readRows(name: string, rows: RowRange): Promise<RawTensor> {
+    const f = this.owner.get(name);
+    if (!f) throw new FmnError(`no tensor named "${name}" in the checkpoint`, this.dir);
+    const stored = this.stored.get(name) ?? name;
+    const { shape, dtype } = f.info(stored);
+    checkRowRange(shape, rows, `tensor "${name}"`, f.path);
+    let raw: RawTensor;
+    if (f.readRows) raw = await f.readRows(stored, rows);
+    else {
+      const whole = await f.read(stored);
+      const rowBytes = rowSize(shape) * DTYPE_SIZE[dtype];
+      raw = {
+        dtype: whole.dtype,
+        shape: rowsShape(shape, rows),
+        bytes: whole.bytes.slice(rows.start * rowBytes, rows.end * rowBytes),
+      };
+    }
+    const bad = firstNonFinite(raw);
+    if (bad >= 0) {
+      throw new FmnError(
+        `tensor "${name}" holds a non-finite value (NaN or infinity) at flat index ${rows.start * rowSize(shape) + bad}; the model's weights are corrupt`,
         f.path,
       );
     }

@@ -34,6 +34,9 @@ export {
   type TensorToWrite,
 } from './safetensors.js';
 
+// rows.ts
+export { checkRowRange, rowChunks, rowCount, rowSize, rowsShape, type RowRange } from './rows.js';
+
 // atomic.ts
 export {
   atomicDir,

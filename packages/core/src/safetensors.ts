@@ -2,6 +2,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { FmnError } from './errors.js';
 import { DTYPE_SIZE, isDType, numel, toFloat32, type DType, type RawTensor } from './tensor.js';
 import { atomicFile } from './atomic.js';
+import { checkRowRange, rowSize, rowsShape, type RowRange } from './rows.js';
 
 /** Largest JSON header fmn accepts (the safetensors reference uses the same bound). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -299,6 +300,21 @@ export class SafetensorsFile {
     return { dtype: info.dtype, shape: info.shape, bytes };
   }
 
+  /**
+   * Reads rows [start, end) of a tensor (./rows.ts) by one positional read of exactly their bytes:
+   * a large tensor can be processed a block of rows at a time without ever being whole in memory.
+   */
+  async readRows(name: string, rows: RowRange): Promise<RawTensor> {
+    const info = this.info(name);
+    checkRowRange(info.shape, rows, `tensor "${name}"`, this.path);
+    const rowBytes = rowSize(info.shape) * DTYPE_SIZE[info.dtype];
+    const bytes = new Uint8Array((rows.end - rows.start) * rowBytes);
+    const at = this.dataStart + info.begin + rows.start * rowBytes;
+    await readFully(this.handle, bytes, at, this.path, `rows ${rows.start}..${rows.end} of tensor "${name}"`);
+    this.bytesRead += bytes.byteLength;
+    return { dtype: info.dtype, shape: rowsShape(info.shape, rows), bytes };
+  }
+
   async readFloat32(name: string): Promise<Float32Array> {
     return toFloat32(await this.read(name));
   }
@@ -308,12 +324,15 @@ export class SafetensorsFile {
   }
 }
 
-/** One tensor to write: its bytes may be produced lazily, when the writer reaches it. */
+/**
+ * One tensor to write: its bytes may be produced lazily, when the writer reaches it, either whole
+ * or as consecutive pieces (an async iterable), so that a large tensor need never be whole in memory.
+ */
 export interface TensorToWrite {
   readonly name: string;
   readonly dtype: DType;
   readonly shape: readonly number[];
-  readonly data: Uint8Array | (() => Uint8Array | Promise<Uint8Array>);
+  readonly data: Uint8Array | (() => Uint8Array | Promise<Uint8Array> | AsyncIterable<Uint8Array>);
 }
 
 /**
@@ -380,14 +399,25 @@ export async function writeSafetensors(
     await writeFully(fh, prefix);
     await writeFully(fh, headerBytes);
     for (const [i, t] of tensors.entries()) {
-      const bytes = typeof t.data === 'function' ? await t.data() : t.data;
-      if (bytes.byteLength !== lengths[i]) {
-        throw new FmnError(
-          `cannot write safetensors: tensor "${t.name}" has ${bytes.byteLength} bytes, but ${t.dtype} x [${t.shape.join(', ')}] needs ${lengths[i]}`,
+      const data = typeof t.data === 'function' ? await t.data() : t.data;
+      const wrongSize = (n: string): FmnError =>
+        new FmnError(
+          `cannot write safetensors: tensor "${t.name}" has ${n} bytes, but ${t.dtype} x [${t.shape.join(', ')}] needs ${lengths[i]}`,
           path,
         );
+      if (data instanceof Uint8Array) {
+        if (data.byteLength !== lengths[i]) throw wrongSize(String(data.byteLength));
+        await writeFully(fh, data);
+        continue;
       }
-      await writeFully(fh, bytes);
+      // pieces: each is checked against what is left before it is written
+      let written = 0;
+      for await (const piece of data) {
+        if (written + piece.byteLength > lengths[i]) throw wrongSize(`more than ${lengths[i]}`);
+        await writeFully(fh, piece);
+        written += piece.byteLength;
+      }
+      if (written !== lengths[i]) throw wrongSize(String(written));
     }
   });
 }

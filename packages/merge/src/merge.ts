@@ -4,7 +4,9 @@
  * spec (./methods), and writes one output HuggingFace folder per input model (merged encoder +
  * that model's own task head) plus merge-report.json, all inside one atomically created output
  * folder. The engine knows no method by name: what a method needs, its options, its per-tensor
- * merge and its report fields come from the registry.
+ * merge and its report fields come from the registry. A method that merges by rows (its spec's
+ * `mergeRows`) gets a large tensor a block of rows at a time (`rowBlockBytes` per model), and the
+ * writers write each block as it comes: the peak then holds a few blocks, not M whole tensors.
  */
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -13,7 +15,10 @@ import {
   checkOutputPath,
   FmnError,
   numel,
+  rowChunks,
+  rowSize,
   writeFileAtomic,
+  type RowRange,
   type ArchitectureAdapter,
   type HfConfig,
   hashWeightFiles,
@@ -80,6 +85,27 @@ export interface MergeOptions {
   readonly allowFisherMismatch?: boolean;
   /** how to find the adapter of a checkpoint (default: core's adapter registry) */
   readonly adapterFor?: (config: HfConfig, dir: string) => ArchitectureAdapter;
+  /**
+   * the largest block of rows of a tensor read from each model at a time, in float32 bytes (default
+   * DEFAULT_ROW_BLOCK_BYTES), when the method merges by rows (and in TIES' analysis passes). The
+   * result does not depend on it; tests set it small to cut the fixtures' tensors into blocks.
+   */
+  readonly rowBlockBytes?: number;
+}
+
+/**
+ * 4 MiB of float32 per model: BERT's word embeddings (89 MiB) are read in 23 blocks. The peak grows
+ * by about two blocks per model (BENCHMARKS.md section 3: 16 MiB blocks cost 150 MiB more at 7
+ * models, for no speed), so blocks are kept small; reading 4 MiB at a time costs nothing measurable.
+ */
+export const DEFAULT_ROW_BLOCK_BYTES = 4 * 2 ** 20;
+
+/** One unit the writers take in order: a whole tensor, or a block of rows of one. */
+interface Piece {
+  readonly index: number;
+  /** the block of rows (a method merging by rows); none: the whole tensor */
+  readonly rows?: RowRange;
+  readonly last: boolean;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -131,6 +157,10 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
       throw new FmnError(`method "${method}" needs a Gram file for every model; none given`, m.dir);
   }
   const methodOptions = resolveOptions(spec, options.options, warn);
+  const blockBytes = options.rowBlockBytes ?? DEFAULT_ROW_BLOCK_BYTES;
+  if (!(Number.isFinite(blockBytes) && blockBytes > 0))
+    throw new FmnError(`rowBlockBytes must be a positive number, got ${blockBytes}`);
+  const blockElements = Math.max(1, Math.floor(blockBytes / 4));
   if (!options.force && (await exists(options.out))) {
     throw new FmnError('output folder already exists (use --force to replace it)', options.out);
   }
@@ -199,17 +229,22 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
       maskFishers,
       fisherFiles: usesFisher ? fisherFiles : [],
       gramFiles,
-      thetas: (name) => Promise.all(models.map(async (o) => asFloat32(await o.ckpt.read(name)))),
-      base: async (name) => {
+      thetas: (name, rows) =>
+        Promise.all(
+          models.map(async (o) => asFloat32(await (rows ? o.ckpt.readRows(name, rows) : o.ckpt.read(name)))),
+        ),
+      base: async (name, rows) => {
         if (!base) throw new Error(`merge method "${method}" reads the base but does not declare needs.base`);
-        return asFloat32(await base.ckpt.read(baseNames.get(name)!));
+        const stored = baseNames.get(name)!;
+        return asFloat32(await (rows ? base.ckpt.readRows(stored, rows) : base.ckpt.read(stored)));
       },
-      fullFishers: (name) => {
+      rowBlocks: (name) => rowChunks(first.ckpt.info(name).shape, blockElements),
+      fullFishers: (name, rows) => {
         if (!needs.fullFisher)
           throw new Error(
             `merge method "${method}" reads full Fishers but does not declare needs.fullFisher`,
           );
-        return Promise.all(fullFishers.map((f) => f.read(name)));
+        return Promise.all(fullFishers.map((f) => f.read(name, rows)));
       },
       progress: (pass, name, index) =>
         options.onProgress?.({ phase: 'analyse', pass, tensor: name, index, total: floatNames.length }),
@@ -248,13 +283,47 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
       return { kind: 'float', data: r.merged };
     };
 
+    // --- the pieces the writers take: a method merging by rows gets a float tensor block by block
+    const pieces: Piece[] = [];
+    const firstPiece: number[] = [];
+    for (const [index, name] of encoderNames.entries()) {
+      firstPiece.push(pieces.length);
+      const info = first.ckpt.info(name);
+      const blocks =
+        spec.mergeRows && FLOAT_DTYPES.has(info.dtype) ? rowChunks(info.shape, blockElements) : [undefined];
+      blocks.forEach((rows, b) => pieces.push({ index, rows, last: b === blocks.length - 1 }));
+    }
+    firstPiece.push(pieces.length);
+    let current: { shares: Float64Array; scratch: Map<string, unknown> } | undefined;
+    const computePiece = async (p: number): Promise<MergedTensor> => {
+      const { index, rows, last } = pieces[p];
+      if (!rows || !spec.mergeRows) return computeTensor(index);
+      const name = encoderNames[index];
+      const shape = first.ckpt.info(name).shape;
+      const role = roles.get(name)!;
+      if (p === firstPiece[index]) {
+        options.onProgress?.({ phase: 'merge', tensor: name, index, total: encoderNames.length });
+        current = { shares: new Float64Array(M), scratch: new Map() };
+      }
+      const { shares, scratch } = current!;
+      const merged = await spec.mergeRows(ctx, { name, shape, role, rows, shares, scratch }, state);
+      const expected = (rows.end - rows.start) * rowSize(shape);
+      if (merged.length !== expected) {
+        throw new Error(
+          `merge method "${method}" returned ${merged.length} values for rows ${rows.start}..${rows.end} of "${name}" (${expected} expected)`,
+        );
+      }
+      if (last) groups.add(role.paper, shares, numel(shape));
+      return { kind: 'float', data: merged };
+    };
+
     // --- write the outputs
-    const shared = new SharedTensors<MergedTensor>(M, computeTensor);
+    const shared = new SharedTensors<MergedTensor>(M, computePiece);
     let report: MergeReport | undefined;
     await atomicDir(
       options.out,
       async (tmp) => {
-        await writeModels(tmp, models, names, encoderNames, heads, shared, options.dtype);
+        await writeModels(tmp, models, names, encoderNames, firstPiece, heads, shared, options.dtype);
         report = buildReport({
           method,
           modelType: first.adapter.modelType,

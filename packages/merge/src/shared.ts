@@ -1,9 +1,9 @@
 /**
- * Hands the merged tensors, in order, to several consumers (one output writer per input model)
- * while holding at most one merged tensor at a time: tensor k is computed only once EVERY consumer
- * has asked for it, i.e. once every consumer is done with tensor k-1, so the engine's peak memory is
- * the inputs of one tensor plus one merged tensor ((M + 1) x the largest tensor), however the
- * writers' speeds differ.
+ * Hands the merged tensors (or the blocks of rows of a tensor merged by rows), in order, to several
+ * consumers (one output writer per input model) while holding at most one at a time: item k is
+ * computed only once EVERY consumer has asked for it, i.e. once every consumer is done with item
+ * k-1, so the engine's peak memory is the inputs of one item plus one merged item ((M + 1) x the
+ * largest tensor, or block), however the writers' speeds differ.
  */
 
 interface Pending<T> {

@@ -238,13 +238,15 @@ export function sumVectors(taus: readonly Float32Array[], contrib?: Float64Array
 /**
  * sumVectors written over `taus[0]` (the same float32 sums in the same order, -0 included: entry
  * i starts as 0 + taus[0][i]); no output array, so a merge of many models holds one tensor fewer.
+ * `contrib[j]` is summed onto entry by entry (as sumVectors' per-model sum is from 0), so the row
+ * blocks of a tensor summed in order into one `contrib` give the whole tensor's sums exactly.
  */
 export function sumVectorsInPlace(taus: readonly Float32Array[], contrib?: Float64Array): Float32Array {
   const out = taus[0];
   const n = out?.length ?? 0;
   for (let j = 0; j < taus.length; j++) {
     const t = taus[j];
-    let a = 0;
+    let a = contrib ? contrib[j] : 0;
     if (j === 0) {
       for (let i = 0; i < n; i++) {
         a += Math.abs(t[i]);
@@ -256,7 +258,7 @@ export function sumVectorsInPlace(taus: readonly Float32Array[], contrib?: Float
         a += Math.abs(t[i]);
       }
     }
-    if (contrib) contrib[j] += a;
+    if (contrib) contrib[j] = a;
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * read off a mask Fisher through an adapter's Weighting (5.1 `paper`, 5.2 `block`), and the
  * elementwise weighted average theta* = sum_j lambda_j W_j theta_j / sum_j lambda_j W_j.
  */
-import { FmnError, formatShape, numel, type MaskLayout, type Weighting } from '@fmn/core';
+import { FmnError, formatShape, numel, type MaskLayout, type RowRange, type Weighting } from '@fmn/core';
 
 /** The parts of a mask Fisher the weights need: head [L*H], neuron [L*I], row-major. */
 export interface MaskFisherValues {
@@ -160,6 +160,10 @@ export type AnyWeight = TensorWeight | { readonly kind: 'full'; readonly values:
  * out = sum_j lambda_j W_j theta_j / sum_j lambda_j W_j.
  * Also returns, per model, the sum over entries of its normalised weight lambda_j W_j / sum_k lambda_k W_k
  * (divide by the entry count for the mean share). A zero denominator is an FmnError naming `name`.
+ * Every row is its own average: with `block`, `thetas` (and full weights) hold only rows
+ * [start, end) of the tensor, the factored weights are still the whole tensor's, the result holds
+ * those rows and the share sums are added into `block.shareSums` (so blocks merged in order give
+ * the whole tensor's values and sums exactly).
  */
 export function weightedAverage(
   thetas: readonly Float32Array[],
@@ -167,14 +171,17 @@ export function weightedAverage(
   lambdas: readonly number[],
   shape: readonly number[],
   name = 'tensor',
+  block?: { readonly rows: RowRange; readonly shareSums: Float64Array },
 ): { merged: Float32Array; shareSums: Float64Array } {
   const M = thetas.length;
   const [R, C] = rowsCols(shape);
-  const n = R * C;
+  const first = block ? block.rows.start : 0;
+  const end = block ? block.rows.end : R;
+  const n = (end - first) * C;
   for (const t of thetas)
     if (t.length !== n) throw new Error(`weightedAverage: ${name} has ${t.length} values, expected ${n}`);
   const merged = new Float32Array(n);
-  const shareSums = new Float64Array(M);
+  const shareSums = block ? block.shareSums : new Float64Array(M);
   const full = weights.map((w) => (w.kind === 'full' ? w.values : undefined));
   const fac = weights.map((w) => (w.kind === 'full' ? undefined : factors(w, R, C)));
   for (const f of full)
@@ -183,8 +190,8 @@ export function weightedAverage(
   const num = new Float64Array(C);
   const den = new Float64Array(C);
   const inv = new Float64Array(C);
-  for (let r = 0; r < R; r++) {
-    const off = r * C;
+  for (let r = first; r < end; r++) {
+    const off = (r - first) * C;
     num.fill(0);
     den.fill(0);
     for (let j = 0; j < M; j++) {
@@ -210,7 +217,7 @@ export function weightedAverage(
       const d = den[c];
       if (!(d > 0)) {
         throw new FmnError(
-          `tensor "${name}": the merge weights sum to ${d} at index ${off + c} (every model's weight is zero there)`,
+          `tensor "${name}": the merge weights sum to ${d} at index ${r * C + c} (every model's weight is zero there)`,
         );
       }
       merged[off + c] = num[c] / d;

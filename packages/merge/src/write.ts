@@ -33,11 +33,15 @@ export function outputNames(dirs: readonly string[]): string[] {
   });
 }
 
-/** Writes model `o`'s output folder `dir`: shared merged tensors (by index) then its own heads. */
+/**
+ * Writes model `o`'s output folder `dir`: shared merged tensors then its own heads. Tensor k is
+ * written as the shared pieces firstPiece[k] .. firstPiece[k + 1] - 1 (whole, or blocks of rows).
+ */
 async function writeOne(
   o: Opened,
   dir: string,
   encoderNames: readonly string[],
+  firstPiece: readonly number[],
   heads: readonly string[],
   shared: SharedTensors<MergedTensor>,
   dtype: DType | undefined,
@@ -52,9 +56,11 @@ async function writeOne(
       name,
       dtype: dt,
       shape: o.ckpt.info(name).shape,
-      data: async () => {
-        const m = await shared.take(index);
-        return m.kind === 'raw' ? m.raw.bytes : encode(m.data, dt);
+      data: async function* () {
+        for (let p = firstPiece[index]; p < firstPiece[index + 1]; p++) {
+          const m = await shared.take(p);
+          yield m.kind === 'raw' ? m.raw.bytes : encode(m.data, dt);
+        }
       },
     };
   });
@@ -80,15 +86,18 @@ export async function writeModels(
   models: readonly Opened[],
   names: readonly string[],
   encoderNames: readonly string[],
+  firstPiece: readonly number[],
   heads: readonly string[][],
   shared: SharedTensors<MergedTensor>,
   dtype: DType | undefined,
 ): Promise<void> {
   const writes = models.map((o, j) =>
-    writeOne(o, join(tmp, names[j]), encoderNames, heads[j], shared, dtype).catch((e: unknown) => {
-      shared.fail(e);
-      throw e;
-    }),
+    writeOne(o, join(tmp, names[j]), encoderNames, firstPiece, heads[j], shared, dtype).catch(
+      (e: unknown) => {
+        shared.fail(e);
+        throw e;
+      },
+    ),
   );
   const settled = await Promise.allSettled(writes);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');

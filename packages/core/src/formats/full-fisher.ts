@@ -4,6 +4,7 @@
  * per-example gradients; metadata "format" = fmn-full-fisher, "examples", the model record
  * (model, model_type, weights_sha256, model_sha256) and the settings it was computed with.
  */
+import { rowSize, type RowRange } from '../rows.js';
 import { sumTensorFiles, TensorSumsFile, writeF32Tensors } from './tensor-sums.js';
 import { checkFiniteNonNegative } from './validate.js';
 
@@ -18,10 +19,14 @@ export class FullFisherFile extends TensorSumsFile {
     );
   }
 
-  /** A tensor's values, checked finite and non-negative: a fresh array. */
-  async read(name: string): Promise<Float32Array> {
-    const values = await this.readValues(name);
-    checkFiniteNonNegative(values, name, this.path);
+  /**
+   * A tensor's values, or those of its rows `rows` (core's RowRange), checked finite and
+   * non-negative (a bad value named by its index in the whole tensor): a fresh array.
+   */
+  async read(name: string, rows?: RowRange): Promise<Float32Array> {
+    const values = await this.readValues(name, rows);
+    const offset = rows ? rows.start * rowSize(this.f.info(name).shape) : 0;
+    checkFiniteNonNegative(values, name, this.path, offset);
     return values;
   }
 }

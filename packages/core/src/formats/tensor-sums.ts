@@ -5,7 +5,8 @@
  */
 import { FmnError } from '../errors.js';
 import { SafetensorsFile, writeSafetensors } from '../safetensors.js';
-import { fromFloat32, shapeEquals } from '../tensor.js';
+import type { RowRange } from '../rows.js';
+import { fromFloat32, shapeEquals, toFloat32 } from '../tensor.js';
 import { readModelRecord, type ModelRecord } from './model-record.js';
 import { checkF32, checkFormatName, sumFloat32 } from './validate.js';
 
@@ -53,9 +54,9 @@ export class TensorSumsFile {
     return this.f.info(name).shape;
   }
 
-  /** The raw float32 values of a tensor (a fresh array; subclasses check them). */
-  protected readValues(name: string): Promise<Float32Array> {
-    return this.f.readFloat32(name);
+  /** The raw float32 values of a tensor, or of its rows `rows` (a fresh array; subclasses check them). */
+  protected async readValues(name: string, rows?: RowRange): Promise<Float32Array> {
+    return rows ? toFloat32(await this.f.readRows(name, rows)) : this.f.readFloat32(name);
   }
 
   close(): Promise<void> {

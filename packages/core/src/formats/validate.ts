@@ -25,13 +25,14 @@ export function checkF32(f: SafetensorsFile, name: string, what: string): void {
 }
 
 /** Rejects NaN, infinite and negative values with the tensor, the index and the file. */
-export function checkFiniteNonNegative(values: Float32Array, name: string, file: string): void {
+export function checkFiniteNonNegative(values: Float32Array, name: string, file: string, offset = 0): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (Number.isNaN(v)) throw new FmnError(`Fisher tensor "${name}" has NaN at index ${i}`, file);
+    const at = offset + i;
+    if (Number.isNaN(v)) throw new FmnError(`Fisher tensor "${name}" has NaN at index ${at}`, file);
     if (!Number.isFinite(v))
-      throw new FmnError(`Fisher tensor "${name}" has an infinite value at index ${i}`, file);
-    if (v < 0) throw new FmnError(`Fisher tensor "${name}" has a negative value (${v}) at index ${i}`, file);
+      throw new FmnError(`Fisher tensor "${name}" has an infinite value at index ${at}`, file);
+    if (v < 0) throw new FmnError(`Fisher tensor "${name}" has a negative value (${v}) at index ${at}`, file);
   }
 }
 

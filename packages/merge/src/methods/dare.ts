@@ -3,20 +3,56 @@
  * and tensor) and the survivors rescaled by 1 / (1 - p); then task arithmetic, or TIES with
  * `ties: true` (its thresholds and majority sign found over the dropped vectors).
  */
-import { FmnError } from '@fmn/core';
-import { checkDropRate, checkTopK, dareDrop, dareRng, sumVectorsInPlace } from '../taskvectors.js';
-import { booleanOption, numberOption, type MergeMethodSpec, type MethodContext } from './spec.js';
+import { FmnError, type RowRange } from '@fmn/core';
+import {
+  checkDropRate,
+  checkTopK,
+  dareDrop,
+  dareRng,
+  sumVectorsInPlace,
+  type SeededRng,
+} from '../taskvectors.js';
+import {
+  booleanOption,
+  mergeTensorByRows,
+  numberOption,
+  type MergeMethodSpec,
+  type MethodContext,
+  type TensorRows,
+} from './spec.js';
 import { fromBase, SCALE_OPTION, TASK_VECTOR_SHARES, taskVectors } from './task-vector.js';
 import { tiesAnalysis, tiesCombine, TOP_K_OPTION, type TiesState } from './ties.js';
 
-/** The dropped and rescaled task vectors of tensor `name`. */
+/**
+ * The dropped and rescaled task vectors of rows `rows` of tensor `name`. Each model's generator
+ * (one stream per seed, model and tensor) is kept in `scratch` from block to block: the blocks
+ * come in order, so entry i gets the i-th draw however the tensor is cut.
+ */
 function droppedTaskVectors(
   ctx: MethodContext,
   name: string,
+  rows: RowRange,
+  scratch: Map<string, unknown>,
 ): Promise<{ taus: Float32Array[]; baseValues: Float32Array }> {
   const p = numberOption(ctx.options, 'p');
   const seed = numberOption(ctx.options, 'seed');
-  return taskVectors(ctx, name, (t, j) => dareDrop(t, p, dareRng(seed, j, name), t));
+  let rngs = scratch.get('dare') as SeededRng[] | undefined;
+  if (!rngs) {
+    rngs = Array.from({ length: ctx.models }, (_, j) => dareRng(seed, j, name));
+    scratch.set('dare', rngs);
+  }
+  const streams = rngs;
+  return taskVectors(ctx, name, (t, j) => dareDrop(t, p, streams[j], t), rows);
+}
+
+async function dareRows(
+  ctx: MethodContext,
+  t: TensorRows,
+  state: TiesState | undefined,
+): Promise<Float32Array> {
+  const { taus, baseValues } = await droppedTaskVectors(ctx, t.name, t.rows, t.scratch);
+  const combined = state ? tiesCombine(taus, state, t.shares) : sumVectorsInPlace(taus, t.shares);
+  return fromBase(baseValues, combined, numberOption(ctx.options, 'scale'));
 }
 
 export const dare: MergeMethodSpec<TiesState | undefined> = {
@@ -63,16 +99,12 @@ export const dare: MergeMethodSpec<TiesState | undefined> = {
     booleanOption(ctx.options, 'ties')
       ? tiesAnalysis(
           ctx,
-          async (name) => (await droppedTaskVectors(ctx, name)).taus,
+          async (name, rows, scratch) => (await droppedTaskVectors(ctx, name, rows, scratch)).taus,
           numberOption(ctx.options, 'k'),
         )
       : undefined,
-  mergeTensor: async (ctx, t, state) => {
-    const { taus, baseValues } = await droppedTaskVectors(ctx, t.name);
-    const shares = new Float64Array(ctx.models);
-    const combined = state ? tiesCombine(taus, state, shares) : sumVectorsInPlace(taus, shares);
-    return { merged: fromBase(baseValues, combined, numberOption(ctx.options, 'scale')), shares };
-  },
+  mergeRows: dareRows,
+  mergeTensor: mergeTensorByRows(dareRows),
   report: (ctx, state) => ({
     scale: numberOption(ctx.options, 'scale'),
     ties: state

@@ -9,9 +9,17 @@ import {
   tensorWeight,
   weightedAverage,
   type MaskFisherValues,
+  type TensorWeight,
   type ZeroRuleCount,
 } from '../weights.js';
-import { mappingOption, type MergeMethodSpec, type MethodOption } from './spec.js';
+import {
+  mappingOption,
+  mergeTensorByRows,
+  type MergeMethodSpec,
+  type MethodContext,
+  type MethodOption,
+  type TensorRows,
+} from './spec.js';
 import {
   FISHER_NORMALIZE_OPTION,
   normalizeMaskFishers,
@@ -38,6 +46,22 @@ interface State {
   readonly zeroed: ZeroRuleCount;
 }
 
+/**
+ * One block of rows: a row's weights are read off the mask Fisher by its index in the whole tensor
+ * (per-row weights are the whole tensor's, found once per tensor and kept in `scratch`).
+ */
+async function rows(ctx: MethodContext, t: TensorRows, state: State): Promise<Float32Array> {
+  const thetas = await ctx.thetas(t.name, t.rows);
+  let weights = t.scratch.get('weights') as TensorWeight[] | undefined;
+  if (!weights) {
+    const mapping = mappingOption(ctx.options);
+    weights = state.fishers.map((f) => tensorWeight(f, t.role[mapping], t.shape, t.name));
+    t.scratch.set('weights', weights);
+  }
+  const block = { rows: t.rows, shareSums: t.shares };
+  return weightedAverage(thetas, weights, ctx.lambdas, t.shape, t.name, block).merged;
+}
+
 export const fisherNodes: MergeMethodSpec<State> = {
   name: 'fisher-nodes',
   description:
@@ -62,13 +86,8 @@ export const fisherNodes: MergeMethodSpec<State> = {
     );
     return Promise.resolve({ fishers: z.fishers, zeroed: z.zeroed });
   },
-  mergeTensor: async (ctx, t, state) => {
-    const thetas = await ctx.thetas(t.name);
-    const mapping = mappingOption(ctx.options);
-    const weights = state.fishers.map((f) => tensorWeight(f, t.role[mapping], t.shape, t.name));
-    const { merged, shareSums } = weightedAverage(thetas, weights, ctx.lambdas, t.shape, t.name);
-    return { merged, shares: shareSums };
-  },
+  mergeRows: rows,
+  mergeTensor: mergeTensorByRows(rows),
   report: (ctx, state) => ({
     mapping: mappingOption(ctx.options),
     zeroRule: { ...state.zeroed },

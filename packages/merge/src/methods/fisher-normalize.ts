@@ -65,11 +65,14 @@ export async function fullFisherMeans(ctx: MethodContext): Promise<number[]> {
   let entries = 0;
   for (const [index, name] of ctx.tensors.entries()) {
     ctx.progress(1, name, index);
-    const values = await ctx.fullFishers(name);
-    values.forEach((v, j) => {
-      for (let i = 0; i < v.length; i++) sums[j] += v[i];
-    });
-    entries += values[0]?.length ?? 0;
+    // by blocks of rows, in order: the same additions in the same order as whole tensors
+    for (const rows of ctx.rowBlocks(name)) {
+      const values = await ctx.fullFishers(name, rows);
+      values.forEach((v, j) => {
+        for (let i = 0; i < v.length; i++) sums[j] += v[i];
+      });
+      entries += values[0]?.length ?? 0;
+    }
   }
   return [...sums].map((s, j) => {
     const m = entries > 0 ? s / entries : 0;

@@ -3,7 +3,7 @@
  * W_j = F_j + 1e-6 elementwise, theta* = sum_j lambda_j W_j theta_j / sum_j lambda_j W_j.
  */
 import { weightedAverage, type AnyWeight } from '../weights.js';
-import type { MergeMethodSpec } from './spec.js';
+import { mergeTensorByRows, type MergeMethodSpec, type MethodContext, type TensorRows } from './spec.js';
 import {
   FISHER_NORMALIZE_OPTION,
   fullFisherMeans,
@@ -18,6 +18,19 @@ export const FULL_FISHER_FLOOR = 1e-6;
 /** per model, the divisor of its Fisher values (METHOD.md 5.5); undefined without normalisation */
 type State = number[] | undefined;
 
+/** One block of rows: every entry is weighted by its own Fisher values. */
+async function rows(ctx: MethodContext, t: TensorRows, means: State): Promise<Float32Array> {
+  const thetas = await ctx.thetas(t.name, t.rows);
+  // the values are this call's own (fresh reads): normalised and floored in place
+  const weights: AnyWeight[] = (await ctx.fullFishers(t.name, t.rows)).map((values, j) => {
+    if (means) for (let i = 0; i < values.length; i++) values[i] /= means[j];
+    for (let i = 0; i < values.length; i++) values[i] += FULL_FISHER_FLOOR;
+    return { kind: 'full', values };
+  });
+  const block = { rows: t.rows, shareSums: t.shares };
+  return weightedAverage(thetas, weights, ctx.lambdas, t.shape, t.name, block).merged;
+}
+
 export const fisher: MergeMethodSpec<State> = {
   name: 'fisher',
   description: "Fisher-weighted averaging: every entry weighted by each model's full diagonal Fisher + 1e-6",
@@ -28,16 +41,7 @@ export const fisher: MergeMethodSpec<State> = {
   shares: WEIGHTED_SHARES,
   label: (o) => (normalizing(o) ? 'fisher (mean-normalised)' : 'fisher'),
   prepare: async (ctx) => (normalizing(ctx.options) ? fullFisherMeans(ctx) : undefined),
-  mergeTensor: async (ctx, t, means) => {
-    const thetas = await ctx.thetas(t.name);
-    // the values are this call's own (fresh reads): normalised and floored in place
-    const weights: AnyWeight[] = (await ctx.fullFishers(t.name)).map((values, j) => {
-      if (means) for (let i = 0; i < values.length; i++) values[i] /= means[j];
-      for (let i = 0; i < values.length; i++) values[i] += FULL_FISHER_FLOOR;
-      return { kind: 'full', values };
-    });
-    const { merged, shareSums } = weightedAverage(thetas, weights, ctx.lambdas, t.shape, t.name);
-    return { merged, shares: shareSums };
-  },
+  mergeRows: rows,
+  mergeTensor: mergeTensorByRows(rows),
   report: (ctx) => ({ fisherFloor: FULL_FISHER_FLOOR, ...normalizeReport(ctx.options) }),
 };

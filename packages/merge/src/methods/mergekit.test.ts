@@ -19,6 +19,7 @@ function ctx(lambdas: number[], options: MethodOptions): MethodContext {
     thetas: () => Promise.resolve([f([2, -1, 1.5, 1]), f([0, 2, 1, 4])]),
     base: () => Promise.resolve(f([1, 1, 1, 1])),
     fullFishers: () => Promise.resolve([]),
+    rowBlocks: () => [{ start: 0, end: 4 }],
     progress: () => undefined,
     warn: () => undefined,
   };

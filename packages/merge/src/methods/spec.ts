@@ -4,7 +4,7 @@
  * per-tensor merge and its report fields. The engine (../merge.ts) calls these and knows no method
  * by name; ./registry.ts collects the specs.
  */
-import type { MaskMapping, TensorRole } from '@fmn/core';
+import type { MaskMapping, RowRange, TensorRole } from '@fmn/core';
 import type { MaskFisherValues } from '../weights.js';
 
 /** What a method needs besides the fine-tuned models. */
@@ -49,6 +49,21 @@ export interface TensorToMerge {
   readonly role: Extract<TensorRole, { taskHead: false }>;
 }
 
+/**
+ * One block of rows of a merged tensor (core's RowRange: rows are indices of the first dimension),
+ * for a method that merges a tensor block by block (`mergeRows`).
+ */
+export interface TensorRows extends TensorToMerge {
+  readonly rows: RowRange;
+  /**
+   * the tensor's per-model share sums (see TensorResult.shares): zeros at the tensor's first block,
+   * then carried from block to block; the method adds each block's entries into it
+   */
+  readonly shares: Float64Array;
+  /** what a method keeps from one block of the tensor to the next (DARE: its generators); new per tensor */
+  readonly scratch: Map<string, unknown>;
+}
+
 /** What the engine gives a method: the inputs, read tensor by tensor. */
 export interface MethodContext {
   /** number of fine-tuned models (M) */
@@ -65,12 +80,23 @@ export interface MethodContext {
   readonly fisherFiles: readonly string[];
   /** the Gram files' paths (needs.gram; else empty) */
   readonly gramFiles: readonly string[];
-  /** every model's values of a tensor as float32: fresh arrays the method may overwrite */
-  thetas(name: string): Promise<Float32Array[]>;
-  /** the base model's values of a tensor (needs.base): a fresh array */
-  base(name: string): Promise<Float32Array>;
-  /** every model's full-Fisher values of a tensor, checked finite and non-negative (needs.fullFisher): fresh */
-  fullFishers(name: string): Promise<Float32Array[]>;
+  /**
+   * every model's values of a tensor as float32 (only rows `rows` when given): fresh arrays the
+   * method may overwrite
+   */
+  thetas(name: string, rows?: RowRange): Promise<Float32Array[]>;
+  /** the base model's values of a tensor (only rows `rows` when given; needs.base): a fresh array */
+  base(name: string, rows?: RowRange): Promise<Float32Array>;
+  /**
+   * the blocks of rows the engine cuts tensor `name` into (in order; one block for a small tensor):
+   * what a whole-model pass of `prepare` reads at a time to keep memory as low as the merge's
+   */
+  rowBlocks(name: string): readonly RowRange[];
+  /**
+   * every model's full-Fisher values of a tensor (only rows `rows` when given), checked finite and
+   * non-negative (needs.fullFisher): fresh arrays
+   */
+  fullFishers(name: string, rows?: RowRange): Promise<Float32Array[]>;
   /** reports progress of a whole-model pass of `prepare` (pass 1, 2, ...) */
   progress(pass: number, name: string, index: number): void;
   /** a warning for the user */
@@ -122,6 +148,16 @@ export interface MergeMethodSpec<State = unknown> {
   /** merges one tensor */
   mergeTensor(ctx: MethodContext, tensor: TensorToMerge, state: State): Promise<TensorResult>;
   /**
+   * Merges one block of rows of a tensor (returns that block's merged values), for a method whose
+   * merged entry depends only on the same entry of its inputs and on `state` (plus what it carries
+   * in `tensor.scratch` from the tensor's earlier blocks, which come in order): the engine then
+   * reads, merges and writes a large tensor a block at a time, and prefers this to `mergeTensor`.
+   * It must give exactly the values and shares of `mergeTensor` (`mergeTensorByRows` derives one
+   * from the other). A method needing the whole tensor (a per-tensor top-k, a matrix solve) leaves
+   * it out.
+   */
+  mergeRows?(ctx: MethodContext, tensor: TensorRows, state: State): Promise<Float32Array>;
+  /**
    * The method's fields of merge-report.json (fields of report version 1 it leaves out are null;
    * a field not in version 1 goes before `dtype`).
    */
@@ -139,4 +175,16 @@ export function booleanOption(o: MethodOptions, key: string): boolean {
 
 export function mappingOption(o: MethodOptions): MaskMapping {
   return o.mapping as MaskMapping;
+}
+
+/** `mergeTensor` as one block of all rows through `mergeRows`. */
+export function mergeTensorByRows<State>(
+  mergeRows: (ctx: MethodContext, tensor: TensorRows, state: State) => Promise<Float32Array>,
+): (ctx: MethodContext, tensor: TensorToMerge, state: State) => Promise<TensorResult> {
+  return async (ctx, tensor, state) => {
+    const shares = new Float64Array(ctx.models);
+    const rows = { start: 0, end: tensor.shape.length === 0 ? 1 : tensor.shape[0] };
+    const merged = await mergeRows(ctx, { ...tensor, rows, shares, scratch: new Map() }, state);
+    return { merged, shares };
+  };
 }

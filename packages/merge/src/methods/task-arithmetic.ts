@@ -1,7 +1,20 @@
 /** task-arithmetic (METHOD.md 5.3): theta* = base + scale * sum_j lambda_j (theta_j - base). */
 import { sumVectorsInPlace } from '../taskvectors.js';
-import { numberOption, type MergeMethodSpec } from './spec.js';
+import {
+  mergeTensorByRows,
+  numberOption,
+  type MergeMethodSpec,
+  type MethodContext,
+  type TensorRows,
+} from './spec.js';
 import { fromBase, SCALE_OPTION, TASK_VECTOR_SHARES, taskVectors } from './task-vector.js';
+
+/** One block of rows: every entry is its own sum, so a tensor merges block by block. */
+async function rows(ctx: MethodContext, t: TensorRows): Promise<Float32Array> {
+  const { taus, baseValues } = await taskVectors(ctx, t.name, undefined, t.rows);
+  const combined = sumVectorsInPlace(taus, t.shares);
+  return fromBase(baseValues, combined, numberOption(ctx.options, 'scale'));
+}
 
 export const taskArithmetic: MergeMethodSpec<undefined> = {
   name: 'task-arithmetic',
@@ -10,11 +23,7 @@ export const taskArithmetic: MergeMethodSpec<undefined> = {
   options: [SCALE_OPTION],
   shares: TASK_VECTOR_SHARES,
   search: 'scale',
-  mergeTensor: async (ctx, t) => {
-    const { taus, baseValues } = await taskVectors(ctx, t.name);
-    const shares = new Float64Array(ctx.models);
-    const combined = sumVectorsInPlace(taus, shares);
-    return { merged: fromBase(baseValues, combined, numberOption(ctx.options, 'scale')), shares };
-  },
+  mergeRows: rows,
+  mergeTensor: mergeTensorByRows(rows),
   report: (ctx) => ({ scale: numberOption(ctx.options, 'scale') }),
 };

@@ -2,7 +2,7 @@
  * Shared by the task-vector methods (task-arithmetic, ties, dare; METHOD.md 5.3): the scale option,
  * lambda_j (theta_j - base) per tensor, theta* = base + scale * combined, and the share definition.
  */
-import { FmnError } from '@fmn/core';
+import { FmnError, type RowRange } from '@fmn/core';
 import { addScaled } from '../taskvectors.js';
 import type { MethodContext, MethodOption, ShareRule } from './spec.js';
 
@@ -24,16 +24,17 @@ export const TASK_VECTOR_SHARES: ShareRule = {
 };
 
 /**
- * lambda_j (theta_j - base) of tensor `name` for every model, each passed through `drop` when
- * given (DARE), and the base values.
+ * lambda_j (theta_j - base) of tensor `name` (only rows `rows` when given) for every model, each
+ * passed through `drop` when given (DARE), and the base values.
  */
 export async function taskVectors(
   ctx: MethodContext,
   name: string,
   drop?: (tau: Float32Array, modelIndex: number) => Float32Array,
+  rows?: RowRange,
 ): Promise<{ taus: Float32Array[]; baseValues: Float32Array }> {
-  const baseValues = await ctx.base(name);
-  const thetas = await ctx.thetas(name);
+  const baseValues = await ctx.base(name, rows);
+  const thetas = await ctx.thetas(name, rows);
   // in place: each theta array is this call's own (a fresh read), so it becomes tau
   const taus = thetas.map((t, j) => {
     const lambda = ctx.lambdas[j];

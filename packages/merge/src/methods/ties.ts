@@ -3,9 +3,19 @@
  * whole model, signs elected per entry (zero sums take the model-wide majority sign), the disjoint
  * mean of the agreeing values added to the base. `prepare` finds the exact per-model thresholds
  * and the majority sign in up to three streaming passes; dare reuses both with its dropped vectors.
+ * Given those, every merged entry depends on that entry alone: both the passes and the merge read
+ * a large tensor a block of rows at a time (the engine's row blocks), with the same result.
  */
+import type { RowRange } from '@fmn/core';
 import { checkTopK, electAndDisjointMeanInPlace, MagnitudeSelector, trimBelow } from '../taskvectors.js';
-import { numberOption, type MergeMethodSpec, type MethodContext, type MethodOption } from './spec.js';
+import {
+  mergeTensorByRows,
+  numberOption,
+  type MergeMethodSpec,
+  type MethodContext,
+  type MethodOption,
+  type TensorRows,
+} from './spec.js';
 import { fromBase, SCALE_OPTION, TASK_VECTOR_SHARES, taskVectors } from './task-vector.js';
 
 export const TOP_K_OPTION: MethodOption = {
@@ -24,50 +34,61 @@ export interface TiesState {
 }
 
 /**
- * TIES over the whole model: exact per-model top-k% thresholds (two passes of a radix select) and
- * the majority sign (a third pass) of the task vectors `tausOf` gives.
+ * The task vectors of rows `rows` of tensor `name`; `scratch` is new per tensor and pass and kept
+ * over its blocks, which come in order (DARE keeps its generators there).
  */
-export async function tiesAnalysis(
-  ctx: MethodContext,
-  tausOf: (name: string) => Promise<Float32Array[]>,
-  k: number,
-): Promise<TiesState> {
+export type TausOf = (name: string, rows: RowRange, scratch: Map<string, unknown>) => Promise<Float32Array[]>;
+
+/**
+ * TIES over the whole model: exact per-model top-k% thresholds (two passes of a radix select) and
+ * the majority sign (a third pass) of the task vectors `tausOf` gives, read a block of rows at a
+ * time (counts and the integer sign sum do not depend on how the entries are cut).
+ */
+export async function tiesAnalysis(ctx: MethodContext, tausOf: TausOf, k: number): Promise<TiesState> {
+  const pass = async (n: number, visit: (taus: Float32Array[]) => void): Promise<void> => {
+    for (const [index, name] of ctx.tensors.entries()) {
+      ctx.progress(n, name, index);
+      const scratch = new Map<string, unknown>();
+      for (const rows of ctx.rowBlocks(name)) visit(await tausOf(name, rows, scratch));
+    }
+  };
   const selectors = Array.from({ length: ctx.models }, () => new MagnitudeSelector(k));
-  for (const [index, name] of ctx.tensors.entries()) {
-    ctx.progress(1, name, index);
-    (await tausOf(name)).forEach((t, j) => selectors[j].addFirst(t));
-  }
+  await pass(1, (taus) => taus.forEach((t, j) => selectors[j].addFirst(t)));
   const second = selectors.map((s) => s.finishFirst());
   if (second.some(Boolean)) {
-    for (const [index, name] of ctx.tensors.entries()) {
-      ctx.progress(2, name, index);
-      (await tausOf(name)).forEach((t, j) => {
+    await pass(2, (taus) =>
+      taus.forEach((t, j) => {
         if (second[j]) selectors[j].addSecond(t);
-      });
-    }
+      }),
+    );
   }
   const thresholds = selectors.map((s) => s.threshold());
   let signTotal = 0;
-  for (const [index, name] of ctx.tensors.entries()) {
-    ctx.progress(3, name, index);
-    const trimmed = (await tausOf(name)).map((t, j) => trimBelow(t, thresholds[j], t));
+  await pass(3, (taus) => {
+    const trimmed = taus.map((t, j) => trimBelow(t, thresholds[j], t));
     const n = trimmed[0].length;
     for (let i = 0; i < n; i++) {
       let s = 0;
       for (const t of trimmed) s += t[i];
       signTotal += Math.sign(s);
     }
-  }
+  });
   return { thresholds, majoritySign: Math.sign(signTotal) };
 }
 
 /**
- * Trim, elect, disjoint mean of one tensor's task vectors (overwrites `taus`; the result is
- * `taus[0]`); shares into `shares`.
+ * Trim, elect, disjoint mean of one tensor's (or block of rows') task vectors (overwrites `taus`;
+ * the result is `taus[0]`); shares added into `shares`, entry by entry.
  */
 export function tiesCombine(taus: Float32Array[], state: TiesState, shares: Float64Array): Float32Array {
   const trimmed = taus.map((t, j) => trimBelow(t, state.thresholds[j], t));
   return electAndDisjointMeanInPlace(trimmed, state.majoritySign, shares);
+}
+
+async function tiesRows(ctx: MethodContext, t: TensorRows, state: TiesState): Promise<Float32Array> {
+  const { taus, baseValues } = await taskVectors(ctx, t.name, undefined, t.rows);
+  const combined = tiesCombine(taus, state, t.shares);
+  return fromBase(baseValues, combined, numberOption(ctx.options, 'scale'));
 }
 
 export const ties: MergeMethodSpec<TiesState> = {
@@ -78,13 +99,13 @@ export const ties: MergeMethodSpec<TiesState> = {
   shares: TASK_VECTOR_SHARES,
   search: 'scale',
   prepare: (ctx) =>
-    tiesAnalysis(ctx, async (name) => (await taskVectors(ctx, name)).taus, numberOption(ctx.options, 'k')),
-  mergeTensor: async (ctx, t, state) => {
-    const { taus, baseValues } = await taskVectors(ctx, t.name);
-    const shares = new Float64Array(ctx.models);
-    const combined = tiesCombine(taus, state, shares);
-    return { merged: fromBase(baseValues, combined, numberOption(ctx.options, 'scale')), shares };
-  },
+    tiesAnalysis(
+      ctx,
+      async (name, rows) => (await taskVectors(ctx, name, undefined, rows)).taus,
+      numberOption(ctx.options, 'k'),
+    ),
+  mergeRows: tiesRows,
+  mergeTensor: mergeTensorByRows(tiesRows),
   report: (ctx, state) => ({
     scale: numberOption(ctx.options, 'scale'),
     ties: {
