@@ -18,6 +18,14 @@ export {
   referenceParamGradient,
   type LinearInputTap,
 } from './reference.js';
+export {
+  maskedLmBatch,
+  referenceMaskedLmLoss,
+  referenceTrainGradient,
+  referenceTrainLoss,
+  withMaskedLmHead,
+  type TokenLabelledBatch,
+} from './masked-lm.js';
 export { referenceGrams, referenceModelMaskFisher, referenceModelParamFisher } from './reference-fisher.js';
 export {
   expectClose,
