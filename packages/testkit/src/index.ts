@@ -27,12 +27,7 @@ export {
   type TokenLabelledBatch,
 } from './masked-lm.js';
 export { referenceGrams, referenceModelMaskFisher, referenceModelParamFisher } from './reference-fisher.js';
-export {
-  expectClose,
-  runBackendConformance,
-  type ConformanceOptions,
-  type ConformanceTrainer,
-} from './conformance.js';
+export { expectClose, runBackendConformance, type ConformanceOptions } from './conformance.js';
 export { ReferenceBackend, registerReferenceBackend } from './reference-backend.js';
 export {
   BPE_SPECIALS,
