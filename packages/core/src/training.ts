@@ -163,10 +163,14 @@ export function adamwUpdate(
   const c1 = 1 - b1 ** s.t;
   const c2 = 1 - b2 ** s.t;
   const keep = 1 - lr * s.weightDecay;
+  const step = lr / c1;
+  const inv2 = 1 / c2;
+  const a1 = 1 - b1;
+  const a2 = 1 - b2;
   for (let i = 0; i < n; i++) {
     const g = grad[i];
-    const mi = (m[i] = b1 * m[i] + (1 - b1) * g);
-    const vi = (v[i] = b2 * v[i] + (1 - b2) * g * g);
-    param[i] = param[i] * keep - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+    const mi = (m[i] = b1 * m[i] + a1 * g);
+    const vi = (v[i] = b2 * v[i] + a2 * g * g);
+    param[i] = param[i] * keep - (step * mi) / (Math.sqrt(vi * inv2) + eps);
   }
 }
