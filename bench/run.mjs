@@ -8,10 +8,16 @@
  * comparison holds when the shared machine's speed drifts. The load average is printed with
  * every figure.
  *
- *   pnpm build && pnpm bench [--only peak,mask,full,eval,merge] [--runs N] [--examples 128]
+ *   pnpm build && pnpm bench [--only peak,mask,full,eval,merge,train] [--runs N] [--examples 128]
  *                            [--full-examples 16] [--models 7] [--eval-examples 32,256]
  *                            [--eval-backends onnxruntime,tfjs-wasm,pytorch] [--work DIR] [--json FILE]
- *                            [--merge-methods fisher-nodes,ties,average]
+ *                            [--merge-methods fisher-nodes,ties,average] [--train-steps 5]
+ *
+ * `train` (alone it needs no build) times one training step
+ * (Backend.createTrainer: forward, backward, AdamW) on tfjs-wasm and onnxruntime, each in its own
+ * process (packages/backend-onnxruntime/bench/train-step.ts, run from source by tsx), alternating,
+ * with the ratio: the zoo's model shape (zoo-build DEFAULT_SHAPE) for classification 32x64 and
+ * masked-LM 64x64, and BERT-base for classification 8x128.
  *
  * Environment: FMN_BENCH_PYTHON (a python3 with torch; default: the first of python3 and
  * /usr/bin/python3 that imports torch).
@@ -32,7 +38,7 @@ function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
-const only = new Set(arg('only', 'peak,mask,full,eval,merge').split(','));
+const only = new Set(arg('only', 'peak,mask,full,eval,merge,train').split(','));
 const runs = Number(arg('runs', '1'));
 const examples = Number(arg('examples', '128'));
 const fullExamples = Number(arg('full-examples', '16'));
@@ -98,7 +104,9 @@ function ratioLine(what, pairs) {
   results.figures.push({ label: what, ratios });
 }
 
-if (!existsSync(cli)) {
+// every section but `train` runs the built CLI on a BERT-base folder
+const needsCli = [...only].some((o) => o !== 'train');
+if (needsCli && !existsSync(cli)) {
   console.error(`bench: ${cli} is missing; run \`pnpm build\` first`);
   process.exit(2);
 }
@@ -108,7 +116,7 @@ if (!existsSync('/usr/bin/time')) {
   );
   process.exit(2);
 }
-const torch = findTorch();
+const torch = needsCli ? findTorch() : { why: 'not needed by --only train' };
 const work = arg('work', undefined) ?? mkdtempSync(join(tmpdir(), 'fmn-bench-'));
 mkdirSync(work, { recursive: true });
 console.log(
@@ -128,7 +136,9 @@ if (only.has('peak')) fmaPeak = await measurePeak(root, (f) => results.figures.p
 const model = join(work, 'bert0');
 const data = join(work, 'data.jsonl');
 let modelBytes = 0;
-if (!existsSync(join(model, 'model.safetensors'))) {
+if (!needsCli) {
+  // training builds its random models in process
+} else if (!existsSync(join(model, 'model.safetensors'))) {
   modelBytes = await writeBertFolder(model, { seed: 1 });
   await writeTokenData(data, { n: Math.max(examples, 256), seqLen: 128 });
 } else modelBytes = statSync(join(model, 'model.safetensors')).size;
@@ -270,6 +280,80 @@ if (only.has('merge')) {
         `     peak RSS = ${((r.rssMiB * 2 ** 20) / modelBytes).toFixed(2)} x one model (target 1.5 x + 200 MiB = ${(target / 2 ** 30).toFixed(2)} GiB)`,
       );
     }
+  }
+}
+
+if (only.has('train')) {
+  const steps = arg('train-steps', '5');
+  const tsx = join(root, 'node_modules/.bin/tsx');
+  const script = join(root, 'packages/backend-onnxruntime/bench/train-step.ts');
+  const configs = [
+    { shape: 'zoo', head: 'classification', batch: 32, seq: 64, steps },
+    { shape: 'zoo', head: 'masked-lm', batch: 64, seq: 64, steps },
+    {
+      shape: 'bert-base',
+      head: 'classification',
+      batch: 8,
+      seq: 128,
+      steps: String(Math.min(2, Number(steps))),
+    },
+  ];
+  console.log(
+    `\n[5] one training step (forward + backward + AdamW), seconds per step after one untimed step; tfjs-wasm is single-threaded, onnxruntime uses ${cpus().length} threads`,
+  );
+  for (const c of configs) {
+    const pairs = [];
+    for (let r = 0; r < runs; r++) {
+      const perStep = {};
+      for (const backend of ['tfjs-wasm', 'onnxruntime']) {
+        const argv = [
+          '--conditions=@fmn/source',
+          script,
+          '--backend',
+          backend,
+          '--shape',
+          c.shape,
+          '--head',
+          c.head,
+          '--batch',
+          String(c.batch),
+          '--seq',
+          String(c.seq),
+          '--steps',
+          c.steps,
+          '--json',
+        ];
+        let m;
+        try {
+          m = measure(`${backend} ${c.shape} ${c.head} ${c.batch}x${c.seq}`, tsx, argv);
+        } catch (e) {
+          // e.g. tfjs-wasm on BERT-base: weights, Adam moments, gradients and activations exceed the wasm heap
+          const why =
+            String(e.message)
+              .split('\n')
+              .filter((l) => /abort|error|memory/i.test(l))[0] ?? 'failed';
+          console.log(`  ${backend} ${c.shape} ${c.head} ${c.batch}x${c.seq}: FAILED (${why.trim()})`);
+          results.figures.push({ label: `train step ${backend} ${c.shape} ${c.head}`, failed: why.trim() });
+          continue;
+        }
+        const res = JSON.parse(m.stdout.trim().split('\n').pop());
+        perStep[backend] = res.secondsPerStep;
+        console.log(
+          `     ${res.secondsPerStep.toFixed(3)} s/step (first step ${res.firstStepSeconds.toFixed(2)} s), ~${res.gflops.toFixed(1)} GFLOP/s nominal, load ${res.load}`,
+        );
+        results.figures.push({
+          label: `train step ${backend} ${c.shape} ${c.head} ${c.batch}x${c.seq}`,
+          ...res,
+        });
+      }
+      if (perStep['tfjs-wasm'] && perStep.onnxruntime)
+        pairs.push([perStep['tfjs-wasm'], perStep.onnxruntime]);
+    }
+    if (pairs.length)
+      ratioLine(
+        `tfjs-wasm / onnxruntime s per training step, ${c.shape} ${c.head} ${c.batch}x${c.seq}`,
+        pairs,
+      );
   }
 }
 

@@ -6,4 +6,5 @@ runBackendConformance({
   fullFisher: true,
   modelConvention: true,
   gram: true,
+  training: true,
 });

@@ -26,6 +26,8 @@ import {
   type MaskLayout,
   type MaskValues,
   type ModelSession,
+  type Trainer,
+  type TrainerOptions,
 } from '@fmn/core';
 import type { Graph } from '@fmn/onnx';
 import {
@@ -46,6 +48,8 @@ import {
 import { BatchedFullFisher } from './full-fisher.js';
 import { batchChunks, chunkMasks, combineMaskGradients, concat } from './chunks.js';
 import { removeTelemetryLog } from './telemetry-log.js';
+import { createOrtTrainer, type TrainerRuntime } from './trainer.js';
+import { labelFeed, textFeeds } from './feeds.js';
 
 export interface OnnxRuntimeBackendOptions {
   /** execution provider: 'cpu' (default) or e.g. 'cuda' when onnxruntime's CUDA binaries are installed */
@@ -156,12 +160,6 @@ type Kind =
 
 /** Creates an ONNX Runtime session for a graph (shared with full-fisher.ts). */
 export type SessionFactory = (graph: Graph) => Promise<ort.InferenceSession>;
-
-function int64(a: Int32Array): BigInt64Array {
-  const out = new BigInt64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i]);
-  return out;
-}
 
 class OrtModelSession implements ModelSession {
   readonly layout: MaskLayout;
@@ -301,27 +299,11 @@ class OrtModelSession implements ModelSession {
   }
 
   private textFeeds(batch: Batch): Record<string, ort.Tensor> {
-    const dims = [batch.size, batch.seqLen];
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', int64(batch.inputIds), dims),
-      attention_mask: new ort.Tensor('int64', int64(batch.attentionMask), dims),
-    };
-    if (this.model.embeddings.tokenType) {
-      const types = batch.tokenTypeIds
-        ? int64(batch.tokenTypeIds)
-        : new BigInt64Array(batch.size * batch.seqLen);
-      feeds.token_type_ids = new ort.Tensor('int64', types, dims);
-    }
-    return feeds;
+    return textFeeds(this.model, batch);
   }
 
   private labelFeed(batch: Batch): ort.Tensor {
-    const B = batch.size;
-    const C = this.numLabels;
-    if (C === 1) return new ort.Tensor('float32', Float32Array.from(batch.labels!), [B, 1]);
-    const oneHot = new Float32Array(B * C);
-    for (let b = 0; b < B; b++) oneHot[b * C + batch.labels![b]] = 1;
-    return new ort.Tensor('float32', oneHot, [B, C]);
+    return labelFeed(this.numLabels, batch);
   }
 
   /** Mask feeds: head_mask [L,H] / neuron_mask [L,I] (shared) or [B,L,H] / [B,L,I] (example); ones by default. */
@@ -466,13 +448,25 @@ export class OnnxRuntimeBackend implements Backend {
       fullFisher: true,
       fullFisherConventions: ['example', 'model'],
       gram: true,
-      training: false,
+      training: true,
       threads,
     };
   }
   async load(model: EncoderModel): Promise<ModelSession> {
     classificationHead(model);
     return new OrtModelSession(model, this.options);
+  }
+  /** AdamW training without dropout (trainer.ts): one ONNX Runtime session per trainer. */
+  async createTrainer(model: EncoderModel, options: TrainerOptions): Promise<Trainer> {
+    const rt: TrainerRuntime = {
+      runtime: this.runtime,
+      createSession: (graph) => createSession(graph, this.options),
+      tensor: (type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: readonly number[]) =>
+        new ort.Tensor(type, data, dims),
+      textFeeds,
+      labelFeed,
+    } as TrainerRuntime;
+    return createOrtTrainer(rt, model, options);
   }
 }
 

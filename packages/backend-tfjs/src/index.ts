@@ -15,10 +15,7 @@ export {
 } from './session.js';
 export { initRuntime, type Runtime, type RuntimeKind, type ModuleImporter } from './runtime.js';
 export type { AttentionMode } from './forward.js';
-export {
-  createTrainer,
-  linearSchedule,
-  type Trainer,
-  type TrainerOptions,
-  type TrainBatch,
-} from './trainer.js';
+export { createTrainer, type TrainerOptions } from './trainer.js';
+// the training contract lives in core since backends other than tfjs train; re-exported for
+// callers written against this package
+export { linearSchedule, type Trainer, type TrainBatch } from '@fmn/core';

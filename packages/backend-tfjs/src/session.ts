@@ -18,6 +18,8 @@ import {
   type MaskLayout,
   type MaskValues,
   type ModelSession,
+  type Trainer,
+  type TrainerOptions as CoreTrainerOptions,
 } from '@fmn/core';
 import {
   classObjective,
@@ -443,6 +445,12 @@ export class TfjsBackend implements Backend {
   async load(model: EncoderModel): Promise<TfjsSession> {
     await this.rt.activate();
     return new TfjsSession(this.rt, model, this.options);
+  }
+  /** AdamW training with optional dropout on this runtime (trainer.ts). */
+  async createTrainer(model: EncoderModel, options: CoreTrainerOptions): Promise<Trainer> {
+    // imported when first used: trainer.ts imports this module
+    const { createTrainer } = await import('./trainer.js');
+    return createTrainer(model, { ...options, backend: this });
   }
 }
 

@@ -1,9 +1,21 @@
 /**
- * Training for the offline testbed: AdamW over every parameter with HuggingFace's linear
- * warm-up/decay schedule, for a classification head (batch labels) or a masked-LM head
- * (token-level labels, -100 ignored). Tied parameters are one tensor, trained once.
+ * Training on tfjs (core's Trainer, training.ts): AdamW over every parameter with HuggingFace's
+ * linear warm-up/decay schedule, for a classification head (batch labels) or a masked-LM head
+ * (token-level labels, -100 ignored), with optional dropout. Tied parameters are one tensor,
+ * trained once. The update is core's adamwUpdate written in tensor ops (same formula, float32).
  */
-import { FmnError, type Batch, type EncoderModel, resolveBackend, validateBatch } from '@fmn/core';
+import {
+  FmnError,
+  adamwStep,
+  checkTrainerOptions,
+  mapModelParams,
+  resolveBackend,
+  validateTrainBatch,
+  type EncoderModel,
+  type TrainBatch,
+  type Trainer,
+  type TrainerOptions as CoreTrainerOptions,
+} from '@fmn/core';
 import {
   classify,
   encode,
@@ -13,74 +25,13 @@ import {
   type ForwardOptions,
   type Lookup,
 } from './forward.js';
-import { buildLayout, extractParam, mapModelParams, type Layout } from './params.js';
+import { buildLayout, extractParam, type Layout } from './params.js';
 import { tf } from './runtime.js';
 import { TfjsBackend, uploadLayout } from './session.js';
 
-/** A training batch: core's Batch plus, for masked-LM, one label per token [B*T] (-100 = ignored). */
-export interface TrainBatch extends Batch {
-  readonly tokenLabels?: Int32Array;
-}
-
-export interface TrainerOptions {
-  /** peak learning rate */
-  readonly lr: number;
-  /** decoupled weight decay (AdamW) on matrices; biases and LayerNorm parameters are not decayed. Default 0. */
-  readonly weightDecay?: number;
-  /** linear warm-up from 0 over this many steps (default 0) */
-  readonly warmupSteps?: number;
-  /** the learning rate decays linearly to 0 at this step */
-  readonly totalSteps: number;
-  /** Adam betas, default [0.9, 0.999] */
-  readonly betas?: readonly [number, number];
-  /** Adam epsilon, default 1e-8 */
-  readonly eps?: number;
-  /** seeds the dropout masks (default 0) */
-  readonly seed?: number;
-  /** dropout rate during training steps (default 0: eval-mode semantics) */
-  readonly dropout?: number;
-  /** the tfjs backend to train on (default: the resolver's best "tfjs" runtime) */
+/** core's trainer options, plus the tfjs backend to train on (default: the resolver's best "tfjs" runtime). */
+export interface TrainerOptions extends CoreTrainerOptions {
   readonly backend?: TfjsBackend;
-}
-
-export interface Trainer {
-  /** what runs, e.g. "tfjs 4.22.0 wasm (SIMD, single-threaded)" */
-  readonly runtime: string;
-  /** optimizer steps taken */
-  readonly steps: number;
-  /** The learning rate the next step uses. */
-  learningRate(): number;
-  /** One AdamW step on the batch's mean loss; returns that loss (before the update). */
-  step(batch: TrainBatch): Promise<number>;
-  /** The mean loss without dropout and without updating. */
-  evaluate(batch: TrainBatch): Promise<number>;
-  /** The trained weights as an encoder description (same structure, names and tying). */
-  model(): EncoderModel;
-  dispose(): void;
-}
-
-/** HuggingFace's get_linear_schedule_with_warmup: factor for the step with `done` steps before it. */
-export function linearSchedule(done: number, warmup: number, total: number): number {
-  if (done < warmup) return done / Math.max(1, warmup);
-  return Math.max(0, (total - done) / Math.max(1, total - warmup));
-}
-
-function checkOptions(o: TrainerOptions): void {
-  const bad = (msg: string) => {
-    throw new FmnError(`invalid trainer options: ${msg}`);
-  };
-  if (!(o.lr > 0)) bad(`lr must be positive (got ${o.lr})`);
-  if (!(Number.isInteger(o.totalSteps) && o.totalSteps > 0))
-    bad(`totalSteps must be a positive integer (got ${o.totalSteps})`);
-  const w = o.warmupSteps ?? 0;
-  if (!(Number.isInteger(w) && w >= 0 && w <= o.totalSteps))
-    bad(`warmupSteps must be an integer in [0, totalSteps] (got ${w})`);
-  if (!((o.weightDecay ?? 0) >= 0)) bad(`weightDecay must be >= 0 (got ${o.weightDecay})`);
-  const [b1, b2] = o.betas ?? [0.9, 0.999];
-  if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) bad(`betas must lie in [0, 1) (got ${b1}, ${b2})`);
-  if (!((o.eps ?? 1e-8) > 0)) bad(`eps must be positive`);
-  const p = o.dropout ?? 0;
-  if (!(p >= 0 && p < 1)) bad(`dropout must lie in [0, 1) (got ${p})`);
 }
 
 class TfjsTrainer implements Trainer {
@@ -113,7 +64,7 @@ class TfjsTrainer implements Trainer {
   }
 
   learningRate(): number {
-    return this.o.lr * linearSchedule(this.steps, this.o.warmupSteps ?? 0, this.o.totalSteps);
+    return adamwStep(this.o, this.steps, false).lr;
   }
 
   private live(): void {
@@ -123,12 +74,7 @@ class TfjsTrainer implements Trainer {
   /** The batch-mean loss as a function of the parameter tensors (in `keys` order). */
   private lossFn(batch: TrainBatch, opts: ForwardOptions): (...ts: tf.Tensor[]) => tf.Scalar {
     const plan = this.layout.plan;
-    const mlm = plan.head?.kind === 'masked-lm';
-    validateBatch(this.source, batch, { labels: !mlm });
-    if (mlm && (!batch.tokenLabels || batch.tokenLabels.length !== batch.size * batch.seqLen)) {
-      throw new FmnError(`invalid batch: a masked-lm head needs tokenLabels [${batch.size * batch.seqLen}]`);
-    }
-    if (!plan.head) throw new FmnError('the model has no head to train');
+    const mlm = validateTrainBatch(this.source, batch) === 'masked-lm';
     return (...ts: tf.Tensor[]) => {
       const byKey = new Map(this.keys.map((k, i) => [k, ts[i]]));
       const W: Lookup = (key) => byKey.get(key)!;
@@ -162,11 +108,8 @@ class TfjsTrainer implements Trainer {
     };
     const f = this.lossFn(batch, opts);
     await this.backend.rt.activate();
-    const lr = this.learningRate();
-    const [b1, b2] = this.o.betas ?? [0.9, 0.999];
-    const eps = this.o.eps ?? 1e-8;
+    const { lr, beta1: b1, beta2: b2, eps, t } = adamwStep(this.o, this.steps, true);
     const wd = this.o.weightDecay ?? 0;
-    const t = this.steps + 1;
     const c1 = 1 - b1 ** t;
     const c2 = 1 - b2 ** t;
     const loss = tf.tidy(() => {
@@ -190,6 +133,21 @@ class TfjsTrainer implements Trainer {
     return loss;
   }
 
+  async gradients(batch: TrainBatch): Promise<Map<string, Float32Array>> {
+    this.live();
+    const f = this.lossFn(batch, { paramGrads: true, attention: this.backend.options.attention });
+    await this.backend.rt.activate();
+    const values = new Map<string, Float32Array>();
+    tf.tidy(() => {
+      const { grads } = tf.valueAndGrads(f)(this.keys.map((k) => this.vars.get(k)!));
+      this.keys.forEach((k, i) => values.set(k, grads[i].dataSync() as Float32Array));
+    });
+    const out = new Map<string, Float32Array>();
+    for (const s of this.layout.specs)
+      out.set(s.param.name, extractParam(s, values.get(s.key)!, this.layout.tensors.get(s.key)!.shape));
+    return out;
+  }
+
   model(): EncoderModel {
     this.live();
     const values = new Map<string, Float32Array>();
@@ -210,7 +168,7 @@ class TfjsTrainer implements Trainer {
 
 /** A trainer for the model (its weights are copied; the model object is not changed). */
 export async function createTrainer(model: EncoderModel, options: TrainerOptions): Promise<Trainer> {
-  checkOptions(options);
+  checkTrainerOptions(options);
   let backend = options.backend;
   if (!backend) {
     const resolved = (await resolveBackend('tfjs')).backend;

@@ -1,5 +1,6 @@
 import type { EncoderModel, MaskLayout } from './encoder.js';
 import { FmnError } from './errors.js';
+import type { Trainer, TrainerOptions } from './training.js';
 
 /** A padded batch of B sequences of length T, row-major [B, T]. */
 export interface Batch {
@@ -106,7 +107,10 @@ export interface BackendCapabilities {
   readonly fullFisherConventions?: readonly FullFisherConvention[];
   /** its sessions implement linearInputGrams (RegMean's Gram matrices, METHOD.md section 5.4) */
   readonly gram?: boolean;
-  /** its package can train a model on it (fine-tuning, masked-LM pre-training) */
+  /**
+   * it trains models (fine-tuning, masked-LM pre-training): the backend has createTrainer, whose
+   * trainers also give parameter gradients (training.ts)
+   */
   readonly training: boolean;
   /** the number of threads it computes on; absent when its runtime decides */
   readonly threads?: number;
@@ -121,6 +125,12 @@ export interface Backend {
   readonly contractVersion: number;
   readonly capabilities: BackendCapabilities;
   load(model: EncoderModel): Promise<ModelSession>;
+  /**
+   * A trainer for the model (its weights are copied; the model object is not changed): AdamW with
+   * HuggingFace's linear schedule for a classification or masked-LM head (training.ts). Present
+   * exactly when capabilities.training is true.
+   */
+  createTrainer?(model: EncoderModel, options: TrainerOptions): Promise<Trainer>;
   dispose?(): Promise<void> | void;
 }
 

@@ -148,6 +148,24 @@ export {
   type ResolvedBackend,
 } from './backend.js';
 
+// map-model-params.ts
+export { mapModelParams } from './map-model-params.js';
+
+// training.ts
+export {
+  IGNORE_INDEX,
+  adamwStep,
+  adamwUpdate,
+  checkTrainerOptions,
+  decays,
+  linearSchedule,
+  validateTrainBatch,
+  type AdamWStep,
+  type TrainBatch,
+  type Trainer,
+  type TrainerOptions,
+} from './training.js';
+
 // validate-batch.ts
 export { validateBatch, type BatchRequirements } from './validate-batch.js';
 

@@ -34,18 +34,24 @@ export const NEURON_MASK = 'neuron_mask';
 export const HEAD_GRAD = 'head_grad';
 export const NEURON_GRAD = 'neuron_grad';
 
-/** One initializer per distinct Param (tied tensors once); clashing names get a numeric suffix. */
+/**
+ * One initializer (or, for training graphs, one float32 graph input) per distinct Param (tied
+ * tensors once); clashing names get a numeric suffix.
+ */
 class Weights {
   readonly cache = new Map<Param, Value>();
   private readonly names = new Set<string>();
-  constructor(private readonly g: Graph) {}
+  constructor(
+    private readonly g: Graph,
+    private readonly asInputs: boolean,
+  ) {}
   get(p: Param): Value {
     let v = this.cache.get(p);
     if (!v) {
       let name = p.name;
       for (let k = 1; this.names.has(name); k++) name = `${p.name}.${k}`;
       this.names.add(name);
-      v = this.g.initializer(name, p.shape, p.data);
+      v = this.asInputs ? this.g.input(name, 'float32', p.shape) : this.g.initializer(name, p.shape, p.data);
       this.cache.set(p, v);
     }
     return v;
@@ -63,11 +69,20 @@ export interface ForwardGraph {
   neuronMask?: Value;
   /** true when the graph has a token_type_ids input */
   tokenTypes: boolean;
-  /** the initializer of every parameter used */
+  /** the initializer (or input, with paramInputs) of every parameter used */
   params: Map<Param, Value>;
+  /** with fullLastLayer: the final hidden states of every token [B*T, hidden] */
+  hidden?: Value;
+  /** applies a Linear (its weight and bias from `params`) to rows [N, in] */
+  linear: (x: Value, lin: Linear) => Value;
+  /** applies a LayerNorm (its parameters from `params`) over the last axis */
+  norm: (x: Value, n: LayerNorm) => Value;
+  /** the graph value of a parameter (an initializer, or an input with paramInputs) */
+  param: (p: Param) => Value;
 }
 
-function activate(g: Graph, x: Value, act: Activation): Value {
+/** An activation function applied elementwise. */
+export function activate(g: Graph, x: Value, act: Activation): Value {
   switch (act) {
     case 'gelu':
       // 0.5 x (1 + erf(x / sqrt 2)), ONNX Gelu-20
@@ -92,6 +107,8 @@ export interface ForwardOptions {
   readonly fullLastLayer?: boolean;
   /** sees every Linear with its input: token-major [B*T, in], or [B, in] for the heads */
   readonly tap?: (lin: Linear, x: Value) => void;
+  /** every parameter is a float32 graph input named after it (training: weights change each run) */
+  readonly paramInputs?: boolean;
 }
 
 /**
@@ -105,7 +122,7 @@ export function buildForward(
   options: ForwardOptions = {},
 ): ForwardGraph {
   const g = new Graph();
-  const w = new Weights(g);
+  const w = new Weights(g, options.paramInputs === true);
   const { hidden, numHeads: H, headSize: d, intermediate: I } = model.dims;
   const ids = g.input('input_ids', 'int64', [BATCH, SEQ]);
   const att = g.input('attention_mask', 'int64', [BATCH, SEQ]);
@@ -229,6 +246,10 @@ export function buildForward(
     neuronMask,
     tokenTypes: !!e.tokenType,
     params: w.cache,
+    hidden: options.fullLastLayer ? x : undefined,
+    linear: (xv, lin) => linear(xv, lin),
+    norm,
+    param: (p) => w.get(p),
   };
 }
 

@@ -22,6 +22,14 @@ export {
   NEURON_GRAD,
 } from './encoder-graph.js';
 export type { Objective } from './encoder-graph.js';
+export {
+  trainingGraph,
+  paramGradName,
+  MLM_LABELS,
+  MLM_POSITIONS,
+  TRAIN_LOSS,
+  type TrainingGraph,
+} from './training-graph.js';
 export { gramGraph } from './gram-graph.js';
 export { externalDataOf, type InMemoryExternalData } from './external-data.js';
 export { OPSET, type Graph, type Value, type Dim, type DType } from './graph.js';

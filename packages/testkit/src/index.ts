@@ -18,13 +18,16 @@ export {
   referenceParamGradient,
   type LinearInputTap,
 } from './reference.js';
-export { referenceGrams, referenceModelMaskFisher, referenceModelParamFisher } from './reference-fisher.js';
 export {
-  expectClose,
-  runBackendConformance,
-  type ConformanceOptions,
-  type ConformanceTrainer,
-} from './conformance.js';
+  maskedLmBatch,
+  referenceMaskedLmLoss,
+  referenceTrainGradient,
+  referenceTrainLoss,
+  withMaskedLmHead,
+  type TokenLabelledBatch,
+} from './masked-lm.js';
+export { referenceGrams, referenceModelMaskFisher, referenceModelParamFisher } from './reference-fisher.js';
+export { expectClose, runBackendConformance, type ConformanceOptions } from './conformance.js';
 export { ReferenceBackend, registerReferenceBackend } from './reference-backend.js';
 export {
   BPE_SPECIALS,
