@@ -33,6 +33,7 @@ import { bertPooler, DEFAULT_SHAPE, initMlmModel, withClassifier, writeZooModel 
 import {
   DEFAULT_FINETUNE,
   DEFAULT_PRETRAIN,
+  FINETUNE_LRS,
   TASK_EPOCHS,
   TASK_OVERRIDES,
   devBatches,
@@ -198,9 +199,46 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
     const held = heldOutRows(nTrain, settings.heldOutFraction, HELD_OUT_SEED);
     const tb = await trainBatches(task, tok, settings, shape.maxLength, SEED, fineTuningRows(nTrain, held));
     const ho = await rowBatches(task, tok, held.rows, shape.maxLength);
-    const ft = await finetune(start, tb, settings, makeTrainer, 2, ho, (m) =>
-      console.log(`[${arch}/${task.name}]${m}`),
-    );
+    // the checkpoint kept is the one with the best held-out score (accuracy, or Pearson)
+    const hoLabels = Float32Array.from(ho.flatMap((b) => Array.from(b.labels!)));
+    const heldOutScore = async (m: EncoderModel): Promise<number> =>
+      scoreTask(task, await devLogits(m, ho, backend), hoLabels).score;
+    // one fine-tuning per learning rate (--lr: that one only); the best held-out score is shipped
+    const lrs = arg('--lr') ? [settings.lr] : FINETUNE_LRS;
+    const candidates: {
+      lr: number;
+      heldOutScore: number;
+      keptStep: number;
+      steps: number;
+      seconds: number;
+    }[] = [];
+    let ft: Awaited<ReturnType<typeof finetune>> | undefined;
+    for (const lr of lrs) {
+      const run = await finetune(
+        start,
+        tb,
+        { ...settings, lr },
+        makeTrainer,
+        2,
+        ho,
+        (m) => console.log(`[${arch}/${task.name} lr ${lr}]${m}`),
+        heldOutScore,
+      );
+      const c = {
+        lr,
+        heldOutScore: run.log.heldOutScore!,
+        keptStep: run.log.keptStep!,
+        steps: run.log.steps,
+        seconds: run.log.seconds,
+      };
+      candidates.push(c);
+      console.log(
+        `[${arch}/${task.name}] lr ${lr}: held-out score ${c.heldOutScore.toFixed(4)} at step ${c.keptStep}`,
+      );
+      if (!ft || c.heldOutScore > ft.log.heldOutScore!) ft = run;
+    }
+    if (!ft) throw new FmnError('no learning rate to fine-tune with');
+    const chosen = { ...settings, lr: candidates.find((c) => c.heldOutScore === ft!.log.heldOutScore)!.lr };
     const dir = join(root, task.name);
     await writeZooModel(
       dir,
@@ -228,7 +266,8 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
       bow_baseline: bow[task.name],
       task_vector_relative_size: relative,
       train: ft.log,
-      settings,
+      settings: chosen,
+      learning_rates: candidates,
       held_out: held,
     };
   }

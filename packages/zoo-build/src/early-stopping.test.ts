@@ -74,4 +74,27 @@ describe('fine-tuning with early stopping', () => {
     expect(ft.model.modelType).toBe('at-0');
     expect(ft.log).toMatchObject({ steps: 3, keptStep: 0 });
   });
+
+  it('with a score, keeps the checkpoint with the best held-out score (the earlier on a tie), whatever the loss', async () => {
+    // losses fall throughout; scores peak at step 4 (tied at step 8): step 4 is kept, stop after 2 more
+    const { make } = scripted({ 0: 0.9, 2: 0.8, 4: 0.7, 6: 0.6, 8: 0.5 });
+    const byStep: Record<string, number> = {
+      'at-0': 0.5,
+      'at-2': 0.6,
+      'at-4': 0.75,
+      'at-6': 0.7,
+      'at-8': 0.75,
+    };
+    const score = async (m: EncoderModel): Promise<number> => byStep[m.modelType];
+    const ft = await finetune(model, Array(20).fill(batch), settings, make, 1, [batch], () => {}, score);
+    expect(ft.model.modelType).toBe('at-4');
+    expect(ft.log).toMatchObject({ steps: 8, keptStep: 4, heldOutLoss: 0.7, heldOutScore: 0.75 });
+    expect(ft.log.heldOutScores).toEqual([
+      [0, 0.5],
+      [2, 0.6],
+      [4, 0.75],
+      [6, 0.7],
+      [8, 0.75],
+    ]);
+  });
 });

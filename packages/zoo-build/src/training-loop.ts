@@ -26,6 +26,9 @@ export interface TrainLog {
   /** the kept checkpoint's step and held-out loss (the best one with early stopping, else the last) */
   keptStep?: number;
   heldOutLoss?: number;
+  /** with a score: [step, held-out score] at each evaluation, and the kept checkpoint's score */
+  heldOutScores?: [number, number][];
+  heldOutScore?: number;
 }
 
 /** The trainer options the zoo uses (a subset of @fmn/backend-tfjs's TrainerOptions). */
@@ -62,6 +65,11 @@ export interface HeldOutCheck {
    * without improvement; absent: keep the last checkpoint, never stop early
    */
   patience?: number;
+  /**
+   * the held-out score of a checkpoint (higher is better, e.g. accuracy): when given, early
+   * stopping keeps the checkpoint with the best score (ties: the earlier) instead of the lowest loss
+   */
+  score?: (model: EncoderModel) => Promise<number>;
 }
 
 /** Mean of the last `n` values. */
@@ -107,16 +115,23 @@ export async function runTraining(
   const trainer = await makeTrainer(model, { ...opts, totalSteps: batches.length, seed });
   const losses: number[] = [];
   const curve: [number, number][] = [];
-  let best: { step: number; loss: number; model: EncoderModel } | undefined;
+  const scores: [number, number][] = [];
+  let best: { step: number; loss: number; score?: number; model: EncoderModel } | undefined;
   let since = 0;
   const evaluate = async (): Promise<boolean> => {
     if (!check) return false;
     const loss = await heldOutLoss(trainer, check.batches);
     curve.push([trainer.steps, loss]);
-    report.progress(`  ${report.label} ${trainer.steps}/${batches.length} held-out loss ${loss.toFixed(4)}`);
+    const model = check.score ? trainer.model() : undefined;
+    const score = model ? await check.score!(model) : undefined;
+    if (score !== undefined) scores.push([trainer.steps, score]);
+    report.progress(
+      `  ${report.label} ${trainer.steps}/${batches.length} held-out loss ${loss.toFixed(4)}${score === undefined ? '' : ` score ${score.toFixed(4)}`}`,
+    );
     if (check.patience === undefined) return false;
-    if (!best || loss < best.loss) {
-      best = { step: trainer.steps, loss, model: trainer.model() };
+    const better = score !== undefined ? !best || score > best.score! : !best || loss < best.loss;
+    if (better) {
+      best = { step: trainer.steps, loss, score, model: model ?? trainer.model() };
       since = 0;
       return false;
     }
@@ -148,6 +163,7 @@ export async function runTraining(
         firstLoss: tailMean(losses.slice(0, 20), 20),
         lastLoss: tailMean(losses, 20),
         ...(check ? { heldOutCurve: curve, keptStep: kept?.step, heldOutLoss: kept?.loss } : {}),
+        ...(check?.score ? { heldOutScores: scores, heldOutScore: best?.score } : {}),
       },
     };
   } finally {
