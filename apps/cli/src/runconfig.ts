@@ -20,6 +20,11 @@ export interface PlanTask {
   evalSplit: string;
   /** GLUE task preset */
   task?: string;
+  /**
+   * the only rows of the Fisher data (train) the coefficient search may hold out: e.g. the zoo's
+   * rows kept out of fine-tuning (`fmn demo`); absent: any row
+   */
+  searchRows?: readonly number[];
 }
 
 export interface PlanMethod {

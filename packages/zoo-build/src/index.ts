@@ -58,10 +58,22 @@ export {
   finetune,
   mlmBatches,
   pretrain,
+  rowBatches,
   scoreTask,
+  splitCorpus,
   trainBatches,
+  trainSize,
   type DevScore,
   type FinetuneSettings,
   type PretrainSettings,
-  type TrainLog,
 } from './train.js';
+export {
+  backendTrainers,
+  tfjsTrainers,
+  type HeldOutCheck,
+  type MakeTrainer,
+  type TrainLog,
+  type ZooTrainerOptions,
+} from './training-loop.js';
+export { fineTuningRows, heldOutRows, type HeldOutRows } from './held-out.js';
+export { taskVectorRelativeSize } from './task-vector.js';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { ZOO_ARCHS, zooPath, zooTasks, zooTokenizerFor, type ZooArch } from '@fm
 import { buildableArchs } from './archs.js';
 import { bertPooler, DEFAULT_SHAPE, initMlmModel, withClassifier, writeZooModel } from './models.js';
 import { DEFAULT_PRETRAIN, devBatches, devLogits, mlmBatches, scoreTask } from './train.js';
+import { taskVectorRelativeSize } from './task-vector.js';
 
 const TOK_FILES: Record<ZooArch, string[]> = {
   bert: ['tokenizer.json', 'vocab.txt'],
@@ -144,18 +145,39 @@ describe('shipped checkpoints', () => {
   for (const arch of buildableArchs()) {
     const built = existsSync(zooPath('models', arch, 'base'));
     it.skipIf(!built)(
-      `${arch}: every fine-tuned model beats chance on its dev split${built ? '' : ' (skipped: not built)'}`,
-      { timeout: 120_000 },
+      `${arch}: every fine-tuned model beats chance on the whole dev split, with the dev scores results.json records${built ? '' : ' (skipped: not built)'}`,
+      { timeout: 180_000 },
       async () => {
+        const results = JSON.parse(await readFile(zooPath('models', arch, 'results.json'), 'utf8')) as {
+          tasks: Record<string, { dev: Record<string, number> }>;
+        };
         const backend = await createTfjsBackend('wasm');
         const tok = await loadTokenizer(zooPath('models', arch, 'base'), { model_type: arch });
         for (const t of zooTasks) {
           const m = await open(zooPath('models', arch, t.name));
-          const dev = await devBatches(t, tok, 64, 100);
+          const dev = await devBatches(t, tok, 64);
           const s = scoreTask(t, await devLogits(m, dev.batches, backend), dev.labels);
           // chance: 1 / classes (the dev splits are class-balanced); 0 correlation for regression
           const chance = t.num_labels === 1 ? 0 : 1 / t.num_labels;
           expect(s.score, `${arch} ${t.name}: ${JSON.stringify(s.metrics)}`).toBeGreaterThan(chance + 0.04);
+          for (const [k, v] of Object.entries(s.metrics))
+            expect(results.tasks[t.name].dev[k]).toBeCloseTo(v, 6);
+        }
+      },
+    );
+    it.skipIf(!built)(
+      `${arch}: results.json's task-vector sizes are those of the shipped files, a fraction of the base${built ? '' : ' (skipped: not built)'}`,
+      async () => {
+        const results = JSON.parse(await readFile(zooPath('models', arch, 'results.json'), 'utf8')) as {
+          tasks: Record<string, { task_vector_relative_size: number }>;
+        };
+        const base = await open(zooPath('models', arch, 'base'));
+        for (const t of zooTasks) {
+          const size = taskVectorRelativeSize(base, await open(zooPath('models', arch, t.name)));
+          expect(results.tasks[t.name].task_vector_relative_size).toBeCloseTo(size, 6);
+          // a short fine-tune moves the encoder by a fraction of its size
+          expect(size).toBeGreaterThan(0);
+          expect(size).toBeLessThan(0.5);
         }
       },
     );

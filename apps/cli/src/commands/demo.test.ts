@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFmnError } from '@fmn/core';
+import { sampleIndices } from '@fmn/data';
 import { FAMILY_TASKS, writeFamily } from '@fmn/testkit';
 import { renderText } from '../report/index.js';
 import { executePlan } from './run.js';
-import { DEMO_METHODS, demoPlan, zooRoot } from './demo.js';
+import { DEMO_METHODS, demoPlan, zooHeldOutRows, zooRoot } from './demo.js';
 
 const WORDS = ['good', 'bad', 'movie', 'film', 'great', 'awful', 'the', 'is', 'very', 'not', 'dog', 'cat'];
 const text = (i: number, salt: number) =>
@@ -126,6 +127,56 @@ describe('fmn demo', () => {
       expect(await readFile(join(output, 'report.html'), 'utf8')).toContain('<html');
     },
   );
+
+  it(
+    'the coefficient search holds out only the train rows results.json records as kept out of fine-tuning',
+    { timeout: 120_000 },
+    async () => {
+      const zoo = join(root, 'zoo');
+      const results = join(zoo, 'models', 'bert', 'results.json');
+      const held = [1, 4, 6, 9, 13, 15, 18];
+      const tasks = Object.fromEntries(FAMILY_TASKS.map((t) => [t.name, { held_out: { rows: held } }]));
+      await writeFile(results, JSON.stringify({ tasks }));
+      try {
+        const plan = await demoPlan('bert', join(root, 'held'), { zoo, samples: 8 });
+        for (const t of plan.tasks) expect(t.searchRows).toEqual(held);
+        // a searched merge of the first pair: its held-out examples are among those rows only
+        const report = await executePlan(
+          {
+            ...plan,
+            k: [2],
+            tasks: plan.tasks.slice(0, 2),
+            methods: [{ label: 'task-arithmetic (searched)', method: 'task-arithmetic', search: true }],
+            search: { ...plan.search, holdout: 4 },
+          },
+          { quiet: true },
+        );
+        const searched = report.merges.flatMap((m) => (m.search ? [m.search] : []));
+        expect(searched).toHaveLength(1);
+        // the held-out rows minus the Fisher's examples (8 of the 20 train rows, seed 0)
+        const fisherRows = sampleIndices(20, 8, 0);
+        const left = held.filter((i) => !fisherRows.includes(i));
+        for (const t of searched[0].tasks) {
+          expect(t.indices).toHaveLength(Math.min(4, left.length));
+          for (const i of t.indices) expect(left).toContain(i);
+        }
+      } finally {
+        await rm(results, { force: true });
+      }
+    },
+  );
+
+  it('reads the held-out rows of results.json: none without the file, a clear error for bad rows', async () => {
+    expect(await zooHeldOutRows(join(root, 'nowhere', 'results.json'))).toEqual(new Map());
+    const file = join(root, 'results-bad.json');
+    await writeFile(file, JSON.stringify({ tasks: { a: { held_out: { rows: [0, 2] } }, b: {} } }));
+    expect(await zooHeldOutRows(file)).toEqual(new Map([['a', [0, 2]]]));
+    await writeFile(file, JSON.stringify({ tasks: { a: { held_out: { rows: [0, -1] } } } }));
+    const e = await zooHeldOutRows(file).catch((x: unknown) => x);
+    expect(isFmnError(e)).toBe(true);
+    expect((e as Error).message).toContain('tasks.a.held_out.rows must be a non-empty list of row indices');
+    expect((e as Error).message).toContain(file);
+  });
 
   it('says how to build the zoo when an architecture has no checkpoints', async () => {
     const e = await demoPlan('electra', join(root, 'x'), { zoo: join(root, 'zoo') }).catch((x: unknown) => x);

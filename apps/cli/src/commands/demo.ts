@@ -90,6 +90,35 @@ export interface DemoOptions {
   backend?: string;
 }
 
+/**
+ * Per task, the train rows its zoo model was not fine-tuned on (`tasks.<name>.held_out.rows` in
+ * models/<arch>/results.json): the demo's coefficient search holds out only these. A zoo without
+ * that record (built before it was kept) gives none: the search then draws from all of train.
+ */
+export async function zooHeldOutRows(resultsFile: string): Promise<Map<string, number[]>> {
+  let text: string;
+  try {
+    text = await readFile(resultsFile, 'utf8');
+  } catch {
+    return new Map();
+  }
+  let tasks: Record<string, { held_out?: { rows?: unknown } }>;
+  try {
+    tasks = (JSON.parse(text) as { tasks?: typeof tasks }).tasks ?? {};
+  } catch (e) {
+    throw new FmnError(`not valid JSON: ${(e as Error).message}`, resultsFile);
+  }
+  const out = new Map<string, number[]>();
+  for (const [name, t] of Object.entries(tasks)) {
+    const rows = t?.held_out?.rows;
+    if (rows === undefined) continue;
+    if (!Array.isArray(rows) || rows.length === 0 || !rows.every((r) => Number.isInteger(r) && r >= 0))
+      throw new FmnError(`tasks.${name}.held_out.rows must be a non-empty list of row indices`, resultsFile);
+    out.set(name, rows as number[]);
+  }
+  return out;
+}
+
 /** Fisher examples per task in `fmn demo` (docs/method.md: a little task data suffices for the masks). */
 export const DEMO_SAMPLES = 256;
 
@@ -120,6 +149,7 @@ export async function demoPlan(arch: string, output: string, options: DemoOption
       models,
     );
   }
+  const heldOut = await zooHeldOutRows(join(models, 'results.json'));
   return {
     file: '(fmn demo)',
     title: `fmn demo: mini-GLUE, ${arch}`,
@@ -143,6 +173,7 @@ export async function demoPlan(arch: string, output: string, options: DemoOption
         evalData: join(data, 'dev.tsv'),
         evalSplit: 'dev',
         task: t.task,
+        searchRows: heldOut.get(t.name),
       };
     }),
   };

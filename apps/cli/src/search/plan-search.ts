@@ -1,7 +1,7 @@
 /**
  * `fmn run`'s coefficient search for a method entry with `search: true`: each task's held-out
  * examples come from its Fisher data (train split), leaving out the examples the run's Fisher and
- * Gram files use (the plan's samples and seed).
+ * Gram files use (the plan's samples and seed), and only from the task's `searchRows` when given.
  */
 import type { MergeCliOptions } from '../commands/merge.js';
 import type { ProgressOptions } from '../progress.js';
@@ -22,6 +22,7 @@ export async function searchForPlan(
         data: t.fisherData,
         task: t.task,
         exclude: { samples: plan.fisher.samples, seed: plan.fisher.seed },
+        rows: t.searchRows,
       })),
       names: combo.map((t) => t.name),
       holdout: plan.search.holdout,

@@ -31,6 +31,8 @@ export interface SearchData {
    * those `sampleIndices(n, samples, seed)` draws, as `fmn run` draws its Fisher examples
    */
   readonly exclude?: { readonly samples: number | 'all'; readonly seed: number };
+  /** the only train rows the held-out part may use (e.g. those the model was not fine-tuned on); absent: all */
+  readonly rows?: readonly number[];
 }
 
 export interface SearchSettings {
@@ -135,6 +137,10 @@ export async function runSearch(s: SearchSettings, g: ProgressOptions): Promise<
     const exclude = new Set<number>(d.exclude ? sampleIndices(n, d.exclude.samples, d.exclude.seed) : []);
     for (const f of [m.fisher, m.gram])
       for (const i of recordedSamples(await metadataOf(f), sha, n)) exclude.add(i);
+    if (d.rows) {
+      const allowed = new Set(d.rows);
+      for (let i = 0; i < n; i++) if (!allowed.has(i)) exclude.add(i);
+    }
     const idx = heldOutIndices(n, s.holdout, s.seed, exclude, d.data);
     const subset = { ...dataset, examples: idx.map((i) => dataset.examples[i]) } as Dataset;
     prepared.push(await prepareDataset(model, subset, { labels: true, maxLength: s.maxLength }));
