@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FmnError, encoderParams, type EncoderModel, type Param } from '@fmn/core';
+import { FmnError, encoderParams, type EncoderModel } from '@fmn/core';
 import {
   randomBatch,
   randomEncoder,
   referenceLoss,
   referenceMaskedLmLoss,
   referenceParamGradient,
+  withMaskedLmHead,
   Rng,
   FLAVOURS,
 } from '@fmn/testkit';
@@ -15,36 +16,7 @@ const backend = await createTfjsBackend('wasm');
 
 /** A BERT-shaped model with a masked-LM head whose decoder is tied to the word embeddings. */
 function mlmModel(seed: number): EncoderModel {
-  const base = randomEncoder('bert', { seed, numLabels: 0 });
-  const rng = new Rng(seed + 1);
-  const H = base.dims.hidden;
-  const P = (name: string, shape: number[], std: number, mean = 0): Param => ({
-    name,
-    shape,
-    data: rng.normals(
-      shape.reduce((a, b) => a * b, 1),
-      std,
-      mean,
-    ),
-  });
-  return {
-    ...base,
-    head: {
-      kind: 'masked-lm',
-      transform: {
-        weight: P('cls.predictions.transform.dense.weight', [H, H], 0.2),
-        bias: P('cls.predictions.transform.dense.bias', [H], 0.1),
-      },
-      activation: 'gelu',
-      norm: {
-        weight: P('cls.predictions.transform.LayerNorm.weight', [H], 0.1, 1),
-        bias: P('cls.predictions.transform.LayerNorm.bias', [H], 0.1),
-        eps: 1e-12,
-      },
-      decoder: base.embeddings.word,
-      decoderBias: P('cls.predictions.bias', [base.dims.vocabSize], 0.1),
-    },
-  };
+  return withMaskedLmHead(randomEncoder('bert', { seed, numLabels: 0 }), seed + 1);
 }
 
 function mlmBatch(model: EncoderModel, seed: number): TrainBatch {

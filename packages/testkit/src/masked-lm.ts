@@ -7,7 +7,7 @@
  */
 import type { Batch, EncoderModel, Param } from '@fmn/core';
 import { randomBatch } from './batches.js';
-import { activate, referenceHidden, referenceLoss } from './reference.js';
+import { activate, centralDifference, referenceHidden, referenceLoss } from './reference.js';
 import { Rng } from './rng.js';
 
 /** A training batch (core's TrainBatch): a Batch with optional token labels [B*T], -100 ignored. */
@@ -126,13 +126,5 @@ export function referenceTrainGradient(
   index: number,
   step = 1e-3,
 ): number {
-  const orig = param.data[index];
-  param.data[index] = orig + step;
-  const hiStep = param.data[index] - orig;
-  const hi = referenceTrainLoss(model, batch);
-  param.data[index] = orig - step;
-  const loStep = orig - param.data[index];
-  const lo = referenceTrainLoss(model, batch);
-  param.data[index] = orig;
-  return (hi - lo) / (hiStep + loStep);
+  return centralDifference(() => referenceTrainLoss(model, batch), param, index, step);
 }

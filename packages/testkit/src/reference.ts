@@ -260,6 +260,28 @@ export function referenceMaskGradients(
   return { head: grad('head'), neuron: grad('neuron') };
 }
 
+/**
+ * Central finite difference of `loss` w.r.t. one float32 entry of a parameter: the entry is
+ * perturbed by +-`step`, evaluated, and restored exactly; the quotient uses the steps actually
+ * taken (float32 rounding of orig +- step).
+ */
+export function centralDifference(
+  loss: () => number,
+  param: { data: Float32Array },
+  index: number,
+  step: number,
+): number {
+  const orig = param.data[index];
+  param.data[index] = orig + step;
+  const hiStep = param.data[index] - orig;
+  const hi = loss();
+  param.data[index] = orig - step;
+  const loStep = orig - param.data[index];
+  const lo = loss();
+  param.data[index] = orig;
+  return (hi - lo) / (hiStep + loStep);
+}
+
 /** Central finite difference of the reference loss w.r.t. one entry of one parameter. */
 export function referenceParamGradient(
   model: EncoderModel,
@@ -268,14 +290,5 @@ export function referenceParamGradient(
   index: number,
   step = 1e-3,
 ): number {
-  // float32 parameters: perturb, evaluate in float64, restore exactly
-  const orig = param.data[index];
-  param.data[index] = orig + step;
-  const hiStep = param.data[index] - orig;
-  const hi = referenceLoss(model, batch);
-  param.data[index] = orig - step;
-  const loStep = orig - param.data[index];
-  const lo = referenceLoss(model, batch);
-  param.data[index] = orig;
-  return (hi - lo) / (hiStep + loStep);
+  return centralDifference(() => referenceLoss(model, batch), param, index, step);
 }
