@@ -3,9 +3,8 @@
  * §3, §4, §5.4): each computed from the plan's sampled train examples and cached under a key of
  * the model and data content and every setting, so a second run reads it instead.
  */
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SafetensorsFile } from '@fmn/core';
+import { pathExists, SafetensorsFile } from '@fmn/core';
 import { computeFisherFile } from './commands/fisher.js';
 import { computeGramFile } from './commands/gram.js';
 import { fileConvention } from './fisher-convention.js';
@@ -14,15 +13,6 @@ import { note, type ProgressOptions } from './progress.js';
 import type { ReportFisher } from './report/index.js';
 import type { PlanTask, RunPlan } from './runconfig.js';
 import type { SampledDataSettings } from './sampled-data.js';
-
-export async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A name made safe for a file name. */
 export function slug(s: string): string {
@@ -65,7 +55,7 @@ async function cachedSums(
   });
   const path = join(plan.cache, `${slug(t.name)}-${kind}-${key.slice(0, 16)}.safetensors`);
   const found = { task: t.name, kind, cached: true, file: path, path };
-  if (await exists(path)) {
+  if (await pathExists(path)) {
     const file = await SafetensorsFile.open(path);
     const md = file.metadata;
     await file.close();

@@ -19,7 +19,7 @@ import { parseFmnTempName } from './temp-name.js';
 
 const SRC = dirname(fileURLToPath(import.meta.url));
 /** atomic.ts and everything it imports from core */
-const MODULES = ['atomic.ts', 'errors.ts', 'recover-output.ts', 'temp-name.ts'];
+const MODULES = ['atomic.ts', 'errors.ts', 'path-exists.ts', 'recover-output.ts', 'temp-name.ts'];
 
 const CHILD = `
 import { createRequire, syncBuiltinESMExports } from 'node:module';

@@ -14,11 +14,12 @@
  * synchronously (`removeLiveTempsSync`) before the process exits.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { open, rename, rm, mkdir, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, mkdir, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FmnError, withPath } from './errors.js';
 import { recoverOutput } from './recover-output.js';
 import { fmnTempPath, newTempTag, parseFmnTempName } from './temp-name.js';
+import { pathExists } from './path-exists.js';
 
 /**
  * A temp in use: `tmp` is removed on a signal. While a replacement is under way (`moves`: each
@@ -145,15 +146,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   });
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Builds a folder atomically: `build` fills a temp folder beside `target`, which is renamed to
  * `target` at the end. An existing target is an error unless `force`, in which case it is replaced
@@ -168,7 +160,7 @@ export async function atomicDir(
   const dest = resolve(target);
   await mkdir(dirname(dest), { recursive: true });
   const recovery = await recoverOutput(dest);
-  if ((await exists(dest)) && !options.force) {
+  if ((await pathExists(dest)) && !options.force) {
     throw new FmnError(
       recovery.restored
         ? 'output folder already exists (restored from an interrupted --force run; use --force to replace it)'
@@ -183,7 +175,7 @@ export async function atomicDir(
   try {
     await mkdir(tmp);
     await build(tmp);
-    if (await exists(dest)) {
+    if (await pathExists(dest)) {
       if (!options.force) throw new FmnError('output folder appeared while it was being built', target);
       const backup = fmnTempPath(dest, 'old', tag);
       entry.moves.push({ dest, backup });
@@ -230,7 +222,7 @@ export async function atomicFiles(
   for (const d of dests) await recoverOutput(d);
   if (!options.force) {
     for (const [i, d] of dests.entries()) {
-      if (await exists(d)) throw new FmnError('already exists (use --force to replace it)', targets[i]);
+      if (await pathExists(d)) throw new FmnError('already exists (use --force to replace it)', targets[i]);
     }
   }
   const tag = newTempTag();
@@ -241,11 +233,11 @@ export async function atomicFiles(
     await mkdir(tmp);
     await build(tmp);
     for (const d of dests) {
-      if (!(await exists(join(tmp, basename(d)))))
+      if (!(await pathExists(join(tmp, basename(d)))))
         throw new Error(`atomicFiles: ${basename(d)} was not written`);
     }
     for (const d of dests) {
-      if (!(await exists(d))) continue;
+      if (!(await pathExists(d))) continue;
       const backup = fmnTempPath(d, 'old', tag);
       entry.moves.push({ dest: d, backup });
       await rename(d, backup);

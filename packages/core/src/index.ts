@@ -56,6 +56,8 @@ export {
   type ParsedTempName,
 } from './temp-name.js';
 
+// path-exists.ts
+export { pathExists } from './path-exists.js';
 // recover-output.ts
 export { processAlive, recoverOutput, type Recovery } from './recover-output.js';
 

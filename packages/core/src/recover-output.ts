@@ -15,6 +15,7 @@
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseFmnTempName, type ParsedTempName } from './temp-name.js';
+import { pathExists } from './path-exists.js';
 
 export interface Recovery {
   /** the backup renamed back to the output, if any */
@@ -31,15 +32,6 @@ export function processAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -83,7 +75,7 @@ export async function recoverOutput(target: string): Promise<Recovery> {
   let restored: string | undefined;
   const done = new Set<string>();
   for (const g of groups) {
-    const present = await Promise.all(g.members.map((m) => exists(join(dir, m.parsed.target))));
+    const present = await Promise.all(g.members.map((m) => pathExists(join(dir, m.parsed.target))));
     if (present.every(Boolean)) continue;
     for (const m of g.members) {
       try {

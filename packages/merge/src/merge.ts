@@ -8,9 +8,9 @@
  * `mergeRows`) gets a large tensor a block of rows at a time (`rowBlockBytes` per model), and the
  * writers write each block as it comes: the peak then holds a few blocks, not M whole tensors.
  */
-import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  pathExists,
   atomicDir,
   checkOutputPath,
   FmnError,
@@ -108,15 +108,6 @@ interface Piece {
   readonly last: boolean;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Merges the models as `options` says and writes the output folder. Returns the report (also
  * written as merge-report.json). Every input problem is an FmnError; a failure leaves no output.
@@ -161,7 +152,7 @@ export async function merge(options: MergeOptions): Promise<MergeReport> {
   if (!(Number.isFinite(blockBytes) && blockBytes > 0))
     throw new FmnError(`rowBlockBytes must be a positive number, got ${blockBytes}`);
   const blockElements = Math.max(1, Math.floor(blockBytes / 4));
-  if (!options.force && (await exists(options.out))) {
+  if (!options.force && (await pathExists(options.out))) {
     throw new FmnError('output folder already exists (use --force to replace it)', options.out);
   }
   // --force replaces the output folder: never an input, nor a folder holding one

@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import {
+  pathExists,
   FmnError,
   checkOutputPath,
   fmnTempPath,
@@ -32,7 +33,7 @@ import { evaluateModel } from './eval.js';
 import { runMerge, type MergeCliOptions } from './merge.js';
 import { searchForPlan } from '../search/plan-search.js';
 import type { SearchReport } from '../search/run-search.js';
-import { cachedFisher, cachedGram, exists, slug } from '../run-cache.js';
+import { cachedFisher, cachedGram, slug } from '../run-cache.js';
 
 class Stages {
   readonly list: { stage: string; seconds: number }[] = [];
@@ -61,13 +62,15 @@ export interface ExecuteOptions extends ProgressOptions {
 /** Runs the paper's protocol for a plan and writes report.json / .md / .html into plan.output. */
 export async function executePlan(plan: RunPlan, g: ExecuteOptions): Promise<Report> {
   for (const t of plan.tasks) {
-    if (!(await exists(t.model))) throw new FmnError(`model folder of task "${t.name}" not found`, t.model);
-    if (!(await exists(t.fisherData)))
+    if (!(await pathExists(t.model)))
+      throw new FmnError(`model folder of task "${t.name}" not found`, t.model);
+    if (!(await pathExists(t.fisherData)))
       throw new FmnError(`Fisher data of task "${t.name}" not found`, t.fisherData);
-    if (!(await exists(t.evalData)))
+    if (!(await pathExists(t.evalData)))
       throw new FmnError(`evaluation data of task "${t.name}" not found`, t.evalData);
   }
-  if (plan.base && !(await exists(plan.base))) throw new FmnError('base model folder not found', plan.base);
+  if (plan.base && !(await pathExists(plan.base)))
+    throw new FmnError('base model folder not found', plan.base);
   // the report files are replaced on every run (the cache makes reruns cheap), but never an input
   const inputs = [
     ...plan.tasks.flatMap((t) => [
