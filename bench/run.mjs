@@ -150,6 +150,7 @@ if (only.has('mask')) {
     `\n[1] mask Fisher, onnxruntime, ${examples} examples x 128 tokens, batch 32 (whole processes)`,
   );
   const pairs = { batch: [], example: [] };
+  const flops = maskFisherFlops(BERT_BASE, examples, 128); // the bench model's dims (fixtures.mjs)
   for (let r = 0; r < runs; r++) {
     const t = torch.python
       ? measure(`pytorch mask Fisher (batch)`, ...py(['--task', 'mask', '--examples', String(examples)]))
@@ -176,7 +177,6 @@ if (only.has('mask')) {
           '--force',
         ]),
       );
-      const flops = maskFisherFlops({ layers: 12, hidden: 768, intermediate: 3072 }, examples, 128);
       console.log(
         `     ~${(flops / 1e12).toFixed(2)} TFLOP of matmuls: ${(flops / m.wall / 1e9).toFixed(0)} GFLOP/s over the whole process${fmaPeak ? `; at the FMA peak (${fmaPeak.toFixed(0)} GFLOP/s) no fp32 pass takes under ${(flops / fmaPeak / 1e9).toFixed(1)} s` : ''}`,
       );
