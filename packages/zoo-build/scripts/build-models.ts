@@ -6,10 +6,11 @@
  *   models/<arch>/results.json  settings, losses, times and dev scores
  *
  *   pnpm --filter @fmn/zoo-build zoo:models [bert roberta distilbert electra] [--jobs N]
- *     [--tasks a,b] [--from-base] [--pretrain-steps N] [--pretrain-lr X] [--epochs N] [--lr X]
- *     [--trainer onnxruntime|tfjs] [--threads N] [--runtime wasm|cpu|node] [--out DIR] [--dry-run] [--help]
- * Training runs on onnxruntime (--threads N intra-op threads, default 1) or tfjs; dev scoring on
- * tfjs (--runtime).
+ *     [--tasks a,b] [--from-base] [--pretrain-steps N] [--pretrain-lr X] [--pretrain-segments 1|2] [--epochs N] [--lr X]
+ *     [--patience N] [--dropout X]
+ *     [--trainer onnxruntime|tfjs] [--threads N] [--runtime wasm|cpu|node|onnxruntime] [--out DIR] [--dry-run] [--help]
+ * Training runs on onnxruntime (--threads N intra-op threads, default 1) or tfjs; held-out and dev
+ * scoring on tfjs (--runtime wasm|cpu|node) or onnxruntime (--runtime onnxruntime).
  * The architectures are the registered adapters the zoo has a model recipe for (src/archs.ts).
  */
 import { spawn } from 'node:child_process';
@@ -20,7 +21,14 @@ import '@fmn/arch-bert';
 import '@fmn/arch-roberta';
 import '@fmn/arch-distilbert';
 import '@fmn/arch-electra';
-import { adapterFor, Checkpoint, FmnError, writeFileAtomic, type EncoderModel } from '@fmn/core';
+import {
+  adapterFor,
+  Checkpoint,
+  FmnError,
+  writeFileAtomic,
+  type Backend,
+  type EncoderModel,
+} from '@fmn/core';
 import { createTfjsBackend, type TfjsBackend } from '@fmn/backend-tfjs';
 import { createOnnxRuntimeBackend } from '@fmn/backend-onnxruntime';
 import { loadTokenizer } from '@fmn/data';
@@ -58,11 +66,12 @@ const HELD_OUT_SEED = 1;
 const ARCHS = buildableArchs();
 
 const USAGE = `usage: pnpm --filter @fmn/zoo-build zoo:models [${ARCHS.join(' ')}] [--jobs N] [--tasks a,b]
-    [--from-base] [--pretrain-steps N] [--pretrain-lr X] [--epochs N] [--lr X] [--trainer onnxruntime|tfjs]
-    [--threads N] [--runtime wasm|cpu|node] [--out DIR] [--dry-run]
+    [--from-base] [--pretrain-steps N] [--pretrain-lr X] [--pretrain-segments 1|2] [--epochs N] [--lr X]
+    [--patience N] [--dropout X] [--trainer onnxruntime|tfjs]
+    [--threads N] [--runtime wasm|cpu|node|onnxruntime] [--out DIR] [--dry-run]
   pre-trains and fine-tunes the zoo's models and writes them to ${zooPath('models')}/<arch> (or --out DIR/<arch>);
   training runs on onnxruntime (default; --threads N intra-op threads, default 1) or tfjs, dev scoring on tfjs
-  (--runtime, default wasm); fine-tuning holds out part of train (early stopping; recorded in results.json);
+  or onnxruntime (--runtime, default wasm); fine-tuning holds out part of train (early stopping; recorded in results.json);
   --dry-run prints what would be built and written, without training or writing anything.`;
 
 function arg(name: string): string | undefined {
@@ -79,7 +88,13 @@ async function corpusLines(): Promise<string[]> {
   }
 }
 
-async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): Promise<void> {
+/** The tfjs runtime --runtime names (wasm when it names onnxruntime or nothing). */
+function tfjsKind(): 'wasm' | 'node' | 'cpu' {
+  const kind = arg('--runtime') ?? 'wasm';
+  return kind === 'onnxruntime' ? 'wasm' : (kind as 'wasm' | 'node' | 'cpu');
+}
+
+async function buildArch(arch: ZooArch, lines: string[], backend: Backend): Promise<void> {
   // the one place that says which runtime trains: onnxruntime (default; ~7x faster than tfjs wasm
   // here, same losses to 6 digits on a 40-step run) or tfjs (--trainer tfjs)
   const trainerKind = arg('--trainer') ?? 'onnxruntime';
@@ -88,7 +103,9 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
   const ortThreads = Number(arg('--threads') ?? 1);
   const makeTrainer: MakeTrainer =
     trainerKind === 'tfjs'
-      ? tfjsTrainers(backend)
+      ? tfjsTrainers(
+          backend.name.startsWith('tfjs') ? (backend as TfjsBackend) : await createTfjsBackend(tfjsKind()),
+        )
       : backendTrainers(await createOnnxRuntimeBackend({ intraOpNumThreads: ortThreads }));
   const t0 = Date.now();
   const shape = { ...DEFAULT_SHAPE };
@@ -96,11 +113,16 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
     ...DEFAULT_PRETRAIN,
     steps: Number(arg('--pretrain-steps') ?? DEFAULT_PRETRAIN.steps),
     lr: Number(arg('--pretrain-lr') ?? DEFAULT_PRETRAIN.lr),
+    segments: Number(arg('--pretrain-segments') ?? DEFAULT_PRETRAIN.segments) as 1 | 2,
   };
+  if (pre.segments !== 1 && pre.segments !== 2)
+    throw new FmnError(`--pretrain-segments must be 1 or 2, got ${arg('--pretrain-segments')}`);
   const fine = {
     ...DEFAULT_FINETUNE,
     epochs: Number(arg('--epochs') ?? DEFAULT_FINETUNE.epochs),
     lr: Number(arg('--lr') ?? DEFAULT_FINETUNE.lr),
+    patience: Number(arg('--patience') ?? DEFAULT_FINETUNE.patience),
+    dropout: Number(arg('--dropout') ?? DEFAULT_FINETUNE.dropout),
   };
   const tokDir = zooTokenizerFor(arch);
   const modelTok = MODEL_TOKENIZER[zooTokenizerKind(arch)];
@@ -275,7 +297,7 @@ async function buildArch(arch: ZooArch, lines: string[], backend: TfjsBackend): 
     arch,
     seed: SEED,
     runtime: backend.runtime,
-    trainer: trainerKind === 'tfjs' ? backend.runtime : `onnxruntime (${ortThreads} threads)`,
+    trainer: trainerKind === 'tfjs' ? 'tfjs' : `onnxruntime (${ortThreads} threads)`,
     shape: { ...shape, vocabSize, electraEmbedding: arch === 'electra' ? shape.electraEmbedding : undefined },
     pretrain: { ...pre, log: pretrainLog },
     finetune: { ...((previous.finetune as Record<string, unknown> | undefined) ?? {}), ...fine },
@@ -346,8 +368,11 @@ async function main(): Promise<void> {
     await parallel(Array.from({ length: jobs }, (_, j) => archs.filter((_, k) => k % jobs === j)));
     return;
   }
-  const kind = (arg('--runtime') ?? 'wasm') as 'wasm' | 'node' | 'cpu';
-  const backend = await createTfjsBackend(kind);
+  // evaluation (held-out and dev scores): tfjs (--runtime wasm|cpu|node) or onnxruntime
+  const backend: Backend =
+    arg('--runtime') === 'onnxruntime'
+      ? await createOnnxRuntimeBackend({ intraOpNumThreads: Number(arg('--threads') ?? 1) })
+      : await createTfjsBackend(tfjsKind());
   const lines = await corpusLines();
   for (const arch of archs) await buildArch(arch, lines, backend);
 }

@@ -139,6 +139,26 @@ describe('zoo model files', () => {
     expect(rate).toBeGreaterThan(0.12);
     expect(rate).toBeLessThan(0.18);
   });
+
+  it('two-segment masked-LM examples are a line and the next one, as a pair with token types 0 then 1', async () => {
+    const tok = await loadTokenizer(zooTokenizerFor('bert'), { model_type: 'bert' });
+    const lines = ['travel back and forth regularly', 'the dog barked', 'a small cat'];
+    const s = { ...DEFAULT_PRETRAIN, steps: 6, batchSize: 1, maskProb: 0, segments: 2 as const };
+    const seen = new Set<string>();
+    for (const b of mlmBatches(lines, tok, 4, 5000, s, 32, 'test')) {
+      const ids = Array.from(b.inputIds).filter((_, i) => b.attentionMask[i]);
+      const types = Array.from(b.tokenTypeIds!).filter((_, i) => b.attentionMask[i]);
+      // [CLS] line [SEP] next line [SEP], types 0 ... 0 1 ... 1
+      const match = [0, 1]
+        .map((k) => tok.encode(lines[k], lines[k + 1], 32))
+        .find((e) => e.inputIds.join() === ids.join());
+      expect(match, `example ${ids.join(' ')} is no consecutive pair of lines`).toBeDefined();
+      expect(types).toEqual(Array.from(match!.tokenTypeIds));
+      expect(new Set(types)).toEqual(new Set([0, 1]));
+      seen.add(ids.join());
+    }
+    expect(seen.size).toBe(2); // both pairs, never the last line followed by the first
+  });
 });
 
 describe('shipped checkpoints', () => {

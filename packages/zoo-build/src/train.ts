@@ -4,8 +4,8 @@
  * the same checkpoints.
  */
 import { join } from 'node:path';
-import { FmnError, type Batch, type EncoderModel } from '@fmn/core';
-import type { TfjsBackend, TrainBatch } from '@fmn/backend-tfjs';
+import { FmnError, type Backend, type Batch, type EncoderModel } from '@fmn/core';
+import type { TrainBatch } from '@fmn/backend-tfjs';
 import {
   accuracy,
   argmaxRows,
@@ -34,6 +34,11 @@ export interface PretrainSettings {
   heldOutLines: number;
   /** the held-out MLM loss is measured every this many steps (and at the end) */
   evalEvery: number;
+  /**
+   * lines per example: 1, or 2 = a corpus line and the one after it as a segment pair (BERT's
+   * sentence pairs, without next-sentence prediction), so the encoder also learns across segments
+   */
+  segments: 1 | 2;
 }
 
 export interface FinetuneSettings {
@@ -50,6 +55,8 @@ export interface FinetuneSettings {
   evalEvery: number;
   /** stop after this many held-out evaluations without improvement */
   patience: number;
+  /** dropout rate of the training steps (0: none, as the onnxruntime trainer requires) */
+  dropout: number;
 }
 
 export const DEFAULT_PRETRAIN: PretrainSettings = {
@@ -61,6 +68,7 @@ export const DEFAULT_PRETRAIN: PretrainSettings = {
   maskProb: 0.15,
   heldOutLines: 2048,
   evalEvery: 500,
+  segments: 1,
 };
 
 export const DEFAULT_FINETUNE: FinetuneSettings = {
@@ -73,6 +81,7 @@ export const DEFAULT_FINETUNE: FinetuneSettings = {
   heldOutFraction: 0.15,
   evalEvery: 25,
   patience: 8,
+  dropout: 0,
 };
 
 /**
@@ -103,7 +112,8 @@ function specialIds(tok: TextTokenizer): Set<number> {
 
 /**
  * Masked-LM batches from corpus lines: lines shuffled by the seed, cut to `maxLength` tokens,
- * `steps` batches of `batchSize` consecutive lines (cycling when the corpus runs out).
+ * `steps` batches of `batchSize` consecutive lines (cycling when the corpus runs out). With
+ * `s.segments` 2, each example is a line and the line after it in corpus order, encoded as a pair.
  */
 export function mlmBatches(
   lines: readonly string[],
@@ -115,12 +125,15 @@ export function mlmBatches(
   seed: string,
 ): TrainBatch[] {
   const rand = new Rand(`${seed}/mlm`);
-  const order = rand.shuffle(lines.map((_, i) => i));
+  const pairs = s.segments === 2;
+  if (pairs && lines.length < 2) throw new FmnError('two-segment masked-LM examples need at least two lines');
+  const order = rand.shuffle((pairs ? lines.slice(1) : lines).map((_, i) => i));
   const need = s.steps * s.batchSize;
   const specials = specialIds(tok);
   const examples = [];
   for (let i = 0; i < need; i++) {
-    const enc = tok.encode(lines[order[i % order.length]], undefined, maxLength);
+    const k = order[i % order.length];
+    const enc = tok.encode(lines[k], pairs ? lines[k + 1] : undefined, maxLength);
     examples.push({
       inputIds: enc.inputIds,
       tokenTypeIds: tok.usesTokenTypes ? enc.tokenTypeIds : undefined,
@@ -317,7 +330,7 @@ export async function finetune(
   return runTraining(
     model,
     batches,
-    { lr: s.lr, warmupSteps, weightDecay: s.weightDecay },
+    { lr: s.lr, warmupSteps, weightDecay: s.weightDecay, dropout: s.dropout },
     makeTrainer,
     seed,
     { every: 100, label: 'step', progress },
@@ -345,11 +358,11 @@ export function scoreTask(task: ZooTask, logits: Float32Array, labels: Float32Ar
   return { score: acc, metrics };
 }
 
-/** Dev logits of a classification model on the backend. */
+/** Dev logits of a classification model on the backend (any runtime: tfjs or onnxruntime). */
 export async function devLogits(
   model: EncoderModel,
   batches: readonly Batch[],
-  backend: TfjsBackend,
+  backend: Backend,
 ): Promise<Float32Array> {
   const session = await backend.load(model);
   try {

@@ -38,6 +38,8 @@ export interface ZooTrainerOptions {
   weightDecay: number;
   totalSteps: number;
   seed: number;
+  /** dropout rate during training steps (absent or 0: none) */
+  dropout?: number;
 }
 
 /** Makes a trainer for a model; the one place that says which runtime trains. */
@@ -105,7 +107,7 @@ async function heldOutLoss(trainer: Trainer, batches: readonly (TrainBatch | Bat
 export async function runTraining(
   model: EncoderModel,
   batches: readonly (TrainBatch | Batch)[],
-  opts: { lr: number; warmupSteps: number; weightDecay: number },
+  opts: { lr: number; warmupSteps: number; weightDecay: number; dropout?: number },
   makeTrainer: MakeTrainer,
   seed: number,
   report: { every: number; label: string; progress: (msg: string) => void },
