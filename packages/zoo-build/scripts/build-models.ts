@@ -7,10 +7,10 @@
  *
  *   pnpm --filter @fmn/zoo-build zoo:models [bert roberta distilbert electra] [--jobs N]
  *     [--tasks a,b] [--from-base] [--pretrain-steps N] [--pretrain-lr X] [--pretrain-segments 1|2] [--epochs N] [--lr X]
- *     [--patience N] [--dropout X]
+ *     [--layers N] [--hidden N] [--heads N] [--intermediate N] [--patience N] [--dropout X]
  *     [--trainer onnxruntime|tfjs] [--threads N] [--runtime wasm|cpu|node|onnxruntime] [--out DIR] [--dry-run] [--help]
  * Training runs on onnxruntime (--threads N intra-op threads, default 1) or tfjs; held-out and dev
- * scoring on tfjs (--runtime wasm|cpu|node) or onnxruntime (--runtime onnxruntime).
+ * scoring on onnxruntime (default) or tfjs (--runtime wasm|cpu|node).
  * The architectures are the registered adapters the zoo has a model recipe for (src/archs.ts).
  */
 import { spawn } from 'node:child_process';
@@ -67,11 +67,11 @@ const ARCHS = buildableArchs();
 
 const USAGE = `usage: pnpm --filter @fmn/zoo-build zoo:models [${ARCHS.join(' ')}] [--jobs N] [--tasks a,b]
     [--from-base] [--pretrain-steps N] [--pretrain-lr X] [--pretrain-segments 1|2] [--epochs N] [--lr X]
-    [--patience N] [--dropout X] [--trainer onnxruntime|tfjs]
+    [--layers N] [--hidden N] [--heads N] [--intermediate N] [--patience N] [--dropout X] [--trainer onnxruntime|tfjs]
     [--threads N] [--runtime wasm|cpu|node|onnxruntime] [--out DIR] [--dry-run]
   pre-trains and fine-tunes the zoo's models and writes them to ${zooPath('models')}/<arch> (or --out DIR/<arch>);
   training runs on onnxruntime (default; --threads N intra-op threads, default 1) or tfjs, dev scoring on tfjs
-  or onnxruntime (--runtime, default wasm); fine-tuning holds out part of train (early stopping; recorded in results.json);
+  or onnxruntime (--runtime, default onnxruntime); fine-tuning holds out part of train (early stopping; recorded in results.json);
   --dry-run prints what would be built and written, without training or writing anything.`;
 
 function arg(name: string): string | undefined {
@@ -88,9 +88,17 @@ async function corpusLines(): Promise<string[]> {
   }
 }
 
+/** Which runtime scores held-out and dev examples: --runtime, default onnxruntime. */
+function evalRuntime(): 'onnxruntime' | 'wasm' | 'node' | 'cpu' {
+  const kind = arg('--runtime') ?? 'onnxruntime';
+  if (!['onnxruntime', 'wasm', 'node', 'cpu'].includes(kind))
+    throw new FmnError(`--runtime must be onnxruntime, wasm, node or cpu, got ${kind}`);
+  return kind as 'onnxruntime' | 'wasm' | 'node' | 'cpu';
+}
+
 /** The tfjs runtime --runtime names (wasm when it names onnxruntime or nothing). */
 function tfjsKind(): 'wasm' | 'node' | 'cpu' {
-  const kind = arg('--runtime') ?? 'wasm';
+  const kind = evalRuntime();
   return kind === 'onnxruntime' ? 'wasm' : (kind as 'wasm' | 'node' | 'cpu');
 }
 
@@ -108,7 +116,17 @@ async function buildArch(arch: ZooArch, lines: string[], backend: Backend): Prom
         )
       : backendTrainers(await createOnnxRuntimeBackend({ intraOpNumThreads: ortThreads }));
   const t0 = Date.now();
+  // --layers / --hidden / --heads / --intermediate change the encoder's shape (pre-training only)
   const shape = { ...DEFAULT_SHAPE };
+  for (const k of ['layers', 'hidden', 'heads', 'intermediate'] as const) {
+    const v = arg(`--${k}`);
+    if (v === undefined) continue;
+    if (process.argv.includes('--from-base'))
+      throw new FmnError(`--${k} changes pre-training; it cannot go with --from-base`);
+    if (!(Number.isInteger(Number(v)) && Number(v) > 0))
+      throw new FmnError(`--${k} must be a positive integer, got ${v}`);
+    shape[k] = Number(v);
+  }
   const pre = {
     ...DEFAULT_PRETRAIN,
     steps: Number(arg('--pretrain-steps') ?? DEFAULT_PRETRAIN.steps),
@@ -152,6 +170,11 @@ async function buildArch(arch: ZooArch, lines: string[], backend: Backend): Prom
     const ckpt = await Checkpoint.open(join(root, 'base'));
     pretrained = await adapterFor(ckpt.config).load(ckpt);
     await ckpt.close();
+    // the shape is the base's own
+    shape.hidden = pretrained.dims.hidden;
+    shape.layers = pretrained.layers.length;
+    shape.heads = pretrained.dims.numHeads;
+    shape.intermediate = pretrained.dims.intermediate;
     if (arch === 'bert' && !pretrained.extras?.length) {
       // a base written before the pooler was stored: add the seeded pooler (encoder weights unchanged)
       const pooler = bertPooler(shape.hidden, SEED);
@@ -162,6 +185,8 @@ async function buildArch(arch: ZooArch, lines: string[], backend: Backend): Prom
     }
     previous = JSON.parse(await readFile(resultsPath, 'utf8')) as Record<string, unknown>;
     pretrainLog = (previous.pretrain as { log?: unknown } | undefined)?.log;
+    // the base's pre-training settings are the ones results.json recorded when it was made
+    Object.assign(pre, previous.pretrain, { log: undefined });
     console.log(`[${arch}] fine-tuning from the shipped base`);
   } else {
     const mlm = initMlmModel(arch, shape, vocabSize, SEED);
@@ -346,7 +371,7 @@ function dryRun(archs: readonly ZooArch[]): void {
     );
   }
   console.log(
-    `corpus: ${mlmCorpusPath()}; trainer ${arg('--trainer') ?? 'onnxruntime'}; evaluation runtime ${arg('--runtime') ?? 'wasm'}; jobs ${arg('--jobs') ?? 1}`,
+    `corpus: ${mlmCorpusPath()}; trainer ${arg('--trainer') ?? 'onnxruntime'}; evaluation runtime ${evalRuntime()}; jobs ${arg('--jobs') ?? 1}`,
   );
 }
 
@@ -370,7 +395,7 @@ async function main(): Promise<void> {
   }
   // evaluation (held-out and dev scores): tfjs (--runtime wasm|cpu|node) or onnxruntime
   const backend: Backend =
-    arg('--runtime') === 'onnxruntime'
+    evalRuntime() === 'onnxruntime'
       ? await createOnnxRuntimeBackend({ intraOpNumThreads: Number(arg('--threads') ?? 1) })
       : await createTfjsBackend(tfjsKind());
   const lines = await corpusLines();
