@@ -42,7 +42,14 @@ function scripted(heldOut: Record<number, number>): { make: MakeTrainer; options
   return { make, options };
 }
 
-const settings = { ...DEFAULT_FINETUNE, lr: 1e-4, evalEvery: 2, patience: 2, warmupFraction: 0.1 };
+const settings = {
+  ...DEFAULT_FINETUNE,
+  lr: 1e-4,
+  evalEvery: 2,
+  patience: 2,
+  warmupFraction: 0.1,
+  dropout: 0.1,
+};
 const model = { modelType: 'start' } as unknown as EncoderModel;
 
 describe('fine-tuning with early stopping', () => {
@@ -59,8 +66,10 @@ describe('fine-tuning with early stopping', () => {
       [6, 0.55],
       [8, 0.51],
     ]);
-    // the schedule spans all planned steps; warm-up 10% of them
-    expect(options).toEqual([{ lr: 1e-4, warmupSteps: 2, weightDecay: 0.01, totalSteps: 20, seed: 3 }]);
+    // the schedule spans all planned steps; warm-up 10% of them; the settings' dropout passed on
+    expect(options).toEqual([
+      { lr: 1e-4, warmupSteps: 2, weightDecay: 0.01, dropout: 0.1, totalSteps: 20, seed: 3 },
+    ]);
   });
 
   it('evaluates once more at the end when the last step is not a multiple of evalEvery, and keeps the start when nothing improves', async () => {

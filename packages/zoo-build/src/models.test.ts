@@ -9,6 +9,7 @@ import '@fmn/arch-distilbert';
 import '@fmn/arch-electra';
 import { adapterFor, Checkpoint, encoderParams, f16ToF32, f32ToF16, type EncoderModel } from '@fmn/core';
 import { createTfjsBackend } from '@fmn/backend-tfjs';
+import { createOnnxRuntimeBackend } from '@fmn/backend-onnxruntime';
 import { loadTokenizer } from '@fmn/data';
 import { ZOO_ARCHS, zooPath, zooTasks, zooTokenizerFor, type ZooArch } from '@fmn/zoo';
 import { buildableArchs } from './archs.js';
@@ -169,9 +170,13 @@ describe('shipped checkpoints', () => {
       { timeout: 180_000 },
       async () => {
         const results = JSON.parse(await readFile(zooPath('models', arch, 'results.json'), 'utf8')) as {
+          runtime: string;
           tasks: Record<string, { dev: Record<string, number> }>;
         };
-        const backend = await createTfjsBackend('wasm');
+        // the runtime that scored them (results.json's `runtime`): onnxruntime, or tfjs wasm
+        const backend = results.runtime.startsWith('onnxruntime')
+          ? await createOnnxRuntimeBackend({ intraOpNumThreads: 1 })
+          : await createTfjsBackend('wasm');
         const tok = await loadTokenizer(zooPath('models', arch, 'base'), { model_type: arch });
         for (const t of zooTasks) {
           const m = await open(zooPath('models', arch, t.name));
