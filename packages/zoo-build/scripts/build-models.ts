@@ -109,12 +109,14 @@ async function buildArch(arch: ZooArch, lines: string[], backend: Backend): Prom
   if (trainerKind !== 'tfjs' && trainerKind !== 'onnxruntime')
     throw new FmnError(`--trainer must be tfjs or onnxruntime, got ${trainerKind}`);
   const ortThreads = Number(arg('--threads') ?? 1);
-  const makeTrainer: MakeTrainer =
+  const trainBackend =
     trainerKind === 'tfjs'
-      ? tfjsTrainers(
-          backend.name.startsWith('tfjs') ? (backend as TfjsBackend) : await createTfjsBackend(tfjsKind()),
-        )
-      : backendTrainers(await createOnnxRuntimeBackend({ intraOpNumThreads: ortThreads }));
+      ? backend.name.startsWith('tfjs')
+        ? (backend as TfjsBackend)
+        : await createTfjsBackend(tfjsKind())
+      : await createOnnxRuntimeBackend({ intraOpNumThreads: ortThreads });
+  const makeTrainer: MakeTrainer =
+    trainerKind === 'tfjs' ? tfjsTrainers(trainBackend as TfjsBackend) : backendTrainers(trainBackend);
   const t0 = Date.now();
   // --layers / --hidden / --heads / --intermediate change the encoder's shape (pre-training only)
   const shape = { ...DEFAULT_SHAPE };
@@ -142,6 +144,8 @@ async function buildArch(arch: ZooArch, lines: string[], backend: Backend): Prom
     patience: Number(arg('--patience') ?? DEFAULT_FINETUNE.patience),
     dropout: Number(arg('--dropout') ?? DEFAULT_FINETUNE.dropout),
   };
+  if (!(Number.isInteger(fine.patience) && fine.patience > 0))
+    throw new FmnError(`--patience must be a positive integer, got ${arg('--patience')}`);
   const tokDir = zooTokenizerFor(arch);
   const modelTok = MODEL_TOKENIZER[zooTokenizerKind(arch)];
   const tokFiles = modelTok.files;
@@ -322,7 +326,7 @@ async function buildArch(arch: ZooArch, lines: string[], backend: Backend): Prom
     arch,
     seed: SEED,
     runtime: backend.runtime,
-    trainer: trainerKind === 'tfjs' ? 'tfjs' : `onnxruntime (${ortThreads} threads)`,
+    trainer: trainBackend.runtime,
     shape: { ...shape, vocabSize, electraEmbedding: arch === 'electra' ? shape.electraEmbedding : undefined },
     pretrain: { ...pre, log: pretrainLog },
     finetune: { ...((previous.finetune as Record<string, unknown> | undefined) ?? {}), ...fine },
