@@ -6,7 +6,7 @@
  */
 import type { Batch, EncoderModel, MaskValues } from '@fmn/core';
 import { sliceBatch } from './batches.js';
-import { referenceHidden, referenceLogits } from './reference.js';
+import { centralDifferences, referenceHidden, referenceLogits } from './reference.js';
 
 function numLabelsOf(model: EncoderModel): number {
   if (model.head?.kind !== 'classification') throw new Error('the reference needs a classification head');
@@ -88,15 +88,8 @@ export function referenceModelParamFisher(
   for (let i = 0; i < batch.size; i++) {
     const one = sliceBatch(batch, i);
     const p = outputWeights(modelOutputs(model, one));
-    const orig = param.data[index];
-    param.data[index] = orig + step;
-    const hiStep = param.data[index] - orig;
-    const hi = modelOutputs(model, one);
-    param.data[index] = orig - step;
-    const loStep = orig - param.data[index];
-    const lo = modelOutputs(model, one);
-    param.data[index] = orig;
-    for (let c = 0; c < p.length; c++) F += p[c] * ((hi[c] - lo[c]) / (hiStep + loStep)) ** 2;
+    const d = centralDifferences(() => modelOutputs(model, one), param, index, step);
+    for (let c = 0; c < p.length; c++) F += p[c] * d[c] ** 2;
   }
   return F;
 }

@@ -261,25 +261,35 @@ export function referenceMaskGradients(
 }
 
 /**
- * Central finite difference of `loss` w.r.t. one float32 entry of a parameter: the entry is
- * perturbed by +-`step`, evaluated, and restored exactly; the quotient uses the steps actually
- * taken (float32 rounding of orig +- step).
+ * Central finite differences of `outputs` (one or more values) w.r.t. one float32 entry of a
+ * parameter: the entry is perturbed by +-`step`, evaluated, and restored exactly; the quotient
+ * uses the steps actually taken (float32 rounding of orig +- step).
  */
+export function centralDifferences(
+  outputs: () => ArrayLike<number>,
+  param: { data: Float32Array },
+  index: number,
+  step: number,
+): Float64Array {
+  const orig = param.data[index];
+  param.data[index] = orig + step;
+  const hiStep = param.data[index] - orig;
+  const hi = outputs();
+  param.data[index] = orig - step;
+  const loStep = orig - param.data[index];
+  const lo = outputs();
+  param.data[index] = orig;
+  return Float64Array.from(hi, (h, c) => (h - lo[c]) / (hiStep + loStep));
+}
+
+/** centralDifferences of a scalar `loss`. */
 export function centralDifference(
   loss: () => number,
   param: { data: Float32Array },
   index: number,
   step: number,
 ): number {
-  const orig = param.data[index];
-  param.data[index] = orig + step;
-  const hiStep = param.data[index] - orig;
-  const hi = loss();
-  param.data[index] = orig - step;
-  const loStep = orig - param.data[index];
-  const lo = loss();
-  param.data[index] = orig;
-  return (hi - lo) / (hiStep + loStep);
+  return centralDifferences(() => [loss()], param, index, step)[0];
 }
 
 /** Central finite difference of the reference loss w.r.t. one entry of one parameter. */
