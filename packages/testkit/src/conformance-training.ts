@@ -4,7 +4,8 @@
  *
  * - gradients() match central finite differences of the float64 reference loss on a sample of
  *   entries of every parameter (the word embeddings: also a row the batch uses);
- * - steps on a fixed batch lower the loss, and step() returns the loss before its update;
+ * - steps on a fixed batch lower the loss, and step() returns the loss before its update; the
+ *   model given is left unchanged, and a decoder tied to the word embeddings stays tied;
  * - one step's update is the AdamW formula worked by hand: with warm-up over 2 steps the first
  *   step has learning rate 0 (nothing moves, the moments take g), so the second step, at the same
  *   weights and hence the same gradient g, has m_hat = g and v_hat = g^2 exactly:
@@ -87,8 +88,9 @@ export function runTrainingChecks(
     });
   });
 
-  it(`${what}: training steps on a fixed batch lower the loss`, async () => {
+  it(`${what}: training steps on a fixed batch lower the loss; the model given is not changed, a tied decoder stays tied`, async () => {
     const options = { lr: 1e-3, totalSteps: 10, weightDecay: 0.01 };
+    const source = encoderParams(model).map((p) => Float32Array.from(p.data));
     await withTrainer(getBackend(), model, options, async (t) => {
       const before = referenceTrainLoss(model, batch);
       expectClose([await t.evaluate(batch)], [before], 1e-4, 1e-4, 'loss before training');
@@ -100,7 +102,12 @@ export function runTrainingChecks(
       expect(after5).toBeLessThan(after1);
       expect(t.steps).toBe(5);
       // the trained weights agree with the reference evaluated on them
-      expectClose([after5], [referenceTrainLoss(t.model(), batch)], 1e-4, 1e-4, 'loss after training');
+      const trained = t.model();
+      expectClose([after5], [referenceTrainLoss(trained, batch)], 1e-4, 1e-4, 'loss after training');
+      // the trainer works on its own copy; a decoder tied to the word embeddings is still that Param
+      encoderParams(model).forEach((p, k) => expect(p.data, p.name).toEqual(source[k]));
+      if (model.head?.kind === 'masked-lm' && model.head.decoder === model.embeddings.word)
+        expect(trained.head?.kind === 'masked-lm' && trained.head.decoder).toBe(trained.embeddings.word);
     });
   });
 
