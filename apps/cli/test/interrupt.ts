@@ -3,7 +3,7 @@
  * at its --out path.
  */
 import { spawn } from 'node:child_process';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseFmnTempName } from '@fmn/core';
 import { BIN } from './helpers.js';
@@ -104,15 +104,6 @@ export async function snapshot(dir: string): Promise<Map<string, Buffer>> {
   };
   await walk('');
   return out;
-}
-
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A seeded PRNG in [0, 1) (mulberry32), so a failing trial can be replayed from its seed. */

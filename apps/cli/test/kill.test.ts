@@ -8,10 +8,10 @@
  */
 import { cp, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SafetensorsFile, parseFmnTempName } from '@fmn/core';
+import { SafetensorsFile, parseFmnTempName, pathExists } from '@fmn/core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { tempDir } from './helpers.js';
-import { exists, seededRandom, snapshot, spawnFmn, tempsBeside, timedRun, untilTemp } from './interrupt.js';
+import { seededRandom, snapshot, spawnFmn, tempsBeside, timedRun, untilTemp } from './interrupt.js';
 
 const TRIALS = 20;
 const SEED = Number(process.env.FMN_KILL_SEED ?? 18_2026);
@@ -72,7 +72,7 @@ async function loadMergeOutput(out: string, files: Snapshot): Promise<void> {
 
 /** What the output path holds: 'missing', 'old', 'new' or 'partial' (anything else). */
 async function judge(path: string, refs: { old?: Snapshot; new: Snapshot }, isDir: boolean): Promise<string> {
-  if (!(await exists(path))) return 'missing';
+  if (!(await pathExists(path))) return 'missing';
   const files = isDir ? await snapshot(path) : await snapshotFile(path);
   if (sameSnapshot(files, refs.new)) return 'new';
   if (refs.old && sameSnapshot(files, refs.old)) return 'old';
@@ -152,7 +152,7 @@ const cases: Case[] = [
     out: 'fisher.safetensors',
     args: (out, force) => [...fisherArgs(out), ...(force ? ['--force'] : [])],
     state: async (out) => {
-      if (!(await exists(out))) return 'missing';
+      if (!(await pathExists(out))) return 'missing';
       try {
         return sameSnapshot(await fisherTensors(out), fisherRef) ? 'new' : 'partial';
       } catch {

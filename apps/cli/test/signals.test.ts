@@ -5,11 +5,12 @@
  */
 import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathExists } from '@fmn/core';
 import { writeCheckpoint } from '@fmn/testkit';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../src/register.js';
 import { tempDir } from './helpers.js';
-import { exists, snapshot, spawnFmn, timedRun, untilTemp, type Stopped } from './interrupt.js';
+import { snapshot, spawnFmn, timedRun, untilTemp, type Stopped } from './interrupt.js';
 
 const fx = inject('fx');
 let dir: string;
@@ -159,7 +160,7 @@ describe('signals', () => {
     let r: Stopped | undefined;
     for (let attempt = 0; attempt < ATTEMPTS && r === undefined; attempt++) {
       const child = spawnFmn(['run', config, '--quiet']);
-      while (child.running() && !(await exists(out))) await new Promise((done) => setTimeout(done, 5));
+      while (child.running() && !(await pathExists(out))) await new Promise((done) => setTimeout(done, 5));
       if (await untilTemp(child, out)) r = await child.stop('SIGINT');
       else expect((await child.exited).code).toBe(0);
     }
