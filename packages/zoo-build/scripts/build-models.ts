@@ -53,10 +53,10 @@ import {
   scoreTask,
   splitCorpus,
   trainBatches,
-  trainSize,
+  trainTexts,
 } from '../src/train.js';
 import { backendTrainers, tfjsTrainers, type MakeTrainer } from '../src/training-loop.js';
-import { fineTuningRows, heldOutRows } from '../src/held-out.js';
+import { fineTuningRows, heldOutGroups } from '../src/held-out.js';
 import { taskVectorRelativeSize } from '../src/task-vector.js';
 
 const SEED = 'fmn-zoo-models-1';
@@ -246,8 +246,10 @@ async function buildArch(arch: ZooArch, lines: string[], backend: Backend): Prom
       epochs: arg('--epochs') ? fine.epochs : (TASK_EPOCHS[task.name] ?? fine.epochs),
       ...(arg('--epochs') || arg('--lr') ? {} : TASK_OVERRIDES[`${arch}/${task.name}`]),
     };
-    const nTrain = await trainSize(task);
-    const held = heldOutRows(nTrain, settings.heldOutFraction, HELD_OUT_SEED);
+    // held out by group: no text (an nli dictionary entry) on both sides, as the dev split
+    const texts = await trainTexts(task);
+    const nTrain = texts.length;
+    const held = heldOutGroups(texts, settings.heldOutFraction, HELD_OUT_SEED);
     const tb = await trainBatches(task, tok, settings, shape.maxLength, SEED, fineTuningRows(nTrain, held));
     const ho = await rowBatches(task, tok, held.rows, shape.maxLength);
     // the checkpoint kept is the one with the best held-out score (accuracy, or Pearson)

@@ -62,7 +62,7 @@ export {
   scoreTask,
   splitCorpus,
   trainBatches,
-  trainSize,
+  trainTexts,
   type DevScore,
   type FinetuneSettings,
   type PretrainSettings,
@@ -75,5 +75,5 @@ export {
   type TrainLog,
   type ZooTrainerOptions,
 } from './training-loop.js';
-export { fineTuningRows, heldOutRows, type HeldOutRows } from './held-out.js';
+export { fineTuningRows, heldOutGroups, heldOutRows, type HeldOutRows } from './held-out.js';
 export { taskVectorRelativeSize } from './task-vector.js';

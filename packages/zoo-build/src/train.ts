@@ -290,9 +290,9 @@ export async function trainBatches(
   return out;
 }
 
-/** Examples in a task's train split. */
-export async function trainSize(task: ZooTask): Promise<number> {
-  return (await readSplit(task, 'train')).examples.length;
+/** The texts of each example of a task's train split (one or two per row), in file order. */
+export async function trainTexts(task: ZooTask): Promise<string[][]> {
+  return (await readSplit(task, 'train')).examples.map((e) => (e.b === undefined ? [e.a] : [e.a, e.b]));
 }
 
 /** Batches of the given train rows in file order (the held-out part), for held-out losses. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readZooManifest, ZOO_ARCHS, zooPath, zooTasks } from './index.js';
 
@@ -7,7 +8,7 @@ interface TaskResults {
   dev: Record<string, number>;
   bow_baseline: Record<string, number>;
   task_vector_relative_size: number;
-  held_out: { fraction: number; seed: number; rows: number[] };
+  held_out: { fraction: number; seed: number; by?: 'row' | 'shared-text'; rows: number[] };
   train: { steps: number; plannedSteps: number; keptStep: number };
 }
 
@@ -33,7 +34,22 @@ describe('models/<arch>/results.json (issue 14: the paper regime)', () => {
           const spec = manifest.tasks.find((m) => m.name === t.name)!;
           // the held-out rows: distinct, ascending indices into train.tsv, the recorded fraction of it
           const rows = res.held_out.rows;
-          expect(rows).toHaveLength(Math.round(res.held_out.fraction * spec.train));
+          const target = Math.round(res.held_out.fraction * spec.train);
+          if (res.held_out.by === 'shared-text') {
+            // drawn by group: at least the fraction, and no train text on both sides
+            expect(rows.length).toBeGreaterThanOrEqual(target);
+            expect(rows.length).toBeLessThan(target + 20);
+            const texts = (await readFile(join(t.folder, 'train.tsv'), 'utf8'))
+              .trimEnd()
+              .split('\n')
+              .slice(1)
+              .map((l) => l.split('\t').slice(1, -1));
+            expect(texts).toHaveLength(spec.train);
+            const held = new Set(rows);
+            const heldTexts = new Set(rows.flatMap((r) => texts[r]));
+            const both = texts.flatMap((x, r) => (held.has(r) ? [] : x.filter((s) => heldTexts.has(s))));
+            expect(both).toEqual([]);
+          } else expect(rows).toHaveLength(target);
           rows.forEach((x, i) => {
             expect(Number.isInteger(x) && x >= 0 && x < spec.train).toBe(true);
             if (i > 0) expect(x).toBeGreaterThan(rows[i - 1]);
