@@ -7,7 +7,7 @@
  *
  *   pnpm --filter @fmn/zoo-build zoo:models [bert roberta distilbert electra] [--jobs N]
  *     [--tasks a,b] [--from-base] [--pretrain-steps N] [--pretrain-lr X] [--pretrain-segments 1|2] [--epochs N] [--lr X]
- *     [--layers N] [--hidden N] [--heads N] [--intermediate N] [--patience N] [--dropout X]
+ *     [--layers N] [--hidden N] [--heads N] [--intermediate N] [--patience N] [--seeds N] [--dropout X]
  *     [--trainer onnxruntime|tfjs] [--threads N] [--runtime wasm|cpu|node|onnxruntime] [--out DIR] [--dry-run] [--help]
  * Training runs on onnxruntime (--threads N intra-op threads, default 1) or tfjs; held-out and dev
  * scoring on onnxruntime (default) or tfjs (--runtime wasm|cpu|node).
@@ -42,6 +42,8 @@ import {
   DEFAULT_FINETUNE,
   DEFAULT_PRETRAIN,
   FINETUNE_LRS,
+  FINETUNE_SEEDS,
+  finetuneSeed,
   TASK_EPOCHS,
   TASK_OVERRIDES,
   devBatches,
@@ -67,7 +69,7 @@ const ARCHS = buildableArchs();
 
 const USAGE = `usage: pnpm --filter @fmn/zoo-build zoo:models [${ARCHS.join(' ')}] [--jobs N] [--tasks a,b]
     [--from-base] [--pretrain-steps N] [--pretrain-lr X] [--pretrain-segments 1|2] [--epochs N] [--lr X]
-    [--layers N] [--hidden N] [--heads N] [--intermediate N] [--patience N] [--dropout X] [--trainer onnxruntime|tfjs]
+    [--layers N] [--hidden N] [--heads N] [--intermediate N] [--patience N] [--seeds N] [--dropout X] [--trainer onnxruntime|tfjs]
     [--threads N] [--runtime wasm|cpu|node|onnxruntime] [--out DIR] [--dry-run]
   pre-trains and fine-tunes the zoo's models and writes them to ${zooPath('models')}/<arch> (or --out DIR/<arch>);
   training runs on onnxruntime (default; --threads N intra-op threads, default 1) or tfjs, dev scoring on tfjs
@@ -146,6 +148,9 @@ async function buildArch(arch: ZooArch, lines: string[], backend: Backend): Prom
   };
   if (!(Number.isInteger(fine.patience) && fine.patience > 0))
     throw new FmnError(`--patience must be a positive integer, got ${arg('--patience')}`);
+  const seeds = Number(arg('--seeds') ?? FINETUNE_SEEDS);
+  if (!(Number.isInteger(seeds) && seeds > 0))
+    throw new FmnError(`--seeds must be a positive integer, got ${arg('--seeds')}`);
   const tokDir = zooTokenizerFor(arch);
   const modelTok = MODEL_TOKENIZER[zooTokenizerKind(arch)];
   const tokFiles = modelTok.files;
@@ -239,7 +244,6 @@ async function buildArch(arch: ZooArch, lines: string[], backend: Backend): Prom
   };
   const only = arg('--tasks')?.split(',');
   for (const task of zooTasks.filter((t) => !only || only.includes(t.name))) {
-    const start = withClassifier(pretrained, arch, task.num_labels, `${SEED}/${task.name}`, SEED);
     // command-line --epochs / --lr win over the per-task settings
     const settings = {
       ...fine,
@@ -250,48 +254,56 @@ async function buildArch(arch: ZooArch, lines: string[], backend: Backend): Prom
     const texts = await trainTexts(task);
     const nTrain = texts.length;
     const held = heldOutGroups(texts, settings.heldOutFraction, HELD_OUT_SEED);
-    const tb = await trainBatches(task, tok, settings, shape.maxLength, SEED, fineTuningRows(nTrain, held));
     const ho = await rowBatches(task, tok, held.rows, shape.maxLength);
     // the checkpoint kept is the one with the best held-out score (accuracy, or Pearson)
     const hoLabels = Float32Array.from(ho.flatMap((b) => Array.from(b.labels!)));
     const heldOutScore = async (m: EncoderModel): Promise<number> =>
       scoreTask(task, await devLogits(m, ho, backend), hoLabels).score;
-    // one fine-tuning per learning rate (--lr: that one only); the best held-out score is shipped
+    // one fine-tuning per learning rate (--lr: that one only) and seed (head and batch order);
+    // the best held-out score is shipped (ties: the earlier run: the smaller seed, then the smaller rate)
     const lrs = arg('--lr') ? [settings.lr] : FINETUNE_LRS;
     const candidates: {
       lr: number;
+      seed: number;
       heldOutScore: number;
       keptStep: number;
       steps: number;
       seconds: number;
     }[] = [];
     let ft: Awaited<ReturnType<typeof finetune>> | undefined;
-    for (const lr of lrs) {
-      const run = await finetune(
-        start,
-        tb,
-        { ...settings, lr },
-        makeTrainer,
-        2,
-        ho,
-        (m) => console.log(`[${arch}/${task.name} lr ${lr}]${m}`),
-        heldOutScore,
-      );
-      const c = {
-        lr,
-        heldOutScore: run.log.heldOutScore!,
-        keptStep: run.log.keptStep!,
-        steps: run.log.steps,
-        seconds: run.log.seconds,
-      };
-      candidates.push(c);
-      console.log(
-        `[${arch}/${task.name}] lr ${lr}: held-out score ${c.heldOutScore.toFixed(4)} at step ${c.keptStep}`,
-      );
-      if (!ft || c.heldOutScore > ft.log.heldOutScore!) ft = run;
+    let best: (typeof candidates)[number] | undefined;
+    for (let k = 0; k < seeds; k++) {
+      const seed = finetuneSeed(SEED, k);
+      const start = withClassifier(pretrained, arch, task.num_labels, `${seed}/${task.name}`, SEED);
+      const tb = await trainBatches(task, tok, settings, shape.maxLength, seed, fineTuningRows(nTrain, held));
+      for (const lr of lrs) {
+        const run = await finetune(
+          start,
+          tb,
+          { ...settings, lr },
+          makeTrainer,
+          2,
+          ho,
+          (m) => console.log(`[${arch}/${task.name} lr ${lr} seed ${k}]${m}`),
+          heldOutScore,
+        );
+        const c = {
+          lr,
+          seed: k,
+          heldOutScore: run.log.heldOutScore!,
+          keptStep: run.log.keptStep!,
+          steps: run.log.steps,
+          seconds: run.log.seconds,
+        };
+        candidates.push(c);
+        console.log(
+          `[${arch}/${task.name}] lr ${lr} seed ${k}: held-out score ${c.heldOutScore.toFixed(4)} at step ${c.keptStep}`,
+        );
+        if (!best || c.heldOutScore > best.heldOutScore) [ft, best] = [run, c];
+      }
     }
-    if (!ft) throw new FmnError('no learning rate to fine-tune with');
-    const chosen = { ...settings, lr: candidates.find((c) => c.heldOutScore === ft!.log.heldOutScore)!.lr };
+    if (!ft || !best) throw new FmnError('no learning rate to fine-tune with');
+    const chosen = { ...settings, lr: best.lr, seed: best.seed };
     const dir = join(root, task.name);
     await writeZooModel(
       dir,

@@ -93,6 +93,18 @@ export const DEFAULT_FINETUNE: FinetuneSettings = {
 export const FINETUNE_LRS: readonly number[] = [1e-4, 3e-4, 1e-3];
 
 /**
+ * Fine-tuning seeds per learning rate: seed 0 is the first builds' head initialisation and batch
+ * order; seed k > 0 draws both afresh. Every (rate, seed) run is a candidate and the held-out score
+ * alone picks the one shipped, so dev stays untouched by the choice.
+ */
+export const FINETUNE_SEEDS = 1;
+
+/** The seed string of fine-tuning seed `k` (0: the first builds' own). */
+export function finetuneSeed(base: string, k: number): string {
+  return k === 0 ? base : `${base}/seed-${k}`;
+}
+
+/**
  * Tasks that may train longer (early stopping usually ends them sooner): a regression task's loss
  * stays on its plateau (predicting the mean) for a while before it starts to fall.
  */
